@@ -1,0 +1,158 @@
+"""The `desk` command line: parses arguments and hands them to one command module.
+
+Only `argparse` is imported here; each command's module (and the heavy libraries it needs)
+is imported when that command runs, so `desk --help` and `desk --version` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from desk import __version__
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """--config and --db are accepted before or after a subcommand."""
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: ./desk.toml, then $XDG_CONFIG_HOME/desk/desk.toml, "
+        "then the packaged default)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="SQLite database (default: [store] path, else $XDG_DATA_HOME/desk/desk.db)",
+    )
+
+
+def _backtest_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("backtest (desk --backtest ...)")
+    group.add_argument("--backtest", action="store_true", help="run a headless backtest")
+    group.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="CSV/Parquet file, arch:sp500, arch:nasdaq or sim:SYMBOL[,SYMBOL...]",
+    )
+    group.add_argument("--bars", type=int, metavar="N", help="bars of simulated data")
+    group.add_argument("--seed", type=int, metavar="N", help="seed of simulated data")
+    group.add_argument("--freq", metavar="F", help="bar interval of simulated data (e.g. 1h)")
+    group.add_argument(
+        "--strategy",
+        action="append",
+        metavar="NAME[:key=value,...]",
+        help="a strategy to run (repeatable); default: the config's ensemble",
+    )
+    group.add_argument(
+        "--ensemble",
+        metavar="MODE",
+        choices=["majority_vote", "weighted_vote", "confidence_average"],
+        help="voting mode when several strategies run",
+    )
+    group.add_argument("--cash", metavar="N", help="starting cash")
+    group.add_argument("--fee", metavar="FRACTION", help="fee as a fraction of notional")
+    group.add_argument("--slippage", metavar="BPS", help="slippage in basis points")
+    group.add_argument("--size", metavar="FRACTION", help="fraction of equity per position")
+    group.add_argument("--allow-short", action="store_true", help="let SELL open shorts")
+    group.add_argument(
+        "--execution",
+        metavar="MODE",
+        choices=["market", "smart", "twap", "vwap", "dca"],
+        help="executor used for orders in the backtest",
+    )
+    group.add_argument("--start", metavar="DATE", help="first bar (inclusive)")
+    group.add_argument("--end", metavar="DATE", help="last bar (inclusive)")
+    group.add_argument("--clean", action="store_true", help="drop bad rows instead of stopping")
+    group.add_argument(
+        "--compare", action="store_true", help="also run each strategy alone and compare"
+    )
+    group.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    group.add_argument("--report", metavar="PATH.html", help="write an HTML report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="desk",
+        description="A terminal trading desk. With no command, opens the desk on the "
+        "configured feed and broker (default: a simulated market and a paper broker).",
+    )
+    parser.add_argument("--version", action="version", version=f"desk {__version__}")
+    _common(parser)
+    _backtest_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    audit = commands.add_parser("audit", help="export and verify the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    export = audit_commands.add_parser("export", help="export audit entries (signed)")
+    _common(export)
+    export.add_argument("--out", required=True, metavar="FILE", help="output file")
+    export.add_argument("--from", dest="from_seq", type=int, metavar="SEQ", help="first seq")
+    export.add_argument("--to", dest="to_seq", type=int, metavar="SEQ", help="last seq")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    verify = audit_commands.add_parser("verify", help="verify a database or an export")
+    _common(verify)
+    verify.add_argument("--file", metavar="EXPORT", help="verify an export instead of the db")
+    verify.add_argument("--pubkey", metavar="B64", help="trusted Ed25519 public key (base64)")
+    verify.add_argument("--anchor", metavar="SEQ:HASH", help="a trusted (seq, hash) pair")
+    pubkey = audit_commands.add_parser("pubkey", help="print the audit public key (base64)")
+    _common(pubkey)
+
+    keys = commands.add_parser("keys", help="manage exchange API keys in the encrypted vault")
+    keys_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    for name, text in (("set", "store keys for an exchange"), ("delete", "delete them")):
+        sub = keys_commands.add_parser(name, help=text)
+        _common(sub)
+        sub.add_argument("exchange", metavar="EXCHANGE")
+    _common(keys_commands.add_parser("list", help="list exchanges with stored keys"))
+
+    data = commands.add_parser("data", help="download market data")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    fetch = data_commands.add_parser("fetch", help="download candles to Parquet")
+    _common(fetch)
+    fetch.add_argument("exchange", metavar="EXCHANGE")
+    fetch.add_argument("symbol", metavar="SYMBOL")
+    fetch.add_argument("timeframe", metavar="TIMEFRAME")
+    fetch.add_argument("--since", metavar="DATE")
+    fetch.add_argument("--out", metavar="FILE")
+    return parser
+
+
+def _command_module(args: argparse.Namespace) -> str:
+    if args.command is None:
+        return "desk.commands.backtest" if args.backtest else "desk.commands.tui"
+    return f"desk.commands.{args.command}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("config", "db"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    if args.command is None and not args.backtest and args.data:
+        parser.error("--data needs --backtest")
+    module = importlib.import_module(_command_module(args))
+    # Imported after parsing: both modules are tiny, and --help never needs them.
+    from engine.errors import DeskError
+    from store.errors import StoreError
+
+    try:
+        return int(module.run(args) or 0)
+    except (DeskError, StoreError) as error:
+        print(f"desk: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
