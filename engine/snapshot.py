@@ -1,0 +1,148 @@
+"""What the live engine shows the outside world: one immutable snapshot per step.
+
+The engine publishes a fresh `Snapshot` after every step (bar, fill, approval, expiry).
+Consumers (the desk's panes) render the newest one and drop older ones, so a burst of
+updates coalesces into a single redraw. Everything here is plain data: no engine objects
+leak out, and the snapshot is safe to hand to another thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    symbol: str
+    side: str  # "long" | "short" | "flat"
+    qty: Decimal  # signed: negative for a short
+    avg_price: Decimal
+    last: Decimal
+    unrealized: Decimal
+    realized: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SignalView:
+    symbol: str
+    strategy: str
+    side: str  # "BUY" | "SELL" | "HOLD"
+    confidence: float
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalView:
+    """A proposed order waiting for approval (manual mode)."""
+
+    order_id: str  # the order's client order id
+    symbol: str
+    side: str  # "buy" | "sell"
+    qty: Decimal
+    price: Decimal
+    reason: str
+    created_at: datetime  # wall clock
+    expires_at: datetime  # wall clock
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleView:
+    symbol: str
+    decision: str  # "BUY" | "SELL" | "HOLD"
+    votes: dict[str, int]  # {"buy": n, "sell": n, "hold": n}
+    weights: dict[str, float]  # strategy id -> weight
+    confidence: float
+    mode: str
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionView:
+    """An order or multi-part session in progress (or recently finished)."""
+
+    id: str
+    kind: str  # "market" | "smart" | "twap" | "vwap" | "dca"
+    symbol: str
+    side: str
+    parts_done: int
+    parts_total: int
+    filled_qty: Decimal
+    total_qty: Decimal
+    avg_price: Decimal | None
+    arrival_price: Decimal | None
+    status: str  # "running" | "done" | "cancelled" | "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeView:
+    symbol: str
+    label: str  # "bull" | "bear" | "sideways"
+    probabilities: dict[str, float]  # label -> filtered probability
+    held_bars: int  # bars the current label has held
+    labels: tuple[str, ...]  # row/column order of `transition`
+    transition: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskView:
+    exposure: dict[str, Decimal]  # symbol -> signed notional
+    gross_exposure: Decimal
+    day_pnl: Decimal
+    daily_loss_limit: Decimal  # as money, positive
+    drawdown: float  # current drawdown from peak, 0..1
+    max_drawdown: float  # the limit, 0..1
+    var_95: Decimal  # one-bar 95% value at risk of the book, positive money
+    kill_switch: bool
+    halted_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    market_ts: datetime | None  # time of the newest bar
+    equity: Decimal
+    cash: Decimal
+    day_pnl: Decimal
+    approval_mode: str  # "manual" | "auto"
+    paused: bool
+    symbols: tuple[str, ...]
+    last_prices: dict[str, Decimal] = field(default_factory=dict)
+    positions: tuple[PositionView, ...] = ()
+    signals: tuple[SignalView, ...] = ()
+    proposals: tuple[ProposalView, ...] = ()
+    ensemble: tuple[EnsembleView, ...] = ()
+    executions: tuple[ExecutionView, ...] = ()
+    regimes: tuple[RegimeView, ...] = ()
+    risk: RiskView | None = None
+    audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
+    chain_verified_seq: int = 0
+    chain_ok: bool = True
+
+
+class EngineControl(Protocol):
+    """What the desk may ask of the running engine. Every call is thread-safe and returns
+    quickly; its effect shows in the next snapshot. Methods returning str return "" on
+    success, else a one-line reason shown to the user."""
+
+    def approve(self, order_id: str) -> str: ...
+
+    def reject(self, order_id: str) -> str: ...
+
+    def cancel(self, execution_id: str) -> str: ...
+
+    def set_kill_switch(self, on: bool) -> None: ...
+
+    def set_paused(self, paused: bool) -> None: ...
+
+    def latest_snapshot(self) -> Snapshot: ...
