@@ -1,0 +1,186 @@
+"""Positions, cash and P&L of one account, in Decimal.
+
+Each symbol keeps a signed quantity (negative = short) and a signed cost basis: the sum of
+qty * price of the fills that built the open position. The average entry price is
+cost / qty. Keeping the cost basis instead of a rounded average makes the books balance
+exactly: equity - initial cash == realized + unrealized - fees, with no drift however many
+fills pass through.
+
+- Adding to a position (same direction) adds qty * price to the cost: a weighted average.
+- Reducing removes the reduced share of the cost; the average price is unchanged.
+  Realized P&L is what the reduction brought in minus the cost it removed.
+- A fill that flips the position closes the old one in full and opens the rest at the
+  fill price.
+- Fees reduce cash and are tracked per symbol and in total; realized P&L excludes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Context, Decimal, localcontext
+
+from engine.types import Fill, OrderSide
+
+_ZERO = Decimal(0)
+# The share of cost removed by a partial reduction is the one inexact step (a division).
+# It is computed with extra digits and quantized, so every later sum stays exact within
+# Decimal's default 28 digits for realistic magnitudes (cost basis below 1e10).
+_COST_QUANTUM = Decimal("1e-18")
+_WIDE = Context(prec=56)
+
+
+class InvalidFillError(ValueError):
+    """A fill with a non-positive quantity or price, or a negative fee."""
+
+    def __init__(self, fill: Fill, why: str) -> None:
+        super().__init__(f"invalid fill {fill.trade_id or fill.client_order_id}: {why}")
+        self.fill = fill
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A read-only view of one symbol's position at the last mark."""
+
+    symbol: str
+    qty: Decimal  # signed: negative for a short
+    avg_price: Decimal  # 0 when flat
+    realized_pnl: Decimal  # before fees
+    fees: Decimal
+    last: Decimal  # last mark (or last fill price before any mark); 0 if never seen
+    unrealized: Decimal
+
+    @property
+    def side(self) -> str:
+        return "long" if self.qty > 0 else "short" if self.qty < 0 else "flat"
+
+    @property
+    def notional(self) -> Decimal:
+        """Signed market value at the last mark."""
+        return self.qty * self.last
+
+
+class _Book:
+    """Mutable per-symbol state behind a `Position` view."""
+
+    __slots__ = ("qty", "cost", "realized", "fees", "last")
+
+    def __init__(self) -> None:
+        self.qty = _ZERO
+        self.cost = _ZERO  # signed: sum of qty * price of the open position
+        self.realized = _ZERO
+        self.fees = _ZERO
+        self.last = _ZERO
+
+    def apply(self, signed_qty: Decimal, price: Decimal) -> None:
+        if self.qty == 0 or (self.qty > 0) == (signed_qty > 0):
+            self.qty += signed_qty
+            self.cost += signed_qty * price
+            return
+        closing = min(abs(signed_qty), abs(self.qty))
+        if closing == abs(self.qty):
+            removed = self.cost
+        else:
+            with localcontext(_WIDE):
+                removed = (self.cost * closing / abs(self.qty)).quantize(_COST_QUANTUM)
+        closed_signed = -closing if signed_qty < 0 else closing
+        # Cash received for the closed part is -closed_signed * price.
+        self.realized += -closed_signed * price - removed
+        self.cost -= removed
+        self.qty += closed_signed
+        opening = signed_qty - closed_signed
+        if opening != 0:  # flip: the remainder opens a fresh position at the fill price
+            self.qty += opening
+            self.cost += opening * price
+
+    def view(self, symbol: str) -> Position:
+        avg = self.cost / self.qty if self.qty != 0 else _ZERO
+        return Position(
+            symbol=symbol,
+            qty=self.qty,
+            avg_price=avg,
+            realized_pnl=self.realized,
+            fees=self.fees,
+            last=self.last,
+            unrealized=self.qty * self.last - self.cost,
+        )
+
+
+class Portfolio:
+    """Cash and multi-symbol positions, updated by fills and marked to market."""
+
+    def __init__(self, cash: Decimal) -> None:
+        self._initial_cash = Decimal(cash)
+        self._cash = Decimal(cash)
+        self._books: dict[str, _Book] = {}
+
+    def apply_fill(self, fill: Fill) -> Position:
+        """Book a fill; returns the symbol's position after it."""
+        if fill.qty <= 0:
+            raise InvalidFillError(fill, f"qty must be > 0, got {fill.qty}")
+        if fill.price <= 0:
+            raise InvalidFillError(fill, f"price must be > 0, got {fill.price}")
+        if fill.fee < 0:
+            raise InvalidFillError(fill, f"fee must be >= 0, got {fill.fee}")
+        signed = fill.qty if fill.side == OrderSide.BUY else -fill.qty
+        book = self._books.setdefault(fill.symbol, _Book())
+        book.apply(signed, fill.price)
+        book.fees += fill.fee
+        # A fill is a trade at a market price: the freshest mark we have for the symbol.
+        book.last = fill.price
+        self._cash -= signed * fill.price + fill.fee
+        return book.view(fill.symbol)
+
+    def mark(self, symbol: str, price: Decimal) -> None:
+        """Set the last price of a symbol (held or not) for unrealized P&L and equity."""
+        if price <= 0:
+            raise ValueError(f"mark price for {symbol} must be > 0, got {price}")
+        self._books.setdefault(symbol, _Book()).last = Decimal(price)
+
+    def position(self, symbol: str) -> Position:
+        book = self._books.get(symbol)
+        return (book or _Book()).view(symbol)
+
+    def positions(self, include_flat: bool = False) -> tuple[Position, ...]:
+        """Open positions sorted by symbol; with include_flat, every symbol ever traded or
+        marked (closed positions keep their realized P&L and fees)."""
+        return tuple(
+            b.view(s)
+            for s, b in sorted(self._books.items())
+            if include_flat or b.qty != 0
+        )
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        book = self._books.get(symbol)
+        return book.last if book is not None and book.last > 0 else None
+
+    @property
+    def initial_cash(self) -> Decimal:
+        return self._initial_cash
+
+    @property
+    def cash(self) -> Decimal:
+        return self._cash
+
+    @property
+    def equity(self) -> Decimal:
+        return self._cash + sum((b.qty * b.last for b in self._books.values()), _ZERO)
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        return sum((b.realized for b in self._books.values()), _ZERO)
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        return sum((b.qty * b.last - b.cost for b in self._books.values()), _ZERO)
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((b.fees for b in self._books.values()), _ZERO)
+
+    def exposure(self) -> dict[str, Decimal]:
+        """Symbol -> signed notional at the last mark, for open positions."""
+        return {s: b.qty * b.last for s, b in sorted(self._books.items()) if b.qty != 0}
+
+    @property
+    def gross_exposure(self) -> Decimal:
+        return sum((abs(v) for v in self.exposure().values()), _ZERO)
