@@ -529,7 +529,8 @@ def _read_toml(path: Path, display: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         found = re.search(r"\(at line (\d+), column \d+\)", message)
-        line = int(found.group(1)) if found else text.count("\n") + 1
+        # "(at end of document)": the last line is where the reader gave up.
+        line = int(found.group(1)) if found else max(len(text.splitlines()), 1)
         raise ConfigError(f"{display}: line {line}: malformed TOML: {message}") from None
 
 

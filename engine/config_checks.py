@@ -28,13 +28,13 @@ class Invalid(Exception):
 
 
 def _interval(noun: str, low: Any, high: Any, low_open: bool, high_open: bool) -> str:
+    article = "an" if noun[0] in "aeiou" else "a"
     if high is None:
         if low is None:
-            return f"a {noun}"
+            return f"{article} {noun}"
         if low == 0 and low_open:
             return f"a positive {noun}"
-        return f"a {noun} {'>' if low_open else '>='} {low}"
-    article = "an" if noun[0] in "aeiou" else "a"
+        return f"{article} {noun} {'>' if low_open else '>='} {low}"
     return f"{article} {noun} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
 
 

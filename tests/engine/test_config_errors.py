@@ -1,0 +1,194 @@
+"""Every bad desk.toml stops with one ConfigError line: file, key path, expected, found."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.config import config_from_dict, load_config
+from engine.errors import ConfigError
+
+CASES = [
+    # (desk.toml text, the exact message)
+    ("[risk]\nmax_position_pct = 1.5\n",
+     "[risk] max_position_pct: expected a number in (0, 1], got 1.5"),
+    ("[risk]\nmax_postion_pct = 0.2\n",
+     "[risk] max_postion_pct: unknown key (did you mean max_position_pct?)"),
+    ("[risk]\nmax_position_pct = 0\n",
+     "[risk] max_position_pct: expected a number in (0, 1], got 0"),
+    ("[risk]\nmax_drawdown_pct = nan\n",
+     "[risk] max_drawdown_pct: expected a number in (0, 1], got nan"),
+    ("[risk]\nmin_order_notional = \"-1\"\n",
+     "[risk] min_order_notional: expected an amount >= 0, got \"-1\""),
+    ("[broker]\nfee = 0.001\n",
+     "[broker] fee: expected an amount in [0, 1), got 0.001"
+     " (a float: write it as a string, \"0.001\")"),
+    ("[broker]\ncash = \"-5\"\n", "[broker] cash: expected a positive amount, got \"-5\""),
+    ("[broker]\ncash = \"lots\"\n", "[broker] cash: expected a positive amount, got \"lots\""),
+    ("[broker]\ncash = \"Infinity\"\n",
+     "[broker] cash: expected a positive amount, got \"Infinity\""),
+    ("[broker]\ncash = true\n", "[broker] cash: expected a positive amount, got true"),
+    ("[broker]\nslippage_bps = \"10000\"\n",
+     "[broker] slippage_bps: expected an amount in [0, 10000), got \"10000\""),
+    ("[broker]\nmax_volume_fraction = \"0\"\n",
+     "[broker] max_volume_fraction: expected an amount in (0, 1], got \"0\""),
+    ("[broker]\nkind = \"live\"\n", "[broker] kind: expected \"paper\" or \"ccxt\", got \"live\""),
+    ("[broker]\npartial_fills = \"yes\"\n",
+     "[broker] partial_fills: expected true or false, got \"yes\""),
+    ("[broker]\nkind = \"ccxt\"\n",
+     "[broker] exchange: expected a ccxt exchange id when a kind is \"ccxt\", got \"\""),
+    ("[engine]\napproval = \"maybe\"\n",
+     "[engine] approval: expected \"manual\" or \"auto\", got \"maybe\""),
+    ("[engine]\napproval_timeout = 0\n",
+     "[engine] approval_timeout: expected a positive integer, got 0"),
+    ("[engine]\nregime_states = 1\n",
+     "[engine] regime_states: expected an integer >= 2, got 1"),
+    ("[engine]\nsize = \"0.1\"\n", "[engine] size: expected a number in (0, 1], got \"0.1\""),
+    ("[feed]\nkind = \"live\"\n",
+     "[feed] kind: expected one of \"sim\", \"replay\", \"ccxt\", got \"live\""),
+    ("[feed]\nkind = \"replay\"\n",
+     "[feed] source: expected a file or \"arch:...\" dataset when kind = \"replay\", got \"\""),
+    ("[feed]\nsymbols = []\n",
+     "[feed] symbols: expected a non-empty list of distinct \"BASE/QUOTE\" symbols, got []"),
+    ("[feed]\nsymbols = [\"BTCUSDT\"]\n",
+     "[feed] symbols: expected a non-empty list of distinct \"BASE/QUOTE\" symbols,"
+     " got [\"BTCUSDT\"]"),
+    ("[feed]\nsymbols = \"BTC/USDT\"\n",
+     "[feed] symbols: expected a non-empty list of distinct \"BASE/QUOTE\" symbols,"
+     " got \"BTC/USDT\""),
+    ("[feed]\nfreq = \"1M\"\n",
+     "[feed] freq: expected a fixed bar interval such as \"1min\", \"1h\" or \"1D\", got \"1M\""),
+    ("[feed]\nfreq = \"0min\"\n",
+     "[feed] freq: expected a fixed bar interval such as \"1min\", \"1h\" or \"1D\","
+     " got \"0min\""),
+    ("[feed]\nseed = -1\n", "[feed] seed: expected an integer >= 0, got -1"),
+    ("[feed]\nhistory_bars = 10.5\n", "[feed] history_bars: expected a positive integer, got 10.5"),
+    ("[feed]\nhistory_bars = true\n", "[feed] history_bars: expected a positive integer, got true"),
+    ("[feed]\nspeed = 0\n", "[feed] speed: expected a positive number, got 0"),
+    ("[feed]\nspeed = inf\n", "[feed] speed: expected a positive number, got inf"),
+    ("[store]\npath = 3\n", "[store] path: expected a string, got 3"),
+    ("[ensemble]\nmode = \"vote\"\n",
+     "[ensemble] mode: expected one of \"majority_vote\", \"weighted_vote\","
+     " \"confidence_average\", got \"vote\""),
+    ("[ensemble.thresholds]\nconfidence = 1.5\n",
+     "[ensemble.thresholds] confidence: expected a number in [0, 1], got 1.5"),
+    ("[ensemble]\nstrategies = []\n",
+     "[ensemble] strategies: expected a non-empty array of tables with id and weight, got []"),
+    ("[[ensemble.strategies]]\nid = \"smacross\"\nweight = 1.0\n",
+     "[[ensemble.strategies]] #1 id: expected a strategy id from [strategies],"
+     " got \"smacross\" (did you mean sma_cross?)"),
+    ("[[ensemble.strategies]]\nid = \"rsi\"\nweight = 1\n"
+     "[[ensemble.strategies]]\nid = \"rsi\"\nweight = 0\n",
+     "[[ensemble.strategies]] #2 id: expected each strategy once, got \"rsi\" twice"),
+    ("[[ensemble.strategies]]\nid = \"rsi\"\nweight = 0\n",
+     "[[ensemble.strategies]] #1 weight: expected a positive number, got 0"),
+    ("[[ensemble.strategies]]\nid = \"rsi\"\n", "[[ensemble.strategies]] #1 weight: missing key"),
+    ("[[ensemble.strategies]]\nid = \"rsi\"\nweigth = 1.0\n",
+     "[[ensemble.strategies]] #1 weigth: unknown key (did you mean weight?)"),
+    ("[strategies.rsi]\nperid = 3\n",
+     "[strategies.rsi] perid: unknown key (did you mean period?)"),
+    ("[strategies.rsii]\nperiod = 3\n",
+     "[strategies] rsii: unknown strategy (did you mean rsi?)"),
+    ("[strategies.rsi]\nperiod = 14.5\n",
+     "[strategies.rsi] period: expected a positive integer, got 14.5"),
+    ("[strategies.rsi]\nperiod = 0\n",
+     "[strategies.rsi] period: expected a positive integer, got 0"),
+    ("[strategies.rsi]\noversold = \"30\"\n",
+     "[strategies.rsi] oversold: expected a number, got \"30\""),
+    ("[strategies]\nrsi = 3\n", "[strategies] rsi: expected a table, got 3"),
+    ("[execution]\nmode = \"iceberg\"\n",
+     "[execution] mode: expected one of \"market\", \"smart\", \"twap\", \"vwap\", \"dca\","
+     " got \"iceberg\""),
+    ("[execution]\ncatch_up = \"later\"\n",
+     "[execution] catch_up: expected \"skip\" or \"run\", got \"later\""),
+    ("[execution.smart]\nfallback_mode = \"limit\"\n",
+     "[execution.smart] fallback_mode: expected \"market\", got \"limit\""),
+    ("[execution.smart]\nsplit_threshold = 10000.0\n",
+     "[execution.smart] split_threshold: expected a positive amount, got 10000.0"
+     " (a float: write it as a string, \"10000.0\")"),
+    ("[execution.smart]\ndelay_seconds = -1\n",
+     "[execution.smart] delay_seconds: expected a number >= 0, got -1"),
+    ("[execution.vwap]\nparts = 0\n", "[execution.vwap] parts: expected a positive integer, got 0"),
+    ("[execution.twapp]\nparts = 3\n", "[execution] twapp: unknown key (did you mean twap?)"),
+    ("[execution]\ntwap = 3\n", "[execution] twap: expected a table, got 3"),
+    ("[audit]\ncheckpoint_every = 0\n",
+     "[audit] checkpoint_every: expected a positive integer, got 0"),
+    ("[desk]\ntheme = \"solarized\"\n",
+     "[desk] theme: expected \"desk-dark\" or \"desk-light\", got \"solarized\""),
+    ("[risks]\nmax_position_pct = 0.2\n", "risks: unknown table (did you mean risk?)"),
+    ("colour = 1\n", "colour: unknown key"),
+    ("risk = 5\n", "risk: expected a table, got 5"),
+    # Malformed TOML: the line number is pulled out of tomllib's message.
+    ("[risk]\nmax_position_pct = \n",
+     "line 2: malformed TOML: Invalid value (at line 2, column 20)"),
+    ("[feed]\nseed = 1\n\n[feed]\n",
+     "line 4: malformed TOML: Cannot declare ('feed',) twice (at line 4, column 6)"),
+    ("[feed]\nsymbols = [\"BTC/USDT\"\n",
+     "line 2: malformed TOML: Unclosed array (at end of document)"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), CASES, ids=[m for _, m in CASES])
+def test_bad_file_gives_one_exact_line(tmp_path, text, message):
+    (tmp_path / "desk.toml").write_text(text, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as error:
+        load_config()
+
+    assert str(error.value) == f"desk.toml: {message}"
+    assert error.value.exit_code == 2
+    assert "\n" not in str(error.value)
+
+
+def test_not_utf8_names_the_line(tmp_path):
+    (tmp_path / "desk.toml").write_bytes(b"[risk]\n# caf\xe9\n")
+
+    with pytest.raises(ConfigError, match=r"^desk\.toml: line 2: not UTF-8 text$"):
+        load_config()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_fraction_accepted_exactly_inside_zero_one(value):
+    inside = math.isfinite(value) and 0 < value <= 1
+    try:
+        cfg = config_from_dict({"risk": {"max_position_pct": value}})
+    except ConfigError as error:
+        assert not inside
+        assert str(error).startswith("<dict>: [risk] max_position_pct: expected a number in (0, 1]")
+    else:
+        assert inside and cfg.risk.max_position_pct == value
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=6) | st.text(max_size=6))
+def test_fee_accepted_exactly_inside_zero_one_and_read_exactly(value):
+    text = str(value)
+    try:
+        exact = Decimal(text.strip())
+        inside = exact.is_finite() and 0 <= exact < 1
+    except InvalidOperation:
+        inside = False
+    try:
+        cfg = config_from_dict({"broker": {"fee": text}})
+    except ConfigError as error:
+        assert not inside
+        assert "[broker] fee: expected an amount in [0, 1)" in str(error)
+    else:
+        assert inside and cfg.broker.fee == Decimal(text.strip())
+
+
+def test_unknown_strategy_key_is_named_even_in_an_explicit_file(tmp_path):
+    path = Path("cfg") / "my.toml"
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / path).write_text("[strategies.breakout]\nwindow = 3\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+
+    assert str(error.value) == f"{path}: [strategies.breakout] window: unknown key"
