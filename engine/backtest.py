@@ -1,0 +1,371 @@
+"""The backtest: the trading core replayed over history on a simulated clock.
+
+Signals are computed vectorized once per symbol (`engine.pipeline`); the loop below then
+visits only the bars where something happens — a decision changes, an order waits for its
+fill, a stop is hit — in time order, and asks the same `Trader` the live engine uses.
+Equity between those bars is filled in by array operations at the end.
+
+Timing convention: a decision on bar t's close fills at bar t+1's open.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+
+from engine.journal import MemoryJournal
+from engine.pipeline import REGIME_LABELS, SymbolPlan, plan_symbol
+from engine.trader import Trader, TradingRules, to_decimal
+from engine.trades import Trade
+from engine.types import Bar, Fill, OrderSide, Side
+
+# Order of events that fall on the same bar: fills at the open come first, then stops
+# seen during the bar, then the decision taken at the close.
+FILL, STOP, DECISION = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    strategies: Mapping[str, object]  # id -> Strategy
+    ensemble: object | None  # EnsembleManager, or None for one strategy
+    cash: Decimal
+    fee: Decimal
+    slippage_bps: Decimal
+    size: float
+    allow_short: bool
+    risk_limits: object  # engine.risk.RiskLimits
+    regime: bool = True
+    regime_window: int = 500
+    regime_states: int = 3
+    stops: bool = True
+    label: str = "ensemble"
+
+
+@dataclass
+class BacktestResult:
+    label: str
+    metrics: dict
+    trades: list[Trade]
+    equity: object  # pandas.Series
+    timing: dict
+    decisions: list[dict] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    regimes: dict = field(default_factory=dict)
+
+
+class _Clock:
+    """The simulated clock: the time of the bar being processed."""
+
+    def __init__(self) -> None:
+        self.now = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def run_backtest(
+    frames: Mapping[str, object],
+    spec: BacktestSpec,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestResult:
+    """Run `spec` over `frames` (symbol -> OHLCV DataFrame, sharing one index)."""
+    from engine.broker.paper import PaperBroker
+    from engine.portfolio import Portfolio
+    from engine.risk import RiskGate
+
+    started = time.perf_counter()
+    symbols = list(frames)
+    index = frames[symbols[0]].index
+    n = len(index)
+    arrays = {s: _ohlcv(frames[s]) for s in symbols}
+    plans = {
+        s: plan_symbol(
+            frames[s],
+            spec.strategies,
+            spec.ensemble,
+            regime_window=spec.regime_window if spec.regime else None,
+            regime_states=spec.regime_states,
+        )
+        for s in symbols
+    }
+    clock = _Clock()
+    journal = MemoryJournal(keep_events=False)
+    portfolio = Portfolio(spec.cash)
+    gate = RiskGate(spec.risk_limits)
+    broker = PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps)
+    trader = Trader(
+        portfolio=portfolio,
+        gate=gate,
+        broker=broker,
+        journal=journal,
+        rules=TradingRules(spec.size, spec.allow_short, "auto", 0.0),
+        wall_clock=clock,
+        id_prefix="bt",
+    )
+    loop = _EventLoop(symbols, index, arrays, plans, trader, gate, clock, spec)
+    loop.run(progress)
+    loop.close_open_positions()
+    run_s = time.perf_counter() - started
+
+    from engine.metrics import compute_metrics
+
+    equity = loop.equity_curve()
+    exposure = float(np.mean(loop.exposed)) if n else 0.0
+    trades = trader.trades.closed
+    metrics = compute_metrics(equity.to_numpy(), equity.index, trades, exposure)
+    return BacktestResult(
+        label=spec.label,
+        metrics=metrics,
+        trades=trades,
+        equity=equity,
+        timing={"run_s": run_s, "bars": n * len(symbols),
+                "bars_per_s": (n * len(symbols)) / run_s if run_s > 0 else float("inf")},
+        decisions=loop.decisions,
+        stats={
+            "orders_proposed": trader.stats.proposed,
+            "orders_denied": trader.stats.denied,
+            "orders_filled": trader.stats.filled,
+            "deny_reasons": dict(trader.stats.deny_reasons),
+            "stops_hit": loop.stops_hit,
+        },
+        regimes={s: _regime_summary(plans[s]) for s in symbols},
+    )
+
+
+def _ohlcv(frame) -> dict[str, np.ndarray]:
+    return {c: frame[c].to_numpy(dtype=np.float64) for c in
+            ("open", "high", "low", "close", "volume")}
+
+
+def _regime_summary(plan: SymbolPlan) -> dict:
+    known = plan.regime[plan.regime >= 0]
+    if not len(known):
+        return {}
+    counts = np.bincount(known, minlength=len(REGIME_LABELS))
+    return {label: float(counts[i] / len(known)) for i, label in enumerate(REGIME_LABELS)}
+
+
+class _EventLoop:
+    def __init__(self, symbols, index, arrays, plans, trader, gate, clock, spec) -> None:
+        self.symbols = symbols
+        self.index = index
+        self.arrays = arrays
+        self.plans = plans
+        self.trader = trader
+        self.gate = gate
+        self.clock = clock
+        self.spec = spec
+        self.n = len(index)
+        self.times = index.to_pydatetime()
+        self.heap: list[tuple[int, int, int, int]] = []  # (bar, kind, symbol no, token)
+        self.stop_token = {s: 0 for s in symbols}
+        self.stop_level: dict[str, float] = {}
+        # Step changes of cash and quantities (bar, value) to rebuild equity at the end.
+        self.cash_steps: list[tuple[int, float]] = [(0, float(spec.cash))]
+        self.qty_steps = {s: [(0, 0.0)] for s in symbols}
+        self.qty = {s: 0.0 for s in symbols}
+        self.cash = float(spec.cash)
+        self.last_risk_bar = 0
+        self.decisions: list[dict] = []
+        self.stops_hit = 0
+        self.exposed = np.zeros(self.n, dtype=bool)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, progress) -> None:
+        for number, symbol in enumerate(self.symbols):
+            for t in self.plans[symbol].decision_changes():
+                self.heap.append((int(t), DECISION, number, 0))
+        heapq.heapify(self.heap)
+        report_every = max(self.n // 100, 1)
+        next_report = report_every
+        while self.heap:
+            t, kind, number, token = heapq.heappop(self.heap)
+            symbol = self.symbols[number]
+            self.clock.now = self.times[t]
+            self._update_risk(t)
+            if kind == FILL:
+                self._fill(symbol, t)
+            elif kind == STOP:
+                if token == self.stop_token[symbol] and self.qty[symbol] != 0:
+                    self.stops_hit += 1
+                    self._decide(symbol, t, -int(np.sign(self.qty[symbol])), "stop")
+            else:
+                self._decide(symbol, t, int(self.plans[symbol].decision[t]), "signal")
+            if progress and t >= next_report:
+                progress(t, self.n)
+                next_report = t + report_every
+        if progress:
+            progress(self.n, self.n)
+
+    def _decide(self, symbol: str, t: int, decision: int, why: str) -> None:
+        plan = self.plans[symbol]
+        close = self.arrays[symbol]["close"][t]
+        self._mark_all(t)
+        side = Side(decision)
+        if why == "stop":
+            # A stop only closes: it never opens the opposite side.
+            orders = self.trader.on_decision(symbol, self.times[t], side, close,
+                                             reason="stop", strategy="stop")
+            orders = [o for o in orders if o.reduce_only] or orders
+        else:
+            regime = int(plan.regime[t])
+            label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
+            orders = self.trader.on_decision(
+                symbol, self.times[t], side, close,
+                size_multiplier=float(plan.size_multiplier[t]),
+                reason=f"{self.spec.label} {side.name} (regime {label})",
+                strategy=self.spec.label,
+            )
+            self._record_decision(symbol, t, side, label)
+        if orders and t + 1 < self.n:
+            heapq.heappush(self.heap, (t + 1, FILL, self.symbols.index(symbol), 0))
+
+    def _record_decision(self, symbol: str, t: int, side: Side, regime: str) -> None:
+        ensemble = self.spec.ensemble
+        if ensemble is None or len(self.spec.strategies) == 1:
+            return
+        votes = {
+            sid: (Side(int(held.side[t])), float(held.confidence[t]))
+            for sid, held in self.plans[symbol].strategy_stances.items()
+        }
+        decision = ensemble.decide(symbol, self.times[t], votes)
+        self.decisions.append(decision.to_payload() | {"regime": regime})
+
+    def _fill(self, symbol: str, t: int) -> None:
+        a = self.arrays[symbol]
+        bar = Bar(symbol, self.times[t], a["open"][t], a["high"][t], a["low"][t],
+                  a["close"][t], a["volume"][t])
+        fills = self.trader.on_bar(bar)
+        if not fills:
+            return
+        portfolio = self.trader.portfolio
+        self.cash = float(portfolio.cash)
+        self.cash_steps.append((t, self.cash))
+        qty = float(portfolio.position(symbol).qty)
+        self.qty[symbol] = qty
+        self.qty_steps[symbol].append((t, qty))
+        self._arm_stop(symbol, t, fills[-1])
+
+    def _arm_stop(self, symbol: str, t: int, fill: Fill) -> None:
+        """Place a protective stop `stop_atr` ATRs from the fill (regime-adaptive)."""
+        self.stop_token[symbol] += 1
+        qty = self.qty[symbol]
+        plan = self.plans[symbol]
+        width = plan.stop_atr[t - 1] * plan.atr[t - 1] if t > 0 else np.nan
+        if qty == 0 or not self.spec.stops or not np.isfinite(width):
+            return
+        price = float(fill.price)
+        level = price - width if qty > 0 else price + width
+        prices = self.arrays[symbol]["low" if qty > 0 else "high"]
+        hit = _first_cross(prices, t, level, below=qty > 0)
+        if hit is not None:
+            token = self.stop_token[symbol]
+            heapq.heappush(self.heap, (hit, STOP, self.symbols.index(symbol), token))
+
+    def _mark_all(self, t: int) -> None:
+        portfolio = self.trader.portfolio
+        for symbol in self.symbols:
+            if self.qty[symbol] != 0:
+                portfolio.mark(symbol, to_decimal(self.arrays[symbol]["close"][t]))
+
+    def _update_risk(self, t: int) -> None:
+        """Show the risk gate the equity path since the last event: the bars where the
+        running drawdown was deepest, each day's first and worst bar, and bar t."""
+        start = self.last_risk_bar
+        if t < start:
+            return
+        equity = self._equity_between(start, t + 1)
+        if not len(equity):
+            return
+        points = {0, len(equity) - 1}
+        peak_before = getattr(self.gate, "peak_equity", None)
+        running = np.maximum.accumulate(equity)
+        if peak_before is not None:
+            running = np.maximum(running, float(peak_before))
+        drawdown = 1.0 - equity / running
+        worst = int(np.argmax(drawdown))
+        points.add(worst)
+        points.add(int(np.argmax(equity[: worst + 1])))
+        days = self.index[start:t + 1].normalize()
+        if len(days) and days[0] != days[-1]:
+            starts = np.flatnonzero(days[1:] != days[:-1]) + 1
+            bounds = np.concatenate(([0], starts, [len(equity)]))
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                points.add(int(lo))
+                points.add(int(lo + np.argmin(equity[lo:hi])))
+        for p in sorted(points):
+            self.gate.on_equity(self.times[start + p], to_decimal(equity[p]))
+        self.last_risk_bar = t + 1
+
+    def _equity_between(self, lo: int, hi: int) -> np.ndarray:
+        equity = np.full(hi - lo, self.cash)
+        for symbol, qty in self.qty.items():
+            if qty:
+                equity += qty * self.arrays[symbol]["close"][lo:hi]
+        return equity
+
+    # -- the end -----------------------------------------------------------------------
+
+    def close_open_positions(self) -> None:
+        """Positions still open close at the last bar's close (fee charged, no slippage:
+        there is no next bar to fill against)."""
+        t = self.n - 1
+        portfolio = self.trader.portfolio
+        for symbol in self.symbols:
+            qty = portfolio.position(symbol).qty
+            if qty == 0:
+                continue
+            price = to_decimal(self.arrays[symbol]["close"][t])
+            fee = (abs(qty) * price * self.spec.fee).quantize(Decimal("0.00000001"))
+            cid = f"bt-close-{symbol}"
+            self.trader.strategy_of[cid] = self.trader.strategy_of.get(cid, self.spec.label)
+            fill = Fill(cid, f"{cid}-1", symbol, OrderSide.SELL if qty > 0 else OrderSide.BUY,
+                        abs(qty), price, fee, self.times[t])
+            self.trader.apply_fill(fill)
+            self.cash = float(portfolio.cash)
+            self.cash_steps.append((t, self.cash))
+            self.qty[symbol] = 0.0
+            self.qty_steps[symbol].append((t, 0.0))
+
+    def equity_curve(self):
+        import pandas as pd
+
+        cash = _steps(self.cash_steps, self.n)
+        equity = cash.copy()
+        for symbol in self.symbols:
+            qty = _steps(self.qty_steps[symbol], self.n)
+            equity += qty * self.arrays[symbol]["close"]
+            self.exposed |= qty != 0
+        return pd.Series(equity, index=self.index, name="equity")
+
+
+def _steps(changes: list[tuple[int, float]], n: int) -> np.ndarray:
+    """A step function over n bars from (bar, value) changes (later changes win)."""
+    out = np.empty(n)
+    bars = [b for b, _ in changes] + [n]
+    for (bar, value), end in zip(changes, bars[1:], strict=True):
+        out[bar:end] = value
+    return out
+
+
+def _first_cross(prices: np.ndarray, start: int, level: float, *, below: bool) -> int | None:
+    """First bar at or after `start` whose price crosses `level`; searched in growing
+    chunks so a stop far away costs little and a stop nearby costs less."""
+    n = len(prices)
+    lo, chunk = start, 64
+    while lo < n:
+        hi = min(n, lo + chunk)
+        window = prices[lo:hi]
+        hits = np.flatnonzero(window <= level if below else window >= level)
+        if len(hits):
+            return lo + int(hits[0])
+        lo, chunk = hi, chunk * 4
+    return None

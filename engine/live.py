@@ -1,0 +1,276 @@
+"""The live engine: the trading core driven bar by bar by a feed on the wall clock.
+
+One loop step, per bar of every symbol: fill what is pending (at the bar's open), mark,
+ask each strategy for its latest signal, update the regime filter, let the ensemble decide
+on the strategies' stances, and hand a changed decision to the `Trader` (which sizes it,
+gates it through risk and queues it for approval). Every state change is journaled; after
+each step the engine publishes an immutable `Snapshot` for the desk.
+
+Threads: `run()` loops on its own thread; the desk calls the control methods (approve,
+reject, kill switch, pause) from the UI thread. One re-entrant lock orders them, and the
+slow part of a step (strategies over the windows) runs outside it, so a keypress waits at
+most for the short trading part of a step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+
+from engine.feeds import Feed
+from engine.live_state import SymbolState
+from engine.live_view import build_snapshot
+from engine.snapshot import Snapshot
+from engine.store_journal import StoreJournal
+from engine.trader import Trader, TradingRules, to_decimal
+from engine.types import Bar, Side
+
+WINDOW = 600  # bars each strategy sees live; see SymbolState for why this is enough
+
+
+class LiveEngine:
+    def __init__(
+        self,
+        cfg,
+        *,
+        store,
+        feed: Feed,
+        broker=None,
+        wall_clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        from engine.backtest_job import build_spec
+        from engine.broker.paper import PaperBroker
+        from engine.portfolio import Portfolio
+        from engine.risk import RiskGate
+
+        self.cfg = cfg
+        self.store = store
+        self.feed = feed
+        self.wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        spec = build_spec(cfg)
+        self.spec = spec
+        self.strategies = spec.strategies
+        self.ensemble = spec.ensemble
+        self.journal = StoreJournal(store)
+        self.portfolio = Portfolio(cfg.broker.cash)
+        self.gate = RiskGate(spec.risk_limits)
+        self.broker = broker or PaperBroker(
+            fee=cfg.broker.fee, slippage_bps=cfg.broker.slippage_bps,
+            partial_fills=cfg.broker.partial_fills,
+            max_volume_fraction=cfg.broker.max_volume_fraction,
+        )
+        started = self.wall_clock()
+        self.trader = Trader(
+            portfolio=self.portfolio, gate=self.gate, broker=self.broker,
+            journal=self.journal,
+            rules=TradingRules(cfg.engine.size, cfg.engine.allow_short, cfg.engine.approval,
+                               float(cfg.engine.approval_timeout)),
+            wall_clock=self.wall_clock,
+            id_prefix=f"desk-{started:%Y%m%d%H%M%S}",
+        )
+        self.symbols: dict[str, SymbolState] = {}
+        self.paused = False
+        self.market_ts: datetime | None = None
+        self.day_start_equity: Decimal = cfg.broker.cash
+        self.day: object = None
+        self.lock = threading.RLock()
+        self.subscribers: list[Callable[[Snapshot], None]] = []
+        self._snapshot: Snapshot | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.verified_seq = 0
+        self.chain_ok = True
+        self.error: BaseException | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Journal the start, warm up on history and publish the first snapshot."""
+        with self.lock:
+            self.journal.event("config.loaded", "system",
+                               {"source": str(self.cfg.source), "config_hash": self.cfg.hash()})
+            self.journal.event("engine.started", "system", {
+                "symbols": list(self.feed.symbols), "approval": self.cfg.engine.approval,
+                "broker": self.cfg.broker.kind, "feed": self.cfg.feed.kind,
+            })
+            history = self.feed.history(self.cfg.feed.history_bars)
+            for symbol, frame in history.items():
+                self.symbols[symbol] = SymbolState.warm_up(
+                    symbol, frame, self.strategies, self.ensemble, self.cfg, WINDOW)
+                last = frame["close"].iloc[-1]
+                self.portfolio.mark(symbol, to_decimal(last))
+                self.market_ts = frame.index[-1].to_pydatetime()
+            self._publish()
+
+    def run_forever(self) -> None:
+        """Step on the feed's rhythm until stopped (call on a worker thread)."""
+        interval = self.feed.bar_seconds / max(self.cfg.feed.speed, 1e-9)
+        next_step = time.monotonic() + interval
+        try:
+            while not self._stop.is_set():
+                wait = next_step - time.monotonic()
+                if wait > 0:
+                    # Wake up often enough for expiries and the countdown of proposals.
+                    self._stop.wait(min(wait, 0.25))
+                    self.expire_proposals()
+                    continue
+                next_step += interval
+                if not self.paused and not self.step():
+                    break
+        except BaseException as error:  # noqa: BLE001 - recorded, then re-raised to the caller
+            self.error = error
+            self.record_crash(error)
+            raise
+
+    def start_thread(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self._thread_main, name="desk-engine",
+                                        daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def _thread_main(self) -> None:
+        try:
+            self.run_forever()
+        except BaseException:  # noqa: BLE001 - already recorded by run_forever
+            pass
+
+    def stop(self) -> None:
+        """Stop the loop, journal `engine.stopped` and close the store (with a checkpoint)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        with self.lock:
+            self.journal.event("engine.stopped", "system", {
+                "equity": self.portfolio.equity, "open_proposals": len(self.trader.proposals),
+            })
+            self.store.close(checkpoint=True)
+
+    def record_crash(self, error: BaseException) -> None:
+        """Save what we know and leave an audit entry; never the error's local variables."""
+        with self.lock:
+            try:
+                self.journal.event("engine.crashed", "system", {
+                    "error": type(error).__name__, "equity": self.portfolio.equity,
+                })
+            except Exception:  # noqa: BLE001 - the store itself may be what failed
+                pass
+
+    # -- one step --------------------------------------------------------------------------
+
+    def step(self) -> bool:
+        """One bar for every symbol; False when the feed has ended."""
+        bars = self.feed.next_bars()
+        if not bars:
+            return False
+        # Strategies over the windows: engine-thread data only, outside the lock.
+        views = {s: self.symbols[s].advance(bar) for s, bar in bars.items()}
+        with self.lock, self.journal.step():
+            for symbol, bar in bars.items():
+                self._trade_bar(bar, views[symbol])
+            self._risk_tick(next(iter(bars.values())).ts)
+            self.trader.expire(self.market_ts)
+            self._publish()
+        return True
+
+    def _trade_bar(self, bar: Bar, view) -> None:
+        self.market_ts = bar.ts
+        self.trader.on_bar(bar)
+        state = self.symbols[bar.symbol]
+        for strategy_id, (side, confidence) in view.new_signals.items():
+            self.journal.signal(bar.ts, bar.symbol, strategy_id, side.name, confidence)
+        if view.decision is not None:
+            self.journal.decision(view.decision.to_payload() | {"regime": state.regime_label})
+        if view.changed and view.side != Side.HOLD:
+            self.trader.on_decision(
+                bar.symbol, bar.ts, view.side, bar.close,
+                size_multiplier=state.size_multiplier,
+                reason=f"{self.spec.label} {view.side.name} ({state.regime_label})",
+                strategy=self.spec.label,
+            )
+
+    def _risk_tick(self, ts: datetime) -> None:
+        equity = self.portfolio.equity
+        if self.day != ts.date():
+            self.day = ts.date()
+            self.day_start_equity = equity
+        self.gate.on_equity(ts, equity)
+
+    def expire_proposals(self) -> None:
+        with self.lock:
+            if self.trader.expire(self.market_ts or self.wall_clock()):
+                self._publish()
+
+    # -- control (EngineControl) -------------------------------------------------------------
+
+    def approve(self, order_id: str) -> str:
+        with self.lock:
+            reason = self.trader.approve(order_id, self.market_ts or self.wall_clock())
+            self._publish()
+            return reason
+
+    def reject(self, order_id: str) -> str:
+        with self.lock:
+            reason = self.trader.reject(order_id, self.market_ts or self.wall_clock())
+            self._publish()
+            return reason
+
+    def cancel(self, execution_id: str) -> str:
+        with self.lock:
+            if self.broker.cancel(execution_id):
+                self.journal.event("order.cancelled", "user", {"client_order_id": execution_id})
+                self._publish()
+                return ""
+            return f"{execution_id} is not open at the broker"
+
+    def set_kill_switch(self, on: bool) -> None:
+        with self.lock:
+            self.gate.set_kill_switch(on, "manual kill switch" if on else "")
+            self.journal.event("risk.kill_switch", "user", {"on": on})
+            self._publish()
+
+    def set_paused(self, paused: bool) -> None:
+        with self.lock:
+            self.paused = paused
+            self.journal.event("feed.paused" if paused else "feed.resumed", "user", {})
+            self._publish()
+
+    def latest_snapshot(self) -> Snapshot:
+        with self.lock:
+            if self._snapshot is None:
+                self._publish()
+            return self._snapshot
+
+    def subscribe(self, callback: Callable[[Snapshot], None]) -> None:
+        self.subscribers.append(callback)
+
+    def _publish(self) -> None:
+        self._verify_chain()
+        self._snapshot = build_snapshot(self)
+        for callback in self.subscribers:
+            callback(self._snapshot)
+
+    def _verify_chain(self) -> None:
+        """Re-hash the audit entries written since the last check (the Audit pane shows the
+        last verified seq)."""
+        from store.audit_verify import verify_range
+
+        result = verify_range(self.store.conn, self.verified_seq)
+        self.chain_ok = result.ok
+        if result.ok:
+            self.verified_seq = result.last_seq
+
+    def var_95(self) -> Decimal:
+        """One-bar 95% value at risk of the book (variance-covariance, recent returns)."""
+        held = [(s, st) for s, st in self.symbols.items() if self.portfolio.position(s).qty]
+        if not held:
+            return Decimal(0)
+        returns = np.vstack([st.recent_returns(200) for _, st in held])
+        exposure = np.array([float(self.portfolio.exposure().get(s, 0)) for s, _ in held])
+        cov = np.atleast_2d(np.cov(returns))
+        sigma = float(np.sqrt(max(exposure @ cov @ exposure, 0.0)))
+        return to_decimal(round(1.6448536269514722 * sigma, 2))

@@ -1,0 +1,140 @@
+"""What the live engine keeps per symbol: a bar window, each strategy's stance, the
+ensemble's last decision and the regime filter.
+
+Strategies see the last `window` bars. Their indicators are causal and their longest
+memory (an EMA) forgets geometrically, so a window many times the longest period gives the
+same signals as the full history, which the backtest sees; `tests/engine/test_live.py`
+holds the two to the same decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from engine.pipeline import REGIME_LABELS
+from engine.types import Bar, Side
+
+COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass
+class StepView:
+    """What one bar changed for a symbol."""
+
+    new_signals: dict[str, tuple[Side, float]]
+    side: Side  # the ensemble's (or single strategy's) stance after this bar
+    changed: bool
+    decision: object | None  # EnsembleDecision, when an ensemble runs
+
+
+@dataclass
+class SymbolState:
+    symbol: str
+    strategies: dict
+    ensemble: object | None
+    window: int
+    times: list[datetime]
+    data: np.ndarray  # (capacity, 5) ring of the last bars, oldest first
+    stances: dict[str, tuple[Side, float]] = field(default_factory=dict)
+    latest_signals: dict[str, tuple[Side, float, datetime]] = field(default_factory=dict)
+    side: Side = Side.HOLD
+    decision: object | None = None
+    regime_filter: object | None = None
+    regime_labels: tuple[str, ...] = ()
+    transition: tuple[tuple[float, ...], ...] = ()
+    probabilities: dict[str, float] = field(default_factory=dict)
+    regime_label: str = "unknown"
+    held_bars: int = 0
+    size_multiplier: float = 1.0
+    last_close: float = float("nan")
+
+    @classmethod
+    def warm_up(cls, symbol, frame, strategies, ensemble, cfg, window: int) -> SymbolState:
+        from engine.strategies.base import stance
+
+        tail = frame.iloc[-window:]
+        state = cls(symbol=symbol, strategies=dict(strategies), ensemble=ensemble,
+                    window=window, times=list(tail.index.to_pydatetime()),
+                    data=tail[list(COLUMNS)].to_numpy(dtype=np.float64).copy())
+        for sid, strategy in strategies.items():
+            held = stance(strategy.compute(tail))
+            state.stances[sid] = (Side(int(held.side[-1])), float(held.confidence[-1]))
+        state.side, state.decision = state._decide(state.times[-1])
+        state.last_close = float(tail["close"].iloc[-1])
+        if cfg.engine.regime:
+            state._fit_regime(frame["close"].to_numpy(), cfg)
+        return state
+
+    def _fit_regime(self, close: np.ndarray, cfg) -> None:
+        from engine.regime import GaussianHMM
+
+        returns = np.diff(np.log(close))[-cfg.engine.regime_window:]
+        if len(returns) < 50:
+            return
+        model = GaussianHMM(n_states=cfg.engine.regime_states).fit(returns)
+        self.regime_labels = tuple(model.labels)
+        self.transition = tuple(tuple(float(p) for p in row) for row in model.transmat)
+        self.regime_filter = model.filter()
+        for r in returns:
+            probabilities = self.regime_filter.update(float(r))
+        self._set_regime(probabilities)
+
+    def _set_regime(self, probabilities) -> None:
+        from engine.regime import adapt
+
+        merged: dict[str, float] = {}
+        for label, p in zip(self.regime_labels, probabilities, strict=True):
+            merged[label] = merged.get(label, 0.0) + float(p)
+        label = max(merged, key=merged.get)
+        self.held_bars = self.held_bars + 1 if label == self.regime_label else 1
+        self.regime_label = label
+        self.probabilities = merged
+        self.size_multiplier = adapt(label).size_multiplier
+
+    def frame(self):
+        import pandas as pd
+
+        index = pd.DatetimeIndex(self.times, name="ts")
+        return pd.DataFrame(self.data, columns=list(COLUMNS), index=index)
+
+    def advance(self, bar: Bar) -> StepView:
+        """Take one bar: update the window, the strategies' stances, the ensemble and the
+        regime. Touches only this symbol's state."""
+        row = np.array([[bar.open, bar.high, bar.low, bar.close, bar.volume]])
+        self.data = np.vstack([self.data[-(self.window - 1):], row])
+        self.times = [*self.times[-(self.window - 1):], bar.ts]
+        frame = self.frame()
+        new: dict[str, tuple[Side, float]] = {}
+        for sid, strategy in self.strategies.items():
+            side, confidence = strategy.latest(frame)
+            if side != Side.HOLD:
+                new[sid] = (side, confidence)
+                self.stances[sid] = (side, confidence)
+                self.latest_signals[sid] = (side, confidence, bar.ts)
+        previous = self.side
+        self.side, self.decision = self._decide(bar.ts)
+        if self.regime_filter is not None and np.isfinite(self.last_close):
+            self._set_regime(self.regime_filter.update(float(np.log(bar.close
+                                                                      / self.last_close))))
+        self.last_close = bar.close
+        return StepView(new, self.side, self.side != previous,
+                        self.decision if new else None)
+
+    def _decide(self, ts: datetime):
+        if self.ensemble is None or len(self.strategies) == 1:
+            side, _ = next(iter(self.stances.values()), (Side.HOLD, 0.0))
+            return side, None
+        decision = self.ensemble.decide(self.symbol, ts, self.stances)
+        return decision.decision, decision
+
+    def recent_returns(self, n: int) -> np.ndarray:
+        close = self.data[-(n + 1):, 3]
+        return np.diff(np.log(close))
+
+    @property
+    def regime_index(self) -> int:
+        return REGIME_LABELS.index(self.regime_label) if self.regime_label in REGIME_LABELS \
+            else -1

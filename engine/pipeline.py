@@ -1,0 +1,108 @@
+"""From bars to decisions, vectorized over a whole frame: strategies, ensemble, regime.
+
+A backtest runs this once per symbol; the event loop then visits only the bars where a
+decision changes. The live engine asks the same strategies and the same ensemble bar by
+bar (`Strategy.latest`, `EnsembleManager.decide`), and a test holds the two to the same
+answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.regime import adapt
+from engine.strategies.base import SignalArrays, Strategy, stance
+
+REGIME_LABELS = ("bull", "bear", "sideways")
+ATR_PERIOD = 14
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolPlan:
+    """Per-bar arrays for one symbol."""
+
+    decision: np.ndarray  # int8 stance of the ensemble (or the single strategy)
+    confidence: np.ndarray  # float64
+    strategy_stances: dict[str, SignalArrays]  # each strategy's latest BUY/SELL, held
+    regime: np.ndarray  # int8 index into REGIME_LABELS, -1 before the model is fitted
+    size_multiplier: np.ndarray  # float64
+    stop_atr: np.ndarray  # float64: stop width in ATR multiples, NaN = no stop
+    atr: np.ndarray  # float64
+    regime_model: object | None = None  # the fitted HMM, for reports
+
+    def decision_changes(self) -> np.ndarray:
+        """Bars where the decision becomes a new non-HOLD side."""
+        d = self.decision
+        prev = np.concatenate(([0], d[:-1]))
+        return np.flatnonzero((d != prev) & (d != 0))
+
+
+def plan_symbol(
+    frame,
+    strategies: Mapping[str, Strategy],
+    ensemble=None,
+    *,
+    regime_window: int | None = 500,
+    regime_states: int = 3,
+) -> SymbolPlan:
+    """Compute every strategy over `frame`, combine them, and label regimes causally.
+
+    The regime model is fitted on the first `regime_window` returns only and then filters
+    forward, so no bar's label uses later data; bars before the window carry no regime.
+    """
+    from engine.indicators import atr
+
+    stances = {sid: stance(s.compute(frame)) for sid, s in strategies.items()}
+    if ensemble is None or len(stances) == 1:
+        only = next(iter(stances.values()))
+        decision, confidence = only.side, only.confidence
+    else:
+        combined = ensemble.combine(
+            np.vstack([s.side for s in stances.values()]),
+            np.vstack([s.confidence for s in stances.values()]),
+        )
+        decision, confidence = combined.decision, combined.confidence
+
+    high = frame["high"].to_numpy()
+    low = frame["low"].to_numpy()
+    close = frame["close"].to_numpy()
+    atr_values = atr(high, low, close, ATR_PERIOD)
+    n = len(close)
+    regime = np.full(n, -1, dtype=np.int8)
+    size_multiplier = np.ones(n)
+    stop_atr = np.full(n, np.nan)
+    model = None
+    if regime_window and n > regime_window + 10:
+        regime, model = _regimes(close, regime_window, regime_states)
+        for index, label in enumerate(REGIME_LABELS):
+            params = adapt(label)
+            mask = regime == index
+            size_multiplier[mask] = params.size_multiplier
+            stop_atr[mask] = params.stop_atr
+    return SymbolPlan(
+        decision=np.asarray(decision, dtype=np.int8),
+        confidence=np.asarray(confidence, dtype=np.float64),
+        strategy_stances=stances,
+        regime=regime,
+        size_multiplier=size_multiplier,
+        stop_atr=stop_atr,
+        atr=atr_values,
+        regime_model=model,
+    )
+
+
+def _regimes(close: np.ndarray, window: int, states: int):
+    from engine.regime import GaussianHMM
+
+    returns = np.diff(np.log(close))
+    model = GaussianHMM(n_states=states).fit(returns[:window])
+    filtered = model.filtered(returns)
+    best = np.argmax(filtered, axis=1)
+    label_index = np.array([REGIME_LABELS.index(lab) for lab in model.labels], dtype=np.int8)
+    regime = np.full(len(close), -1, dtype=np.int8)
+    # filtered[i] is the regime after return i, i.e. known at the close of bar i + 1.
+    regime[window + 1:] = label_index[best[window:]]
+    return regime, model

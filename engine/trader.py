@@ -1,0 +1,287 @@
+"""The trading core shared by the live engine and the backtest: decision -> orders -> fills.
+
+One `Trader` turns an ensemble decision into orders (sizing), sends every order through
+the risk gate, holds it for approval in manual mode, submits it to the broker, and applies
+the broker's fills to the portfolio. Live and backtest build the same object; only the
+broker, the journal and the approval mode differ (STYLE.md item 1).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from engine.journal import Journal
+from engine.portfolio import Portfolio
+from engine.risk import RiskGate
+from engine.trades import TradeTracker
+from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderType, Side
+
+QTY_STEP = Decimal("0.00000001")
+
+
+@dataclass(frozen=True, slots=True)
+class TradingRules:
+    size: float  # fraction of equity one position takes
+    allow_short: bool
+    approval: str  # "manual" | "auto"
+    approval_timeout: float  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    order: OrderRequest
+    created_at: datetime  # wall clock
+    expires_at: datetime
+
+
+@dataclass
+class OrderProgress:
+    """A submitted order as the Execution pane shows it."""
+
+    order: OrderRequest
+    filled_qty: Decimal = Decimal(0)
+    notional: Decimal = Decimal(0)
+    status: str = "running"  # "running" | "done" | "cancelled"
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        return self.notional / self.filled_qty if self.filled_qty else None
+
+
+@dataclass
+class TraderStats:
+    proposed: int = 0
+    denied: int = 0
+    submitted: int = 0
+    filled: int = 0
+    deny_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def to_decimal(value: float) -> Decimal:
+    """A float price or quantity as the Decimal it prints as (no binary noise)."""
+    return Decimal(repr(float(value)))
+
+
+class Trader:
+    """Thread-safe: the desk's approve/reject arrive from the UI thread."""
+
+    def __init__(
+        self,
+        *,
+        portfolio: Portfolio,
+        gate: RiskGate,
+        broker,  # engine.broker.base.Broker
+        journal: Journal,
+        rules: TradingRules,
+        wall_clock: Callable[[], datetime],
+        id_prefix: str = "o",
+    ) -> None:
+        self.portfolio = portfolio
+        self.gate = gate
+        self.broker = broker
+        self.journal = journal
+        self.rules = rules
+        self.wall_clock = wall_clock
+        self.proposals: dict[str, Proposal] = {}
+        self.trades = TradeTracker()
+        self.stats = TraderStats()
+        self.strategy_of: dict[str, str] = {}
+        self.submitted: dict[str, OrderProgress] = {}  # newest last, bounded
+        self._id_prefix = id_prefix
+        self._next_id = 0
+        self._lock = threading.RLock()
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def on_decision(
+        self,
+        symbol: str,
+        ts: datetime,
+        decision: Side,
+        price: float,
+        *,
+        size_multiplier: float = 1.0,
+        reason: str = "",
+        strategy: str = "",
+    ) -> list[OrderRequest]:
+        """Move the position of `symbol` towards what `decision` asks; returns the orders
+        proposed. A BUY targets a long of `size` x equity; a SELL closes a long and, if
+        shorting is allowed, targets a short of the same size."""
+        with self._lock:
+            current = self.portfolio.position(symbol).qty
+            if decision == Side.HOLD:
+                return []
+            if any(p.order.symbol == symbol for p in self.proposals.values()):
+                return []  # one decision per symbol waits for the trader at a time
+            ref = to_decimal(price)
+            target_abs = self._target_qty(price, size_multiplier)
+            if decision == Side.BUY:
+                target = target_abs
+            else:
+                target = -target_abs if self.rules.allow_short else Decimal(0)
+            if (decision == Side.BUY and current > 0) or (decision == Side.SELL and current < 0):
+                return []  # already positioned that way: hold, don't re-size
+            if decision == Side.SELL and current == 0 and not self.rules.allow_short:
+                return []
+            orders = []
+            if current != 0 and (target == 0 or (target > 0) != (current > 0)):
+                orders.append(self._order(symbol, -current, ref, reason, strategy, True))
+                current = Decimal(0)
+            delta = target - current
+            if delta != 0:
+                orders.append(self._order(symbol, delta, ref, reason, strategy, False))
+            for order in orders:
+                self._propose(order, ts)
+            return orders
+
+    def _target_qty(self, price: float, size_multiplier: float) -> Decimal:
+        equity = float(self.portfolio.equity)
+        qty = max(equity, 0.0) * self.rules.size * size_multiplier / price
+        return to_decimal(qty).quantize(QTY_STEP)
+
+    def _order(
+        self, symbol: str, signed_qty: Decimal, ref: Decimal, reason: str, strategy: str,
+        reduce_only: bool,
+    ) -> OrderRequest:
+        self._next_id += 1
+        client_id = f"{self._id_prefix}-{self._next_id:07d}"
+        self.strategy_of[client_id] = strategy
+        return OrderRequest(
+            symbol=symbol,
+            side=OrderSide.BUY if signed_qty > 0 else OrderSide.SELL,
+            qty=abs(signed_qty),
+            type=OrderType.MARKET,
+            reason=reason,
+            strategy=strategy,
+            client_order_id=client_id,
+            ref_price=ref,
+            reduce_only=reduce_only,
+        )
+
+    def _propose(self, order: OrderRequest, ts: datetime) -> None:
+        self.stats.proposed += 1
+        self.journal.order(order, "proposed", ts)
+        self.journal.event("order.proposed", "engine", _order_payload(order))
+        verdict = self.gate.check(order, order.ref_price, self.portfolio, ts)
+        if not verdict.allowed:
+            self._denied(order, verdict.reasons, ts)
+            return
+        if self.rules.approval == "auto":
+            self._submit(order, ts, actor="engine")
+            return
+        now = self.wall_clock()
+        timeout = timedelta(seconds=self.rules.approval_timeout)
+        self.proposals[order.client_order_id] = Proposal(order, now, now + timeout)
+
+    def _denied(self, order: OrderRequest, reasons, ts: datetime) -> None:
+        self.stats.denied += 1
+        for reason in reasons:
+            self.stats.deny_reasons[reason] = self.stats.deny_reasons.get(reason, 0) + 1
+        self.journal.order(order, "denied", ts)
+        payload = _order_payload(order) | {"reasons": list(reasons)}
+        self.journal.event("risk.denied", "engine", payload)
+
+    def _submit(self, order: OrderRequest, ts: datetime, actor: str) -> None:
+        # The gate is checked again at submission: approval may come minutes later.
+        verdict = self.gate.check(order, order.ref_price, self.portfolio, ts)
+        if not verdict.allowed:
+            self._denied(order, verdict.reasons, ts)
+            return
+        self.stats.submitted += 1
+        with self.journal.step():  # the intent is committed before the order leaves
+            self.journal.order(order, "submitted", ts)
+            self.journal.event("order.submitted", actor, _order_payload(order))
+        self.broker.submit(order)
+        self.submitted[order.client_order_id] = OrderProgress(order)
+        while len(self.submitted) > 50:
+            del self.submitted[next(iter(self.submitted))]
+
+    # -- approval (manual mode) ------------------------------------------------------------
+
+    def approve(self, client_order_id: str, ts: datetime) -> str:
+        with self._lock:
+            proposal = self.proposals.pop(client_order_id, None)
+            if proposal is None:
+                return f"no proposed order {client_order_id}"
+            self.journal.order(proposal.order, "approved", ts)
+            self.journal.event("order.approved", "user", _order_payload(proposal.order))
+            self._submit(proposal.order, ts, actor="user")
+            return ""
+
+    def reject(self, client_order_id: str, ts: datetime) -> str:
+        with self._lock:
+            proposal = self.proposals.pop(client_order_id, None)
+            if proposal is None:
+                return f"no proposed order {client_order_id}"
+            self.journal.order(proposal.order, "rejected", ts)
+            self.journal.event("order.rejected", "user", _order_payload(proposal.order))
+            return ""
+
+    def expire(self, ts: datetime) -> list[OrderRequest]:
+        """Expire proposals whose approval time ran out (wall clock)."""
+        with self._lock:
+            now = self.wall_clock()
+            expired = [p for p in self.proposals.values() if p.expires_at <= now]
+            for proposal in expired:
+                del self.proposals[proposal.order.client_order_id]
+                self.journal.order(proposal.order, "expired", ts)
+                self.journal.event("order.expired", "system", _order_payload(proposal.order))
+            return [p.order for p in expired]
+
+    # -- market ----------------------------------------------------------------------------
+
+    def on_bar(self, bar: Bar) -> list[Fill]:
+        """Fill what is pending against this bar, then mark the position at its close."""
+        with self._lock:
+            fills = self.broker.on_bar(bar)
+            for fill in fills:
+                self.apply_fill(fill)
+            self.portfolio.mark(bar.symbol, to_decimal(bar.close))
+            return fills
+
+    def apply_fill(self, fill: Fill) -> None:
+        if not self.journal.fill(fill):
+            return  # already applied: fills are stored once per trade id
+        self.stats.filled += 1
+        self.portfolio.apply_fill(fill)
+        progress = self.submitted.get(fill.client_order_id)
+        if progress is not None:
+            progress.filled_qty += fill.qty
+            progress.notional += fill.qty * fill.price
+            if progress.filled_qty >= progress.order.qty:
+                progress.status = "done"
+        strategy = self.strategy_of.get(fill.client_order_id, "")
+        self.trades.on_fill(fill, strategy)
+        pos = self.portfolio.position(fill.symbol)
+        self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl, pos.fees)
+        self.journal.event(
+            "order.filled",
+            "engine",
+            {
+                "client_order_id": fill.client_order_id,
+                "trade_id": fill.trade_id,
+                "symbol": fill.symbol,
+                "side": str(fill.side),
+                "qty": fill.qty,
+                "price": fill.price,
+                "fee": fill.fee,
+                "ts": fill.ts,
+            },
+        )
+
+
+def _order_payload(order: OrderRequest) -> dict:
+    return {
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": str(order.side),
+        "type": str(order.type),
+        "qty": order.qty,
+        "ref_price": order.ref_price,
+        "reason": order.reason,
+        "strategy": order.strategy,
+    }

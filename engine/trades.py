@@ -1,0 +1,114 @@
+"""Round trips: turns a stream of fills into closed trades (entry, exit, P&L) per symbol.
+
+A trade opens when a symbol's position leaves zero and closes when it returns to zero (a
+flip closes one trade and opens the next). P&L is net of the fees paid on both legs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from engine.types import Fill, OrderSide
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    symbol: str
+    side: str  # "long" | "short"
+    entry_time: datetime
+    entry_price: Decimal
+    exit_time: datetime
+    exit_price: Decimal
+    qty: Decimal  # largest absolute size held during the trade
+    pnl: Decimal
+    return_pct: float  # pnl / entry notional, in percent
+    strategy: str
+
+    def to_dict(self) -> dict:
+        return {
+            "symbol": self.symbol,
+            "side": self.side,
+            "entry_time": self.entry_time.isoformat(),
+            "entry_price": str(self.entry_price),
+            "exit_time": self.exit_time.isoformat(),
+            "exit_price": str(self.exit_price),
+            "qty": str(self.qty),
+            "pnl": str(self.pnl),
+            "return_pct": self.return_pct,
+            "strategy": self.strategy,
+        }
+
+
+@dataclass(slots=True)
+class _Open:
+    side: int
+    entry_time: datetime
+    qty: Decimal = Decimal(0)  # signed, current
+    peak_qty: Decimal = Decimal(0)
+    entry_cost: Decimal = Decimal(0)  # Σ qty*price of the opening fills
+    entry_qty: Decimal = Decimal(0)
+    exit_value: Decimal = Decimal(0)  # Σ qty*price of the closing fills
+    exit_qty: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    strategy: str = ""
+
+
+class TradeTracker:
+    """Feed it every fill in order; `closed` collects the finished trades."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, _Open] = {}
+        self.closed: list[Trade] = []
+
+    def on_fill(self, fill: Fill, strategy: str = "") -> None:
+        signed = fill.qty if fill.side == OrderSide.BUY else -fill.qty
+        remaining = signed
+        fee_per_unit = fill.fee / fill.qty if fill.qty else Decimal(0)
+        while remaining:
+            trade = self._open.get(fill.symbol)
+            if trade is None:
+                trade = _Open(side=1 if remaining > 0 else -1, entry_time=fill.ts,
+                              strategy=strategy)
+                self._open[fill.symbol] = trade
+            same_direction = (remaining > 0) == (trade.side > 0)
+            if same_direction:
+                part = remaining
+                trade.entry_cost += abs(part) * fill.price
+                trade.entry_qty += abs(part)
+            else:
+                part = remaining if abs(remaining) <= abs(trade.qty) else -trade.qty
+                trade.exit_value += abs(part) * fill.price
+                trade.exit_qty += abs(part)
+            trade.fees += abs(part) * fee_per_unit
+            trade.qty += part
+            trade.peak_qty = max(trade.peak_qty, abs(trade.qty))
+            remaining -= part
+            if trade.qty == 0:
+                self._close(fill.symbol, trade, fill.ts)
+
+    def _close(self, symbol: str, trade: _Open, ts: datetime) -> None:
+        del self._open[symbol]
+        entry_price = trade.entry_cost / trade.entry_qty
+        exit_price = trade.exit_value / trade.exit_qty
+        gross = (trade.exit_value - trade.entry_cost * trade.exit_qty / trade.entry_qty)
+        pnl = gross * trade.side - trade.fees
+        notional = entry_price * trade.exit_qty
+        self.closed.append(
+            Trade(
+                symbol=symbol,
+                side="long" if trade.side > 0 else "short",
+                entry_time=trade.entry_time,
+                entry_price=entry_price,
+                exit_time=ts,
+                exit_price=exit_price,
+                qty=trade.peak_qty,
+                pnl=pnl,
+                return_pct=float(pnl / notional * 100) if notional else 0.0,
+                strategy=trade.strategy,
+            )
+        )
+
+    def open_symbols(self) -> list[str]:
+        return list(self._open)
