@@ -1,0 +1,29 @@
+"""Market regimes: a Gaussian hidden Markov model on returns, labelled bull/bear/sideways.
+
+    fitted = GaussianHMM(n_states=3).fit(returns)
+    probs = fitted.filtered(returns)      # causal, (n, K)
+    live = fitted.filter(); live.update(r)
+    adapt(fitted.labels[probs[-1].argmax()])  # -> RegimeParams
+"""
+
+from engine.regime.fit import GaussianHMM
+from engine.regime.inference import HMMParams
+from engine.regime.labels import BEAR, BULL, LABELS, SIDEWAYS, label_states
+from engine.regime.model import FittedHMM
+from engine.regime.params import DEFAULT_REGIME_PARAMS, RegimeParams, adapt
+from engine.regime.stream import RegimeFilter
+
+__all__ = [
+    "BEAR",
+    "BULL",
+    "DEFAULT_REGIME_PARAMS",
+    "LABELS",
+    "SIDEWAYS",
+    "FittedHMM",
+    "GaussianHMM",
+    "HMMParams",
+    "RegimeFilter",
+    "RegimeParams",
+    "adapt",
+    "label_states",
+]
