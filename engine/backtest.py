@@ -78,7 +78,7 @@ def run_backtest(
     """Run `spec` over `frames` (symbol -> OHLCV DataFrame, sharing one index)."""
     from engine.broker.paper import PaperBroker
     from engine.portfolio import Portfolio
-    from engine.risk import RiskGate
+    from engine.risk import GatedBroker, RiskGate
 
     started = time.perf_counter()
     symbols = list(frames)
@@ -101,9 +101,7 @@ def run_backtest(
     gate = RiskGate(spec.risk_limits)
     broker = PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps)
     trader = Trader(
-        portfolio=portfolio,
-        gate=gate,
-        broker=broker,
+        broker=GatedBroker(broker, gate, portfolio),
         journal=journal,
         rules=TradingRules(spec.size, spec.allow_short, "auto", 0.0),
         wall_clock=clock,
@@ -286,10 +284,7 @@ class _EventLoop:
         if not len(equity):
             return
         points = {0, len(equity) - 1}
-        peak_before = getattr(self.gate, "peak_equity", None)
-        running = np.maximum.accumulate(equity)
-        if peak_before is not None:
-            running = np.maximum(running, float(peak_before))
+        running = np.maximum(np.maximum.accumulate(equity), float(self.gate.peak))
         drawdown = 1.0 - equity / running
         worst = int(np.argmax(drawdown))
         points.add(worst)

@@ -40,12 +40,15 @@ class Journal(ABC):
     def fill(self, fill: Fill) -> bool:
         """Store a fill once per broker trade id; False if it was already stored."""
 
+    @abstractmethod
     def signal(self, ts: datetime, symbol: str, strategy: str, side: str, conf: float) -> None:
-        """A strategy's new signal (optional: journals may skip HOLDs)."""
+        """A strategy's new BUY or SELL signal."""
 
+    @abstractmethod
     def decision(self, payload: Mapping[str, Any]) -> None:
         """An ensemble decision with its votes and weights."""
 
+    @abstractmethod
     def position(self, symbol: str, qty: Any, avg_price: Any, realized: Any, fees: Any) -> None:
         """The position of a symbol after a fill."""
 
@@ -58,6 +61,8 @@ class MemoryJournal(Journal):
     orders: dict[str, tuple[OrderRequest, str]] = field(default_factory=dict)
     fills: dict[str, Fill] = field(default_factory=dict)
     decisions: list[dict] = field(default_factory=list)
+    signals: list[tuple] = field(default_factory=list)
+    positions: dict[str, tuple] = field(default_factory=dict)
     keep_events: bool = True
 
     def event(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
@@ -72,6 +77,17 @@ class MemoryJournal(Journal):
             return False
         self.fills[fill.trade_id] = fill
         return True
+
+    def signal(self, ts: datetime, symbol: str, strategy: str, side: str, conf: float) -> None:
+        if self.keep_events:
+            self.signals.append((ts, symbol, strategy, side, conf))
+
+    def decision(self, payload: Mapping[str, Any]) -> None:
+        if self.keep_events:
+            self.decisions.append(dict(payload))
+
+    def position(self, symbol: str, qty: Any, avg_price: Any, realized: Any, fees: Any) -> None:
+        self.positions[symbol] = (qty, avg_price, realized, fees)
 
     def kinds(self) -> list[str]:
         return [kind for kind, _, _ in self.events]

@@ -46,7 +46,7 @@ class LiveEngine:
         from engine.backtest_job import build_spec
         from engine.broker.paper import PaperBroker
         from engine.portfolio import Portfolio
-        from engine.risk import RiskGate
+        from engine.risk import GatedBroker, RiskGate
 
         self.cfg = cfg
         self.store = store
@@ -66,7 +66,7 @@ class LiveEngine:
         )
         started = self.wall_clock()
         self.trader = Trader(
-            portfolio=self.portfolio, gate=self.gate, broker=self.broker,
+            broker=GatedBroker(self.broker, self.gate, self.portfolio),
             journal=self.journal,
             rules=TradingRules(cfg.engine.size, cfg.engine.allow_short, cfg.engine.approval,
                                float(cfg.engine.approval_timeout)),
@@ -76,8 +76,6 @@ class LiveEngine:
         self.symbols: dict[str, SymbolState] = {}
         self.paused = False
         self.market_ts: datetime | None = None
-        self.day_start_equity: Decimal = cfg.broker.cash
-        self.day: object = None
         self.lock = threading.RLock()
         self.subscribers: list[Callable[[Snapshot], None]] = []
         self._snapshot: Snapshot | None = None
@@ -127,17 +125,20 @@ class LiveEngine:
             self.record_crash(error)
             raise
 
-    def start_thread(self) -> threading.Thread:
-        self._thread = threading.Thread(target=self._thread_main, name="desk-engine",
-                                        daemon=True)
+    def start_thread(self, target: Callable[[], None] | None = None) -> threading.Thread:
+        """Run `target` (default: the loop) on the engine's own thread."""
+
+        def main() -> None:
+            try:
+                (target or self.run_forever)()
+            except BaseException as error:  # noqa: BLE001 - kept for the caller to report
+                if self.error is None:
+                    self.error = error
+                    self.record_crash(error)
+
+        self._thread = threading.Thread(target=main, name="desk-engine", daemon=True)
         self._thread.start()
         return self._thread
-
-    def _thread_main(self) -> None:
-        try:
-            self.run_forever()
-        except BaseException:  # noqa: BLE001 - already recorded by run_forever
-            pass
 
     def stop(self) -> None:
         """Stop the loop, journal `engine.stopped` and close the store (with a checkpoint)."""
@@ -194,11 +195,7 @@ class LiveEngine:
             )
 
     def _risk_tick(self, ts: datetime) -> None:
-        equity = self.portfolio.equity
-        if self.day != ts.date():
-            self.day = ts.date()
-            self.day_start_equity = equity
-        self.gate.on_equity(ts, equity)
+        self.gate.on_equity(ts, self.portfolio.equity)
 
     def expire_proposals(self) -> None:
         with self.lock:
@@ -240,10 +237,13 @@ class LiveEngine:
             self._publish()
 
     def latest_snapshot(self) -> Snapshot:
-        with self.lock:
-            if self._snapshot is None:
-                self._publish()
-            return self._snapshot
+        """Never waits for the engine: before warm-up ends it is an empty snapshot."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return Snapshot(market_ts=None, equity=self.cfg.broker.cash, cash=self.cfg.broker.cash,
+                            day_pnl=Decimal(0), approval_mode=self.cfg.engine.approval,
+                            paused=self.paused, symbols=tuple(self.feed.symbols))
+        return snapshot
 
     def subscribe(self, callback: Callable[[Snapshot], None]) -> None:
         self.subscribers.append(callback)

@@ -24,12 +24,12 @@ def build_snapshot(engine) -> Snapshot:
     symbols = tuple(engine.symbols)
     last_prices = {s: Decimal(repr(st.last_close)) for s, st in engine.symbols.items()}
     equity = portfolio.equity
-    day_pnl = equity - engine.day_start_equity
+    risk = engine.gate.state()
     return Snapshot(
         market_ts=engine.market_ts,
         equity=equity,
         cash=portfolio.cash,
-        day_pnl=day_pnl,
+        day_pnl=risk.day_pnl,
         approval_mode=engine.cfg.engine.approval,
         paused=engine.paused,
         symbols=symbols,
@@ -58,7 +58,7 @@ def build_snapshot(engine) -> Snapshot:
                        tuple(state.regime_labels), state.transition)
             for symbol, state in engine.symbols.items() if state.regime_labels
         ),
-        risk=_risk(engine, equity, day_pnl),
+        risk=_risk(engine, risk),
         audit_tail=tuple(
             AuditView(e.seq, e.ts, e.kind, e.actor, _summary(e.payload))
             for e in engine.store.audit.tail(AUDIT_TAIL)
@@ -93,19 +93,15 @@ def _executions(engine) -> tuple[ExecutionView, ...]:
     return tuple(views)
 
 
-def _risk(engine, equity: Decimal, day_pnl: Decimal) -> RiskView:
-    gate = engine.gate
-    limits = engine.spec.risk_limits
+def _risk(engine, state) -> RiskView:
     exposure = engine.portfolio.exposure()
-    state = gate.state()
     return RiskView(
         exposure=dict(exposure),
-        gross_exposure=sum((abs(v) for v in exposure.values()), Decimal(0)),
-        day_pnl=day_pnl,
-        daily_loss_limit=(engine.day_start_equity
-                          * Decimal(repr(limits.max_daily_loss_pct))).quantize(Decimal("0.01")),
+        gross_exposure=engine.portfolio.gross_exposure,
+        day_pnl=state.day_pnl,
+        daily_loss_limit=state.daily_loss_limit.quantize(Decimal("0.01")),
         drawdown=float(state.drawdown),
-        max_drawdown=float(limits.max_drawdown_pct),
+        max_drawdown=float(engine.spec.risk_limits.max_drawdown_pct),
         var_95=engine.var_95(),
         kill_switch=bool(state.kill_switch),
         halted_reason=state.halted_reason or "",

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from engine.journal import Journal
-from engine.portfolio import Portfolio
-from engine.risk import RiskGate
+from engine.risk import GatedBroker, OrderDenied
 from engine.trades import TradeTracker
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderType, Side
 
@@ -72,17 +71,17 @@ class Trader:
     def __init__(
         self,
         *,
-        portfolio: Portfolio,
-        gate: RiskGate,
-        broker,  # engine.broker.base.Broker
+        broker: GatedBroker,
         journal: Journal,
         rules: TradingRules,
         wall_clock: Callable[[], datetime],
         id_prefix: str = "o",
     ) -> None:
-        self.portfolio = portfolio
-        self.gate = gate
+        # The gated broker is the only way to the market: it checks every order against
+        # the risk gate and books fills into the portfolio the gate guards.
         self.broker = broker
+        self.gate = broker.gate
+        self.portfolio = broker.portfolio
         self.journal = journal
         self.rules = rules
         self.wall_clock = wall_clock
@@ -166,7 +165,7 @@ class Trader:
         self.stats.proposed += 1
         self.journal.order(order, "proposed", ts)
         self.journal.event("order.proposed", "engine", _order_payload(order))
-        verdict = self.gate.check(order, order.ref_price, self.portfolio, ts)
+        verdict = self.broker.check(order, price=order.ref_price, now=ts)
         if not verdict.allowed:
             self._denied(order, verdict.reasons, ts)
             return
@@ -186,16 +185,21 @@ class Trader:
         self.journal.event("risk.denied", "engine", payload)
 
     def _submit(self, order: OrderRequest, ts: datetime, actor: str) -> None:
-        # The gate is checked again at submission: approval may come minutes later.
-        verdict = self.gate.check(order, order.ref_price, self.portfolio, ts)
+        # The gate judges again at submission (approval may come minutes later); the intent
+        # is committed only for an order it lets through, and before the order leaves.
+        verdict = self.broker.check(order, price=order.ref_price, now=ts)
         if not verdict.allowed:
             self._denied(order, verdict.reasons, ts)
             return
-        self.stats.submitted += 1
-        with self.journal.step():  # the intent is committed before the order leaves
+        with self.journal.step():
             self.journal.order(order, "submitted", ts)
             self.journal.event("order.submitted", actor, _order_payload(order))
-        self.broker.submit(order)
+        try:
+            self.broker.submit(order, price=order.ref_price, now=ts)
+        except OrderDenied as denied:
+            self._denied(order, denied.decision.reasons, ts)
+            return
+        self.stats.submitted += 1
         self.submitted[order.client_order_id] = OrderProgress(order)
         while len(self.submitted) > 50:
             del self.submitted[next(iter(self.submitted))]
@@ -237,17 +241,22 @@ class Trader:
     def on_bar(self, bar: Bar) -> list[Fill]:
         """Fill what is pending against this bar, then mark the position at its close."""
         with self._lock:
-            fills = self.broker.on_bar(bar)
+            fills = self.broker.on_bar(bar)  # booked into the portfolio by the gate
             for fill in fills:
-                self.apply_fill(fill)
+                self._record_fill(fill)
             self.portfolio.mark(bar.symbol, to_decimal(bar.close))
             return fills
 
     def apply_fill(self, fill: Fill) -> None:
+        """Book a fill that did not come through the broker (the backtest's final close)."""
+        with self._lock:
+            self.portfolio.apply_fill(fill)
+            self._record_fill(fill)
+
+    def _record_fill(self, fill: Fill) -> None:
         if not self.journal.fill(fill):
-            return  # already applied: fills are stored once per trade id
+            return  # already recorded: fills are stored once per trade id
         self.stats.filled += 1
-        self.portfolio.apply_fill(fill)
         progress = self.submitted.get(fill.client_order_id)
         if progress is not None:
             progress.filled_qty += fill.qty
