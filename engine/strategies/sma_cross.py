@@ -1,0 +1,65 @@
+"""Simple moving-average crossover."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import indicators as ind
+from engine.strategies.base import Prices, SignalArrays, Strategy, events, ratio, squash
+
+ATR_PERIOD = 14
+
+
+def crossover_signals(
+    fast: np.ndarray, slow: np.ndarray, prices: Prices, atr_period: int = ATR_PERIOD
+) -> SignalArrays:
+    """BUY on the bar `fast` moves above `slow`, SELL on the bar it moves below.
+
+    Confidence: how far the close already stands beyond the slow average on the side of
+    the cross, in ATR units, squashed with tanh (0 if the close lags on the other side).
+    """
+    atr = ind.atr(prices.high, prices.low, prices.close, atr_period)
+    gap = prices.close - slow
+    valid = np.isfinite(fast) & np.isfinite(slow) & np.isfinite(atr)
+    with np.errstate(invalid="ignore"):
+        above, below = fast > slow, fast < slow
+    return events(
+        buy=above,
+        sell=below,
+        buy_confidence=squash(ratio(gap, atr)),
+        sell_confidence=squash(ratio(-gap, atr)),
+        valid=valid,
+    )
+
+
+def check_fast_slow(fast: object, slow: object) -> list[str]:
+    if isinstance(fast, int) and isinstance(slow, int) and fast >= slow:
+        return [f"fast ({fast}) must be less than slow ({slow})"]
+    return []
+
+
+class SmaCross(Strategy):
+    """BUY when SMA(fast) crosses above SMA(slow), SELL when it crosses below."""
+
+    id = "sma_cross"
+
+    @dataclass(frozen=True, slots=True)
+    class Params:
+        fast: int = 10
+        slow: int = 30
+
+    @classmethod
+    def check(cls, params: Params) -> list[str]:
+        return super().check(params) + check_fast_slow(params.fast, params.slow)
+
+    @property
+    def warmup(self) -> int:
+        # The cross compares bar t with bar t-1, both needing the slow SMA and the ATR.
+        return max(self.params.slow, ATR_PERIOD)
+
+    def signals(self, prices: Prices) -> SignalArrays:
+        p = self.params
+        close = prices.close
+        return crossover_signals(ind.sma(close, p.fast), ind.sma(close, p.slow), prices)
