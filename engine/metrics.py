@@ -108,27 +108,31 @@ def _curve_metrics(eq: np.ndarray, years: float, ppy: float | None) -> dict:
 
 
 def per_bar_returns(equity: np.ndarray) -> np.ndarray:
-    """r_t = equity_t / equity_{t-1} - 1; a step from zero equity counts as 0."""
+    """r_t = equity_t / equity_{t-1} - 1; a step from zero or negative equity counts as 0."""
     eq = np.asarray(equity, dtype=np.float64)
     prev = eq[:-1]
+    if len(prev) == 0 or prev.min() > 0:  # the usual case: one division, no masks
+        r = eq[1:] / prev
+        r -= 1.0
+        return r
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(prev > 0, eq[1:] / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
-    return r
+        return np.where(prev > 0, eq[1:] / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
 
 
 def max_drawdown(equity: np.ndarray) -> float:
     """Largest fall from a running peak, as a positive fraction of that peak."""
-    eq = np.asarray(equity, dtype=np.float64)
-    peak = np.maximum.accumulate(eq)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dd = np.where(peak > 0, 1.0 - eq / np.where(peak > 0, peak, 1.0), 0.0)
-    return float(dd.max()) if len(dd) else 0.0
+    dd = drawdown_series(equity)
+    return float(-dd.min()) if len(dd) else 0.0
 
 
 def drawdown_series(equity: np.ndarray) -> np.ndarray:
     """Drawdown at every bar: equity / running peak - 1 (zero or negative)."""
     eq = np.asarray(equity, dtype=np.float64)
     peak = np.maximum.accumulate(eq)
+    if len(eq) == 0 or eq[0] > 0:  # then every running peak is positive
+        dd = eq / peak
+        dd -= 1.0
+        return dd
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(peak > 0, eq / np.where(peak > 0, peak, 1.0) - 1.0, 0.0)
 
@@ -138,8 +142,15 @@ def value_at_risk(returns: np.ndarray, level: float = 0.95) -> tuple[float | Non
     r = np.asarray(returns, dtype=np.float64)
     if len(r) == 0:
         return None, None
-    q = float(np.quantile(r, 1.0 - level))  # linear interpolation
-    tail = r[r <= q]
+    # The linear-interpolation quantile from the two order statistics around it; one
+    # partition is cheaper than np.quantile's general machinery on a million returns.
+    h = (len(r) - 1) * (1.0 - level)
+    lo = int(math.floor(h))
+    hi = min(lo + 1, len(r) - 1)
+    part = np.partition(r, [lo, hi])
+    q = float(part[lo] + (h - lo) * (part[hi] - part[lo]))
+    tail = part[: hi + 1]  # everything <= q lies in the first hi + 1 after partitioning
+    tail = tail[tail <= q]
     return -q, -float(tail.mean())
 
 
