@@ -192,3 +192,22 @@ def test_unknown_strategy_key_is_named_even_in_an_explicit_file(tmp_path):
         load_config(path)
 
     assert str(error.value) == f"{path}: [strategies.breakout] window: unknown key"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.from_regex(r"\A([0-9]{0,3})(ms|s|min|h|D|T|M|ME|W|x)\Z"))
+def test_freq_accepted_exactly_when_pandas_reads_a_positive_fixed_step(freq):
+    """The validator skips pandas for plain aliases; pandas itself is the judge here."""
+    import pandas as pd
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        pandas_ok = pd.Timedelta(to_offset(freq)) > pd.Timedelta(0)
+    except (ValueError, TypeError):
+        pandas_ok = False
+    try:
+        cfg = config_from_dict({"feed": {"freq": freq}})
+    except ConfigError:
+        assert not pandas_ok
+    else:
+        assert pandas_ok and cfg.feed.freq == freq
