@@ -1,0 +1,162 @@
+"""The desk's Textual app: renders engine snapshots and sends the trader's decisions back.
+
+The engine runs in its own thread and calls `publish`; everything else happens in the UI
+thread. Actions go through `EngineControl`, whose calls are quick and thread-safe, so a key
+never waits on the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from desk.messages import SnapshotPublished
+from desk.screens.confirm import ConfirmScreen
+from desk.screens.main import PANES, MainScreen
+from engine.snapshot import EngineControl, Snapshot
+from themes import DOMAIN_VARIABLE_DEFAULTS, STYLESHEET, THEMES
+
+CLOCK_TICK_SECONDS = 1.0  # proposal countdowns move once a second
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeskApp(App[None]):
+    CSS_PATH = STYLESHEET
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", priority=True, id="desk.quit", tooltip="Quit the desk"),
+        Binding(
+            "ctrl+k", "toggle_kill_switch", "Kill", priority=True, id="desk.kill_switch",
+            tooltip="Turn the kill switch on or off (asks first)",
+        ),
+    ]
+
+    def __init__(
+        self,
+        control: EngineControl,
+        *,
+        theme: str = "desk-dark",
+        title: str = "Desk",
+        on_crash: Callable[[BaseException], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.control = control
+        self.on_crash = on_crash
+        self.clock = clock or _wall_clock
+        self.title = title
+        self.snapshot: Snapshot | None = None
+        self._main: MainScreen | None = None
+        for desk_theme in THEMES:
+            self.register_theme(desk_theme)
+        self.theme = theme
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return DOMAIN_VARIABLE_DEFAULTS
+
+    def get_default_screen(self) -> Screen:
+        return self.main
+
+    @property
+    def main(self) -> MainScreen:
+        if self._main is None:
+            self._main = MainScreen()
+        return self._main
+
+    def on_mount(self) -> None:
+        # The first frame's data: MainScreen renders this once its panes exist.
+        self.snapshot = self.control.latest_snapshot()
+        self.set_interval(CLOCK_TICK_SECONDS, self._tick)
+        self.theme_changed_signal.subscribe(self, self._restyle)
+
+    # Snapshots ----------------------------------------------------------------------------
+    def publish(self, snapshot: Snapshot) -> None:
+        """Hand over a new snapshot; safe to call from any thread."""
+        self.post_message(SnapshotPublished(snapshot))
+
+    def on_snapshot_published(self, message: SnapshotPublished) -> None:
+        self.render_snapshot(message.snapshot)
+
+    def render_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        if self.main.is_mounted:
+            self.main.show(self.title, snapshot, self.clock())
+
+    def _tick(self) -> None:
+        if self.snapshot is not None and self.snapshot.proposals:
+            self.main.signals.show(self.snapshot, self.clock())
+
+    def _restyle(self, _theme: object) -> None:
+        for pane in self.main.query("Pane"):
+            pane.restyle()  # type: ignore[attr-defined]
+        if self.snapshot is not None:
+            self.render_snapshot(self.snapshot)
+
+    def after_action(self, reason: str) -> None:
+        """Show why an action was refused, if it was, and the state it left behind."""
+        if reason:
+            self.notify(reason, severity="warning")
+        self.render_snapshot(self.control.latest_snapshot())
+
+    # Actions ------------------------------------------------------------------------------
+    def action_toggle_kill_switch(self) -> None:
+        if isinstance(self.screen, ConfirmScreen):
+            return  # already asking
+        risk = self.control.latest_snapshot().risk
+        turn_on = not (risk is not None and risk.kill_switch)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.control.set_kill_switch(turn_on)
+                self.after_action("")
+
+        question = (
+            "Turn the kill switch ON? No new orders will be sent."
+            if turn_on
+            else "Turn the kill switch off and allow new orders?"
+        )
+        self.push_screen(ConfirmScreen(question), answer)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = self.main
+        yield SystemCommand("Approve", "Approve the selected proposed order", main.action_approve)
+        yield SystemCommand("Reject", "Reject the selected proposed order", main.action_reject)
+        yield SystemCommand("Cancel execution", "Cancel the selected execution", main.action_cancel)
+        yield SystemCommand("Kill switch", "Turn the kill switch on or off",
+                            self.action_toggle_kill_switch)
+        yield SystemCommand("Pause / resume feed", "Pause or resume the feed", main.action_pause)
+        yield SystemCommand("Details", "Details of the selected row", main.action_details)
+        yield SystemCommand("Keys", "Every key the desk answers to", main.action_help)
+        for pane in PANES:
+            yield SystemCommand(
+                f"Go to {pane.title}", f"Show pane {pane.number}",
+                lambda number=pane.number: main.action_show_pane(number),
+            )
+
+    # Crashes ------------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's default report is a traceback with local variables, which may hold keys
+        # or account data. Let the owner save state first, then leave with a short message.
+        saved = "State was saved."
+        if self.on_crash is not None:
+            try:
+                self.on_crash(error)
+            except Exception as hook_error:  # a failing hook must not hide the crash
+                saved = f"Saving state also failed ({type(hook_error).__name__})."
+        else:
+            saved = ""
+        self._return_code = 1
+        message = (
+            f"Desk stopped after an unexpected error: {type(error).__name__}: {error}. "
+            f"{saved} The audit log records what happened; restart with `desk` to resume."
+        )
+        self.panic(Text(message.replace("  ", " ")))

@@ -1,0 +1,207 @@
+"""The desk: seven panes, shown as tabs on a small terminal and as a grid on a wide one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Tab, Tabs
+
+from desk.screens.confirm import ConfirmScreen
+from desk.screens.details import DetailsScreen
+from desk.screens.help import HelpScreen
+from desk.widgets.audit import AuditPane
+from desk.widgets.ensemble import EnsemblePane
+from desk.widgets.execution import ExecutionPane
+from desk.widgets.pane import Pane
+from desk.widgets.positions import PositionsPane
+from desk.widgets.regime import RegimePane
+from desk.widgets.risk import RiskPane
+from desk.widgets.signals import SignalsPane
+from desk.widgets.status_bar import StatusBar
+from engine.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from desk.app import DeskApp
+
+PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane)
+WIDE_COLUMNS = 160  # from here on every pane is visible at once
+HUGE_COLUMNS = 200  # and from here on in three columns
+
+
+def _pane_bindings() -> list[Binding]:
+    return [
+        Binding(
+            str(n),
+            f"show_pane({n})",
+            "Pane",
+            show=False,
+            id=f"desk.pane_{n}",
+            tooltip=f"Go to pane {n} {pane.title}",
+        )
+        for n, pane in enumerate(PANES, start=1)
+    ]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "approve", "Approve", id="desk.approve", tooltip="Approve the proposed order"),
+        Binding("r", "reject", "Reject", id="desk.reject", tooltip="Reject the proposed order"),
+        Binding("c", "cancel", "Cancel", id="desk.cancel", tooltip="Cancel the execution"),
+        Binding("enter", "details", "Info", key_display="⏎", id="desk.details",
+                tooltip="Details of the selected row"),
+        Binding("p", "pause", "Pause", id="desk.pause", tooltip="Pause or resume the feed"),
+        Binding("tab", "next_pane", "Pane", key_display="⇥/1-7", id="desk.next_pane",
+                tooltip="Next pane"),
+        Binding(
+            "shift+tab", "previous_pane", "Prev", show=False, id="desk.previous_pane",
+            tooltip="Previous pane",
+        ),
+        *_pane_bindings(),
+        Binding("question_mark", "help", "Help", key_display="?", id="desk.help",
+                tooltip="This list of keys"),
+    ]
+
+    active: reactive[int] = reactive(1, init=False)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status-bar")
+        tabs = Tabs(*(Tab(f"{p.number} {p.title}", id=f"tab-{p.number}") for p in PANES))
+        tabs.can_focus = False
+        yield tabs
+        with Container(id="panes"):
+            for pane_class in PANES:
+                yield pane_class()
+        # The palette key is listed by `?`; the footer needs its width for the desk's keys.
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._layout_for(self.app.size.width)
+        self.watch_active(1)
+        snapshot = self.desk.snapshot or self.desk.control.latest_snapshot()
+        self.desk.snapshot = snapshot
+        self.show(self.desk.title, snapshot, self.desk.clock())
+
+    @property
+    def desk(self) -> DeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def pane(self, number: int) -> Pane:
+        return self.query_one(f"#pane-{number}", Pane)
+
+    @property
+    def signals(self) -> SignalsPane:
+        return self.query_one(SignalsPane)
+
+    @property
+    def execution(self) -> ExecutionPane:
+        return self.query_one(ExecutionPane)
+
+    def show(self, title: str, snapshot: Snapshot, now: datetime) -> None:
+        self.query_one(StatusBar).show(title, snapshot)
+        for pane in self.query(Pane):
+            pane.show(snapshot, now)
+
+    # Layout -----------------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.set_class(width < WIDE_COLUMNS, "-narrow")
+        self.set_class(WIDE_COLUMNS <= width < HUGE_COLUMNS, "-wide")
+        self.set_class(width >= HUGE_COLUMNS, "-huge")
+
+    def watch_active(self, number: int) -> None:
+        for pane in self.query(Pane):
+            pane.set_class(pane.number == number, "-active")
+        self.query_one(Tabs).active = f"tab-{number}"
+        target = self.pane(number).focus_target
+        if not target.has_focus:
+            target.focus()
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id:
+            self.active = int(event.tab.id.removeprefix("tab-"))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for ancestor in event.widget.ancestors_with_self:
+            if isinstance(ancestor, Pane):
+                self.active = ancestor.number
+                return
+
+    # Actions ----------------------------------------------------------------------------
+    def action_show_pane(self, number: int) -> None:
+        self.active = number
+
+    def action_next_pane(self) -> None:
+        self.active = self.active % len(PANES) + 1
+
+    def action_previous_pane(self) -> None:
+        self.active = (self.active - 2) % len(PANES) + 1
+
+    def action_approve(self) -> None:
+        self._decide(approve=True)
+
+    def action_reject(self) -> None:
+        self._decide(approve=False)
+
+    def _decide(self, approve: bool) -> None:
+        proposal = self.signals.selected_proposal()
+        if proposal is None:
+            self.notify("No proposed order is waiting", severity="warning")
+            return
+        control = self.desk.control
+        reason = (control.approve if approve else control.reject)(proposal.order_id)
+        self.desk.after_action(reason)
+
+    def action_cancel(self) -> None:
+        if self.active != ExecutionPane.number:
+            self.notify("Select an execution in pane 4 first", severity="warning")
+            return
+        execution = self.execution.selected_execution()
+        if execution is None or execution.status != "running":
+            self.notify("No running execution is selected", severity="warning")
+            return
+
+        def cancel(yes: bool | None) -> None:
+            if yes:
+                self.desk.after_action(self.desk.control.cancel(execution.id))
+
+        question = (
+            f"Cancel {execution.kind} {execution.side} {execution.symbol} ({execution.id})?"
+            f" {execution.parts_done}/{execution.parts_total} parts done."
+        )
+        self.app.push_screen(ConfirmScreen(question), cancel)
+
+    def action_pause(self) -> None:
+        paused = self.desk.control.latest_snapshot().paused
+        self.desk.control.set_paused(not paused)
+        self.desk.after_action("")
+
+    def action_details(self) -> None:
+        self._open_details(self.pane(self.active))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        for ancestor in event.data_table.ancestors:
+            if isinstance(ancestor, Pane):
+                self._open_details(ancestor)
+                return
+
+    def _open_details(self, pane: Pane) -> None:
+        details = pane.selected_details()
+        if details is None:
+            self.notify(f"Nothing selected in {pane.title}", severity="warning")
+        else:
+            self.app.push_screen(DetailsScreen(details))
+
+    def action_help(self) -> None:
+        bindings = [b for b in (*self.app.BINDINGS, *self.BINDINGS) if isinstance(b, Binding)]
+        palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Command palette")
+        bindings.append(palette)
+        self.app.push_screen(HelpScreen(bindings))

@@ -1,0 +1,64 @@
+"""Pane 3: the ensemble's last decision per symbol, with the votes behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from desk.widgets.format import right
+from desk.widgets.keyed_table import KeyedTable
+from desk.widgets.pane import Details, Pane, describe
+from engine.snapshot import EnsembleView, Snapshot
+
+COLUMNS = (
+    ("symbol", "Symbol"),
+    ("decision", "Decision"),
+    ("confidence", "Conf"),
+    ("votes", "Votes B/S/H"),
+    ("mode", "Mode"),
+    ("weights", "Weights"),
+    ("time", "At"),
+)
+
+
+def votes_text(votes: dict[str, int]) -> str:
+    return "/".join(str(votes.get(side, 0)) for side in ("buy", "sell", "hold"))
+
+
+def weights_text(weights: dict[str, float]) -> str:
+    return " ".join(f"{name} {weight:.2f}".replace(" 0.", " .") for name, weight in weights.items())
+
+
+class EnsemblePane(Pane):
+    number = 3
+    title = "Ensemble"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._decisions: dict[str, EnsembleView] = {}
+
+    def compose(self):
+        yield KeyedTable(COLUMNS, id="ensemble-table")
+
+    def show(self, snapshot: Snapshot, now: datetime) -> None:
+        self._decisions = {e.symbol: e for e in snapshot.ensemble}
+        styles = {"BUY": "bid", "SELL": "ask", "HOLD": "muted"}
+        rows = {
+            e.symbol: (
+                e.symbol,
+                Text(e.decision, style=self.style_of(styles.get(e.decision, "muted"))),
+                right(f"{e.confidence:.2f}"),
+                right(votes_text(e.votes)),
+                e.mode,
+                weights_text(e.weights),
+                e.ts.strftime("%H:%M:%S"),
+            )
+            for e in snapshot.ensemble
+        }
+        self.query_one(KeyedTable).sync(rows)
+
+    def selected_details(self) -> Details | None:
+        key = self.query_one(KeyedTable).selected_key
+        decision = self._decisions.get(key or "")
+        return describe(f"Ensemble decision {key}", decision) if decision else None

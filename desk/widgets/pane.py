@@ -1,0 +1,84 @@
+"""What every pane shares: a number and title, theme-aware styles, and row details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
+
+from rich.style import Style
+from textual.containers import Vertical
+from textual.widget import Widget
+
+from engine.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Details:
+    """The content of the details modal: a title and labelled values."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+
+
+def _describe_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, Decimal):
+        return f"{value:,f}"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_describe_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, tuple):
+        return "; ".join(_describe_value(v) for v in value) or "—"
+    return str(value)
+
+
+def describe(title: str, view: object) -> Details:
+    """Details of one snapshot view (a dataclass): every field, formatted."""
+    assert is_dataclass(view)
+    rows = tuple(
+        (field.name.replace("_", " "), _describe_value(getattr(view, field.name)))
+        for field in fields(view)
+    )
+    return Details(title, rows)
+
+
+class Pane(Vertical):
+    """A pane renders the newest snapshot; styles come from the theme (see desk.tcss)."""
+
+    number: ClassVar[int]
+    title: ClassVar[str]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "pane--profit",
+        "pane--loss",
+        "pane--bid",
+        "pane--ask",
+        "pane--muted",
+        "pane--alert",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(id=f"pane-{self.number}")
+        self.border_title = f"{self.number} {self.title}"
+
+    def style_of(self, name: str) -> Style:
+        return self.get_component_rich_style(f"pane--{name}", partial=True)
+
+    def show(self, snapshot: Snapshot, now: datetime) -> None:
+        raise NotImplementedError
+
+    def restyle(self) -> None:
+        """The theme changed: the next `show` must rewrite every styled cell."""
+        for table in self.query("KeyedTable"):
+            table.forget_styles()  # type: ignore[attr-defined]
+
+    @property
+    def focus_target(self) -> Widget:
+        return self.query_one("KeyedTable")
+
+    def selected_details(self) -> Details | None:
+        return None

@@ -1,0 +1,84 @@
+"""Pane 2: the signal matrix and the queue of orders waiting for approval."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Label
+
+from desk.widgets.format import money, quantity, right, time_left
+from desk.widgets.keyed_table import KeyedTable
+from desk.widgets.pane import Details, Pane, describe
+from desk.widgets.signal_matrix import SignalMatrix
+from engine.snapshot import ProposalView, Snapshot
+
+PROPOSAL_COLUMNS = (
+    ("symbol", "Symbol"),
+    ("side", "Side"),
+    ("qty", "Qty"),
+    ("price", "Price"),
+    ("left", "Left"),
+    ("reason", "Reason"),
+)
+
+
+class SignalsPane(Pane):
+    number = 2
+    title = "Signals"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._proposals: dict[str, ProposalView] = {}
+
+    def compose(self):
+        yield SignalMatrix(id="signal-matrix")
+        yield Label(id="proposals-caption")
+        yield KeyedTable(PROPOSAL_COLUMNS, id="proposals-table")
+
+    @property
+    def focus_target(self) -> KeyedTable:
+        return self.query_one("#proposals-table", KeyedTable)
+
+    def show(self, snapshot: Snapshot, now: datetime) -> None:
+        side_styles = {
+            "BUY": self.style_of("bid"),
+            "SELL": self.style_of("ask"),
+            "HOLD": self.style_of("muted"),
+        }
+        self.query_one(SignalMatrix).show(snapshot.symbols, snapshot.signals, side_styles)
+        self._show_caption(snapshot)
+        ordered = sorted(snapshot.proposals, key=lambda p: p.created_at)
+        self._proposals = {p.order_id: p for p in ordered}
+        rows = {
+            p.order_id: (
+                p.symbol,
+                Text(p.side, style=side_styles.get(p.side.upper(), "")),
+                right(quantity(p.qty)),
+                right(money(p.price)),
+                right(time_left(p.expires_at - now)),
+                p.reason,
+            )
+            for p in ordered
+        }
+        self.focus_target.sync(rows)
+
+    def _show_caption(self, snapshot: Snapshot) -> None:
+        count = len(snapshot.proposals)
+        caption = self.query_one("#proposals-caption", Label)
+        if snapshot.approval_mode == "auto":
+            caption.update(f"Proposed orders ({count}) · AUTO approval: orders pass straight on")
+        else:
+            caption.update(f"Proposed orders ({count}) · a approve · r reject")
+        caption.set_class(snapshot.approval_mode == "auto", "-auto")
+
+    def selected_proposal(self) -> ProposalView | None:
+        """The proposal under the cursor, else the oldest one waiting."""
+        key = self.focus_target.selected_key
+        if key in self._proposals:
+            return self._proposals[key]
+        return next(iter(self._proposals.values()), None)
+
+    def selected_details(self) -> Details | None:
+        proposal = self.selected_proposal()
+        return describe(f"Proposed order {proposal.order_id}", proposal) if proposal else None

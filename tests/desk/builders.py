@@ -1,0 +1,199 @@
+"""Realistic snapshots for the desk's tests, and a recording stand-in for the engine.
+
+Figures are consistent with each other: unrealized P&L = (last - avg) * qty, exposure =
+qty * last, gross exposure = the sum of absolute exposures, equity = cash + the book.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from engine.snapshot import (
+    AuditView,
+    EnsembleView,
+    ExecutionView,
+    PositionView,
+    ProposalView,
+    RegimeView,
+    RiskView,
+    SignalView,
+    Snapshot,
+)
+
+NOW = datetime(2024, 3, 15, 14, 30, 0, tzinfo=UTC)
+SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
+STRATEGIES = ("sma_cross", "rsi", "macd")
+LAST = {"BTC/USDT": D("68250.50"), "ETH/USDT": D("3712.25"), "SOL/USDT": D("176.40")}
+LABELS = ("bull", "bear", "sideways")
+TRANSITION = ((0.94, 0.02, 0.04), (0.03, 0.91, 0.06), (0.05, 0.05, 0.90))
+
+
+def position(symbol: str, qty: str, avg: str, realized: str = "0") -> PositionView:
+    quantity, average, last = D(qty), D(avg), LAST[symbol]
+    side = "long" if quantity > 0 else "short" if quantity < 0 else "flat"
+    return PositionView(
+        symbol, side, quantity, average, last, (last - average) * quantity, D(realized)
+    )
+
+
+def positions() -> tuple[PositionView, ...]:
+    return (
+        position("BTC/USDT", "0.25", "66800.00", "412.30"),
+        position("ETH/USDT", "-2.5", "3790.10", "-58.75"),
+        position("SOL/USDT", "40", "171.05"),
+    )
+
+
+def signals() -> tuple[SignalView, ...]:
+    sides = {
+        "BTC/USDT": (("BUY", 0.72), ("BUY", 0.64), ("HOLD", 0.51)),
+        "ETH/USDT": (("SELL", 0.81), ("HOLD", 0.40), ("SELL", 0.58)),
+        "SOL/USDT": (("HOLD", 0.33), ("BUY", 0.67), ("BUY", 0.70)),
+    }
+    return tuple(
+        SignalView(symbol, strategy, side, confidence, NOW - timedelta(minutes=1))
+        for symbol, row in sides.items()
+        for strategy, (side, confidence) in zip(STRATEGIES, row, strict=True)
+    )
+
+
+def proposals() -> tuple[ProposalView, ...]:
+    return (
+        ProposalView(
+            "desk-0007-btc-buy", "BTC/USDT", "buy", D("0.05"), D("68250.50"),
+            "ensemble BUY 0.68 (2/3 votes), bull regime", NOW - timedelta(seconds=75),
+            NOW + timedelta(seconds=225),
+        ),
+        ProposalView(
+            "desk-0008-eth-sell", "ETH/USDT", "sell", D("1.2"), D("3712.25"),
+            "ensemble SELL 0.70 (2/3 votes), bear regime", NOW - timedelta(seconds=20),
+            NOW + timedelta(seconds=40),
+        ),
+    )
+
+
+def ensemble() -> tuple[EnsembleView, ...]:
+    weights = {"sma_cross": 0.40, "rsi": 0.35, "macd": 0.25}
+    return (
+        EnsembleView("BTC/USDT", "BUY", {"buy": 2, "sell": 0, "hold": 1}, weights, 0.68,
+                     "weighted_vote", NOW - timedelta(minutes=1)),
+        EnsembleView("ETH/USDT", "SELL", {"buy": 0, "sell": 2, "hold": 1}, weights, 0.70,
+                     "weighted_vote", NOW - timedelta(minutes=1)),
+        EnsembleView("SOL/USDT", "HOLD", {"buy": 2, "sell": 0, "hold": 1}, weights, 0.45,
+                     "weighted_vote", NOW - timedelta(minutes=1)),
+    )
+
+
+def executions() -> tuple[ExecutionView, ...]:
+    return (
+        ExecutionView("twap-0003", "twap", "SOL/USDT", "buy", 3, 6, D("20"), D("40"),
+                      D("171.20"), D("171.05"), "running"),
+        ExecutionView("mkt-0002", "market", "BTC/USDT", "buy", 1, 1, D("0.25"), D("0.25"),
+                      D("66800.00"), D("66790.00"), "done"),
+    )
+
+
+def regimes() -> tuple[RegimeView, ...]:
+    figures = {
+        "BTC/USDT": ("bull", (0.81, 0.04, 0.15), 37),
+        "ETH/USDT": ("bear", (0.10, 0.72, 0.18), 12),
+        "SOL/USDT": ("sideways", (0.22, 0.09, 0.69), 5),
+    }
+    return tuple(
+        RegimeView(symbol, label, dict(zip(LABELS, probs, strict=True)), held, LABELS, TRANSITION)
+        for symbol, (label, probs, held) in figures.items()
+    )
+
+
+def risk(kill_switch: bool = False) -> RiskView:
+    exposure = {p.symbol: p.qty * p.last for p in positions()}
+    return RiskView(
+        exposure=exposure,
+        gross_exposure=sum((abs(v) for v in exposure.values()), D(0)),
+        day_pnl=D("-842.15"),
+        daily_loss_limit=D("2000"),
+        drawdown=0.031,
+        max_drawdown=0.10,
+        var_95=D("615.40"),
+        kill_switch=kill_switch,
+        halted_reason="manual" if kill_switch else "",
+    )
+
+
+def audit_tail(count: int = 8) -> tuple[AuditView, ...]:
+    kinds = ("bar", "signal", "decision", "order.intent", "order.sent", "fill", "approval")
+    return tuple(
+        AuditView(
+            seq, (NOW - timedelta(seconds=5 * (count - i))).isoformat(timespec="seconds"),
+            kinds[seq % len(kinds)], "engine" if seq % 3 else "trader",
+            f"{kinds[seq % len(kinds)]} #{seq} {SYMBOLS[seq % 3]}",
+        )
+        for i, seq in enumerate(range(1201, 1201 + count))
+    )
+
+
+def snapshot(**changes) -> Snapshot:
+    book = sum((p.qty * p.last for p in positions()), D(0))
+    cash = D("74980.22")
+    base = Snapshot(
+        market_ts=NOW - timedelta(seconds=30),
+        equity=cash + book,
+        cash=cash,
+        day_pnl=D("-842.15"),
+        approval_mode="manual",
+        paused=False,
+        symbols=SYMBOLS,
+        last_prices=dict(LAST),
+        positions=positions(),
+        signals=signals(),
+        proposals=proposals(),
+        ensemble=ensemble(),
+        executions=executions(),
+        regimes=regimes(),
+        risk=risk(),
+        audit_tail=audit_tail(),
+        chain_verified_seq=1208,
+        chain_ok=True,
+    )
+    return replace(base, **changes)
+
+
+@dataclass
+class RecordingControl:
+    """An EngineControl that records every call and applies pause/kill to its snapshot."""
+
+    current: Snapshot = field(default_factory=snapshot)
+    calls: list[tuple[str, object]] = field(default_factory=list)
+    refusal: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _record(self, name: str, argument: object) -> None:
+        with self.lock:
+            self.calls.append((name, argument))
+
+    def approve(self, order_id: str) -> str:
+        self._record("approve", order_id)
+        return self.refusal
+
+    def reject(self, order_id: str) -> str:
+        self._record("reject", order_id)
+        return self.refusal
+
+    def cancel(self, execution_id: str) -> str:
+        self._record("cancel", execution_id)
+        return self.refusal
+
+    def set_kill_switch(self, on: bool) -> None:
+        self._record("set_kill_switch", on)
+        assert self.current.risk is not None
+        self.current = replace(self.current, risk=replace(self.current.risk, kill_switch=on))
+
+    def set_paused(self, paused: bool) -> None:
+        self._record("set_paused", paused)
+        self.current = replace(self.current, paused=paused)
+
+    def latest_snapshot(self) -> Snapshot:
+        return self.current
