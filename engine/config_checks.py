@@ -123,7 +123,8 @@ def amount(
     def check(value: Any) -> Decimal:
         if isinstance(value, float):
             raise Invalid(expected, f' (a float: write it as a string, "{value}")')
-        if isinstance(value, bool) or not isinstance(value, int | str):
+        # Decimal too: programs (tests, recorded configs) may pass exact values directly.
+        if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
             raise Invalid(expected)
         try:
             exact = Decimal(value.strip() if isinstance(value, str) else value)

@@ -146,9 +146,11 @@ def test_user_file_is_merged_over_defaults(tmp_path):
 
 
 def test_ints_accepted_for_amounts_and_floats():
-    cfg = config_from_dict({"broker": {"cash": 2500}, "strategies": {"rsi": {"oversold": 25}}})
+    cfg = config_from_dict(
+        {"broker": {"cash": 2500, "fee": Decimal("0.002")}, "strategies": {"rsi": {"oversold": 25}}}
+    )
 
-    assert cfg.broker.cash == Decimal(2500)
+    assert cfg.broker.cash == Decimal(2500) and cfg.broker.fee == Decimal("0.002")
     assert cfg.strategies["rsi"]["oversold"] == 25.0
     assert isinstance(cfg.strategies["rsi"]["oversold"], float)
 
