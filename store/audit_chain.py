@@ -50,6 +50,7 @@ def check_chain(
     rows: Iterable[Row],
     *,
     start_seq: int | None = 1,
+    start_prev_hash: str | None = None,
     expected_hashes: Mapping[int, list[tuple[str, str]]] | None = None,
 ) -> ChainOutcome:
     """Walk the chain; stop at the first broken link.
@@ -57,6 +58,7 @@ def check_chain(
     start_seq=1: the log must start at seq 1 with prev_hash = 64 zeros (a whole log).
     start_seq=N>1: an exported range; its first prev_hash is taken as given (the anchor).
     start_seq=None: whatever the first row's seq is (a range whose header is not trusted).
+    start_prev_hash: the first prev_hash must equal it (continuing a verified prefix).
     expected_hashes: seq -> [(hash, reason if it differs)], e.g. checkpoints and --anchor.
     """
     expect = dict(expected_hashes or {})
@@ -80,6 +82,9 @@ def check_chain(
             return _out(0, first_seq, first_prev, None, None, _missing(start_seq, seq))
         if start_seq == 1 and prev != GENESIS_HASH:
             reason = "prev_hash of the first entry is not 64 zeros (entries before it removed?)"
+            return _out(0, first_seq, first_prev, None, None, Failure(seq, reason))
+        if start_prev_hash is not None and prev != start_prev_hash:
+            reason = "prev_hash does not match the hash of the verified entry before it"
             return _out(0, first_seq, first_prev, None, None, Failure(seq, reason))
         if not isinstance(prev, str) or not HEX64.match(prev):
             reason = "prev_hash of the first entry is not 64 lowercase hex digits"

@@ -12,6 +12,7 @@ import binascii
 import csv
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,15 @@ from typing import Any
 
 from store.audit_chain import HEX64, ChainOutcome, Failure, Row, RowError, check_chain
 from store.audit_export import CSV_COLUMNS, FORMAT, open_audit_db
-from store.canonical import canonical_dumps, checkpoint_json
+from store.canonical import GENESIS_HASH, canonical_dumps, checkpoint_json
 from store.errors import StoreError
 from store.signing import AuditSigner, public_key_from_b64, signature_valid
 
 SELECT_ALL = "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM audit_entries ORDER BY seq"
+SELECT_AFTER = (
+    "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM audit_entries "
+    "WHERE seq > ? ORDER BY seq"
+)
 UNTRUSTED_FILE_KEY_NOTE = (
     "the signature was checked with the public key written in the export itself, which "
     "proves nothing about who wrote it: pass --pubkey with a key you trust"
@@ -94,6 +99,25 @@ def verify_db(
     if outcome.entries == 0 and not failures:
         notes.append("the audit log is empty")
     return _result(outcome, len(checkpoints), failures, notes)
+
+
+def verify_range(conn: sqlite3.Connection, after_seq: int = 0) -> VerifyResult:
+    """Re-hash the entries after `after_seq` on an open connection, continuing from the hash
+    stored at `after_seq` (verified earlier): the live engine's incremental check.
+    `last_seq` is the last verified seq (`after_seq` when nothing new was written)."""
+    start_prev = GENESIS_HASH
+    if after_seq > 0:
+        row = conn.execute("SELECT hash FROM audit_entries WHERE seq = ?", (after_seq,)).fetchone()
+        if row is None:
+            failure = Failure(after_seq, f"entry {after_seq}, verified before, is missing")
+            return VerifyResult(False, 0, 0, failure, None, after_seq)
+        start_prev = row[0]
+    rows = conn.execute(SELECT_AFTER, (after_seq,))
+    outcome = check_chain(rows, start_seq=after_seq + 1, start_prev_hash=start_prev)
+    result = _result(outcome, 0, [outcome.failure] if outcome.failure else [], [])
+    if result.last_seq is None:
+        result.last_seq = after_seq
+    return result
 
 
 def verify_export(

@@ -1,0 +1,66 @@
+"""`desk audit export|verify|pubkey`: thin wrappers over store.audit_export / audit_verify."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def _resolve(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(database path, audit key path): --db, else [store] path, else the XDG default; the
+    key from [audit] key_path, else the XDG default."""
+    from engine.config import load_config
+    from store.paths import default_audit_key_path, default_db_path
+
+    cfg = load_config(args.config)
+    if args.db:
+        db = Path(args.db)
+    else:
+        db = Path(cfg.store.path) if cfg.store.path else default_db_path()
+    key = Path(cfg.audit.key_path) if cfg.audit.key_path else default_audit_key_path()
+    return db, key
+
+
+def run(args: argparse.Namespace) -> int:
+    db, key = _resolve(args)
+    if args.audit_command == "export":
+        return _export(args, db, key)
+    if args.audit_command == "verify":
+        return _verify(args, db, key)
+    if args.audit_command == "pubkey":
+        from store.signing import AuditSigner
+
+        print(AuditSigner(key).public_key_b64())
+        return EXIT_OK
+    raise ValueError(f"unknown audit command {args.audit_command!r}")
+
+
+def _export(args: argparse.Namespace, db: Path, key: Path) -> int:
+    from store.audit_export import export_audit
+
+    summary = export_audit(
+        db, args.out, from_seq=args.from_seq, to_seq=args.to_seq, fmt=args.format, key_path=key
+    )
+    print(
+        f"exported {summary.entries} entries (seq {summary.first_seq}..{summary.last_seq}) "
+        f"to {summary.path}"
+    )
+    print(f"checkpoint {summary.checkpoint.seq}:{summary.checkpoint.hash}")
+    print(f"public key {summary.public_key}")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, db: Path, key: Path) -> int:
+    from store.audit_verify import verify_db, verify_export
+
+    if args.file:
+        result = verify_export(args.file, pubkey_b64=args.pubkey, anchor=args.anchor)
+    else:
+        result = verify_db(db, pubkey_b64=args.pubkey, anchor=args.anchor, key_path=key)
+    print(result.summary())
+    for note in result.notes:
+        print(f"note: {note}")
+    return EXIT_OK if result.ok else EXIT_FAILED
