@@ -54,7 +54,7 @@ def load_file(path: str | Path, *, clean: bool = False) -> tuple[pd.DataFrame, i
 
     time_col, value_cols = _map_columns(raw, name)
     frame = pd.DataFrame({c: raw[value_cols[c]].to_numpy() for c in COLUMNS})
-    frame.index = parse_times(raw[time_col], name)
+    frame.index = parse_times(_time_values(raw, time_col), name)
     return validate_frame(frame, name=name, clean=clean, row_numbers=numbers, row_note=note)
 
 
@@ -93,6 +93,17 @@ def _epoch_times(values: np.ndarray) -> pd.DatetimeIndex:
     # 1e11 s is the year 5138 while 1e11 ms is 1973: the scales do not overlap in practice.
     unit = next(u for u, top in EPOCH_UNITS if magnitude < top)
     return pd.DatetimeIndex(pd.to_datetime(values, unit=unit, utc=True, errors="coerce"))
+
+
+def _time_values(raw: pd.DataFrame, time_col: str) -> pd.Series:
+    """The time column; a separate Date and Time pair (intraday exports) is joined."""
+    names = {str(c).strip().lower(): c for c in raw.columns}
+    if str(time_col).strip().lower() == "date" and "time" in names:
+        clock = raw[names["time"]]
+        if clock.dtype == object or pd.api.types.is_string_dtype(clock):
+            joined = raw[time_col].astype("string") + " " + clock.astype("string")
+            return joined.rename(time_col)
+    return raw[time_col]
 
 
 def _read_csv(path: Path, name: str) -> pd.DataFrame:

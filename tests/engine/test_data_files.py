@@ -97,6 +97,19 @@ def test_parquet_with_time_column_and_with_time_index(tmp_path):
         assert_good_frame(frame)
 
 
+def test_separate_date_and_time_columns_are_joined(tmp_path):
+    path = tmp_path / "intraday.csv"
+    path.write_text(
+        "Date,Time,Open,High,Low,Close,Volume\n"
+        "2024-01-02,09:30,100,105,99,104,1000\n"
+        "2024-01-02,09:31,104,106,101,102,1500\n"
+    )
+    frame, _ = load_file(path)
+    assert list(frame.index) == list(
+        pd.DatetimeIndex(["2024-01-02 09:30", "2024-01-02 09:31"], tz="UTC")
+    )
+
+
 def test_blank_lines_are_skipped_and_line_numbers_stay_true(tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text(

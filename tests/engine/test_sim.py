@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.data.frame import COLUMNS, to_bars, validate_frame
@@ -60,6 +60,8 @@ def test_twenty_symbols_with_deterministic_prices():
 
 
 @settings(max_examples=15, deadline=None)
+@example(n=CHUNK - 3, k=10, seed=0)  # the stream crosses a chunk boundary
+@example(n=0, k=1, seed=1)
 @given(
     n=st.integers(0, 2 * CHUNK + 10),
     k=st.integers(1, 40),
