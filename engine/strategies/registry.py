@@ -41,9 +41,10 @@ def _field_kind(annotation: object) -> type:
     return {"int": int, "float": float}.get(annotation, annotation)  # type: ignore[arg-type]
 
 
-def _coerce(name: str, kind: type, value: Any) -> Any:
-    """A parameter value of the declared type; text (from a --strategy spec) is parsed."""
-    if isinstance(value, str):
+def _coerce(name: str, kind: type, value: Any, text: bool) -> Any:
+    """A parameter value of the declared type; with `text`, strings (a --strategy spec's
+    values) are parsed, otherwise (config tables) a string is the wrong type."""
+    if text and isinstance(value, str):
         text = value.strip()
         try:
             return kind(text)
@@ -64,6 +65,10 @@ def _coerce(name: str, kind: type, value: Any) -> Any:
 
 def create(name: str, **params: Any) -> Strategy:
     """The strategy `name` with `params` over its defaults (values may be text)."""
+    return _build(name, params, text=True)
+
+
+def _build(name: str, params: Mapping[str, Any], text: bool) -> Strategy:
     cls = _strategy_class(name)
     kinds = {f.name: _field_kind(f.type) for f in fields(cls.Params)}
     unknown = [key for key in params if key not in kinds]
@@ -71,7 +76,7 @@ def create(name: str, **params: Any) -> Strategy:
         raise ConfigError(
             f"unknown parameter {', '.join(unknown)} (expected {', '.join(kinds)})"
         )
-    values = {key: _coerce(key, kinds[key], value) for key, value in params.items()}
+    values = {key: _coerce(key, kinds[key], value, text) for key, value in params.items()}
     chosen = cls.Params(**values)
     problems = cls.check(chosen)
     if problems:
@@ -119,5 +124,5 @@ def from_config(
     built: dict[str, Strategy] = {}
     for name in wanted:
         table = strategies_table.get(name, {})
-        built[name] = _in_context(f"[strategies.{name}]", create, name, **dict(table))
+        built[name] = _in_context(f"[strategies.{name}]", _build, name, table, text=False)
     return built
