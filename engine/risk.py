@@ -7,8 +7,8 @@ Rules (their ids appear in `RiskDecision.rules`, one human reason each in `reaso
 - ``max_position``: the position the order could leave, assuming every open order in the
   same direction fills too, worth more than `max_position_pct` of equity. An order that
   only reduces a position (never crosses zero) always passes this rule.
-- ``max_daily_loss``: equity fell more than `max_daily_loss_pct` below the equity at the
-  start of the UTC day: no new entries for the rest of that day.
+- ``max_daily_loss``: equity fell more than `max_daily_loss_pct` below the day's opening
+  equity (the first one observed in that UTC day): no new entries for the rest of it.
 - ``max_drawdown``: equity fell `max_drawdown_pct` or more below its peak: the kill switch
   trips and stays on until `reset_kill_switch()`.
 - ``kill_switch``: switched on by hand (`set_kill_switch(True, reason)`).
@@ -104,8 +104,10 @@ class RiskGate:
         day = _utc(ts).date()
         with self._lock:
             if self._day is None or day > self._day:
-                # The last equity seen before the day turned is its opening equity.
-                self._day_start = self._last_equity if self._last_equity is not None else equity
+                # The day's first observation is its opening equity. (Not the last one of
+                # the day before: callers may sample equity sparsely, e.g. a backtest that
+                # reports only each day's first and worst bar.)
+                self._day_start = equity
                 self._day = day
                 self._day_halted = ""
             self._last_equity = equity

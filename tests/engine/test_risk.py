@@ -142,15 +142,19 @@ def test_daily_loss_halts_entries_for_the_rest_of_the_utc_day_but_not_reductions
     assert gate.state().day_halted is False
 
 
-def test_daily_loss_is_measured_from_the_days_opening_equity():
+def test_daily_loss_is_measured_from_the_days_first_equity():
     _, portfolio, gate, gated = desk()
     hold(gated, "buy", "200", 100.0, T0)
-    portfolio.mark(SYM, D("80"))  # yesterday's loss does not count against today
-    gate.on_equity(T0, portfolio.equity)
+    gate.on_equity(T0, portfolio.equity)  # 100,000
+    portfolio.mark(SYM, D("80"))  # 96,000 first seen on the next day: yesterday's loss
     gate.on_equity(datetime(2024, 5, 7, 0, 1, tzinfo=UTC), portfolio.equity)
     assert gate.day_pnl == 0
     assert gate.state().day_start_equity == D("96000")
     assert gate.state().daily_loss_limit == D("4800.00")
+    portfolio.mark(SYM, D("79"))
+    gate.on_equity(datetime(2024, 5, 7, 13, 0, tzinfo=UTC), portfolio.equity)
+    assert gate.day_pnl == D("-200")
+    assert not gate.state().day_halted
 
 
 def test_drawdown_trips_the_kill_switch_until_reset():
