@@ -155,6 +155,7 @@ class DeskApp(App[None]):
         else:
             saved = ""
         self._return_code = 1
+        self._exception_event.set()  # stop a test pilot waiting on the closed message queue
         message = (
             f"Desk stopped after an unexpected error: {type(error).__name__}: {error}. "
             f"{saved} The audit log records what happened; restart with `desk` to resume."
