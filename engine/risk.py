@@ -191,17 +191,24 @@ class RiskGate:
     def check(
         self,
         order: OrderRequest,
-        price: Decimal,
+        price: Decimal | None,
         portfolio: Portfolio,
         now: datetime,
         pending_buy: Decimal = _ZERO,
         pending_sell: Decimal = _ZERO,
     ) -> RiskDecision:
         """Judge `order` at `price` against every rule. `pending_buy` / `pending_sell` are
-        the unfilled quantities of this symbol's open orders, counted as if they fill."""
+        the unfilled quantities of this symbol's open orders, counted as if they fill.
+        Without a price, the order's limit price or else the symbol's last mark is used;
+        with none of them the order is denied (it cannot be sized against equity)."""
         equity = portfolio.equity
         self.on_equity(now, equity)
         failed: list[tuple[str, str]] = []
+        if price is None:
+            price = order.limit_price or portfolio.last_price(order.symbol)
+        if price is None:
+            failed.append(("invalid_order", f"no price known for {order.symbol}"))
+            return _decision(failed)
         if order.qty <= 0 or price <= 0:
             failed.append(("invalid_order", f"qty {order.qty} and price {price} must be > 0"))
             return _decision(failed)
@@ -271,12 +278,12 @@ class GatedBroker:
     def portfolio(self) -> Portfolio:
         return self._portfolio
 
-    def check(self, order: OrderRequest, *, price: Decimal, now: datetime) -> RiskDecision:
+    def check(self, order: OrderRequest, *, price: Decimal | None, now: datetime) -> RiskDecision:
         """What `submit` would decide now, without submitting (for previews)."""
         buy, sell = self._pending(order.symbol)
         return self._gate.check(order, price, self._portfolio, now, buy, sell)
 
-    def submit(self, order: OrderRequest, *, price: Decimal, now: datetime) -> str:
+    def submit(self, order: OrderRequest, *, price: Decimal | None, now: datetime) -> str:
         """Check, then submit; returns the broker order id or raises `OrderDenied`.
         Broker errors (duplicate id, invalid order) propagate unchanged."""
         decision = self.check(order, price=price, now=now)

@@ -214,6 +214,18 @@ def test_invalid_orders_and_nonpositive_equity_are_denied():
     assert_denied(gated, broker, order("buy", "1"), "0", T0, "invalid_order")
 
 
+def test_without_a_price_the_last_mark_is_used_and_none_known_is_denied():
+    broker, portfolio, gate, gated = desk()
+    with pytest.raises(OrderDenied) as err:
+        gated.submit(order("buy", "1"), price=None, now=T0)
+    assert err.value.decision.rules == ("invalid_order",) and broker.submitted == []
+    portfolio.mark(SYM, D("1000"))
+    with pytest.raises(OrderDenied) as err:
+        gated.submit(order("buy", "26"), price=None, now=T0)  # 26,000 > 25% of 100,000
+    assert err.value.decision.rules == ("max_position",)
+    gated.submit(order("buy", "25"), price=None, now=T0)
+
+
 def test_limits_are_validated():
     with pytest.raises(ValueError):
         RiskLimits(0, 0.05, 0.2, D("10"))
