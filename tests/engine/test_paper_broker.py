@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.broker.base import DuplicateOrderError, InvalidOrderError
 from engine.broker.paper import PaperBroker
@@ -144,3 +146,28 @@ def test_invalid_orders_are_refused():
         b.submit(OrderRequest("BTC/USDT", OrderSide.BUY, D(1), OrderType.LIMIT,
                               client_order_id="y"))
     assert b.fetch_order("z") is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    qtys=st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=5),
+    volumes=st.lists(st.integers(min_value=0, max_value=2000), min_size=1, max_size=30),
+)
+def test_partial_fills_respect_the_volume_cap_and_never_overfill(qtys, volumes):
+    b = PaperBroker(fee=D("0.001"), slippage_bps=D("3"), partial_fills=True,
+                    max_volume_fraction=D("0.1"))
+    for i, q in enumerate(qtys):
+        b.submit(order(f"h{i}", "buy" if i % 2 else "sell", str(q)))
+    filled = dict.fromkeys((f"h{i}" for i in range(len(qtys))), D(0))
+    for t, v in enumerate(volumes, 1):
+        fills = b.on_bar(bar(t, 100, 101, 99, 100, v=float(v)))
+        assert sum((f.qty for f in fills), D(0)) <= D("0.1") * v
+        for f in fills:
+            filled[f.client_order_id] += f.qty
+            assert f.fee == D("0.001") * f.qty * f.price
+    for i, q in enumerate(qtys):
+        o = b.fetch_order(f"h{i}")
+        assert filled[f"h{i}"] == o.filled_qty <= D(q)
+        assert (o.status == OrderStatus.FILLED) == (o.filled_qty == D(q))
+    total_cap = sum(D("0.1") * v for v in volumes)
+    assert sum(filled.values()) == min(sum(D(q) for q in qtys), total_cap)
