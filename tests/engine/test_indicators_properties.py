@@ -146,3 +146,17 @@ def test_too_short_inputs_are_all_nan():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 20])
+def test_donchian_with_nan_matches_pandas_rolling(n):
+    rng = np.random.default_rng(n)
+    high = rng.normal(size=60)
+    low = high - 1.0
+    high[[7, 30]] = np.nan
+    low[[12]] = np.nan
+
+    got = ind.donchian(high, low, n)
+
+    np.testing.assert_array_equal(got.upper, pd.Series(high).rolling(n).max())
+    np.testing.assert_array_equal(got.lower, pd.Series(low).rolling(n).min())
