@@ -28,6 +28,7 @@ from engine.types import Bar, Fill, OrderSide, Side
 # Order of events that fall on the same bar: fills at the open come first, then stops
 # seen during the bar, then the decision taken at the close.
 FILL, STOP, DECISION = 0, 1, 2
+_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ class _EventLoop:
         self.spec = spec
         self.n = len(index)
         self.times = index.to_pydatetime()
+        # UTC day number of every bar, for the daily loss rule.
+        self.day_of = index.asi8 // (86_400 * _TICKS_PER_SECOND[index.dtype.unit])
         self.heap: list[tuple[int, int, int, int]] = []  # (bar, kind, symbol no, token)
         self.stop_token = {s: 0 for s in symbols}
         self.stop_level: dict[str, float] = {}
@@ -180,7 +183,8 @@ class _EventLoop:
     def run(self, progress) -> None:
         for number, symbol in enumerate(self.symbols):
             for t in self.plans[symbol].decision_changes():
-                self.heap.append((int(t), DECISION, number, 0))
+                if t < self.n - 1:  # a decision on the last close could never fill
+                    self.heap.append((int(t), DECISION, number, 0))
         heapq.heapify(self.heap)
         report_every = max(self.n // 100, 1)
         next_report = report_every
@@ -289,8 +293,8 @@ class _EventLoop:
         worst = int(np.argmax(drawdown))
         points.add(worst)
         points.add(int(np.argmax(equity[: worst + 1])))
-        days = self.index[start:t + 1].normalize()
-        if len(days) and days[0] != days[-1]:
+        days = self.day_of[start:t + 1]
+        if days[0] != days[-1]:
             starts = np.flatnonzero(days[1:] != days[:-1]) + 1
             bounds = np.concatenate(([0], starts, [len(equity)]))
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):

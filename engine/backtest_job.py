@@ -49,7 +49,7 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
     from engine.risk import RiskLimits
     from engine.strategies.registry import from_config, parse_spec
 
-    weights = dict(cfg.ensemble.strategies)
+    weights = {member.id: member.weight for member in cfg.ensemble.strategies}
     if strategy_specs:
         built = [parse_spec(spec) for spec in strategy_specs]
         strategies = {s.id: s for s in built}
@@ -66,6 +66,8 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
             strategies=[(sid, float(weights.get(sid, 1.0))) for sid in strategies],
             confidence_threshold=cfg.ensemble.thresholds.confidence,
             vote_ratio=cfg.ensemble.thresholds.vote_ratio,
+            dynamic_weights=cfg.ensemble.dynamic_weights,
+            performance_window=cfg.ensemble.performance_window,
         )
     label = "ensemble" if ensemble else next(iter(strategies))
     return BacktestSpec(
