@@ -14,7 +14,27 @@ from textual.widgets import Label, Static
 
 
 def _key_label(binding: Binding) -> str:
-    return binding.key_display or binding.key.replace("ctrl+", "^")
+    return binding.key.replace("question_mark", "?")
+
+
+def help_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
+    """(keys, what they do); a run of bindings to one action with different arguments
+    (1..7 -> show_pane(n)) becomes one row."""
+    rows: list[tuple[str, str]] = []
+    runs: list[list[Binding]] = []
+    for binding in bindings:
+        action = binding.action.split("(")[0]
+        if runs and "(" in binding.action and runs[-1][0].action.split("(")[0] == action:
+            runs[-1].append(binding)
+        else:
+            runs.append([binding])
+    for run in runs:
+        if len(run) == 1:
+            rows.append((_key_label(run[0]), run[0].tooltip or run[0].description))
+        else:
+            keys = f"{_key_label(run[0])}-{_key_label(run[-1])}"
+            rows.append((keys, "; ".join(b.tooltip or b.description for b in run)))
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -27,11 +47,11 @@ class HelpScreen(ModalScreen[None]):
         self.bindings = list(bindings)
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
+        table = Table.grid(padding=(0, 2), expand=True)
         table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for binding in self.bindings:
-            table.add_row(_key_label(binding), binding.description)
+        table.add_column(ratio=1)
+        for keys, text in help_rows(self.bindings):
+            table.add_row(keys, text)
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Label("Keys", classes="dialog-title")
             yield Static(table)

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
-HUGE_COLUMNS = 200  # and from here on in three columns
 
 
 def _pane_bindings() -> list[Binding]:
@@ -43,7 +42,7 @@ def _pane_bindings() -> list[Binding]:
             "Pane",
             show=False,
             id=f"desk.pane_{n}",
-            tooltip=f"Go to pane {n} {pane.title}",
+            tooltip=f"{n} {pane.title}",
         )
         for n, pane in enumerate(PANES, start=1)
     ]
@@ -114,8 +113,7 @@ class MainScreen(Screen[None]):
 
     def _layout_for(self, width: int) -> None:
         self.set_class(width < WIDE_COLUMNS, "-narrow")
-        self.set_class(WIDE_COLUMNS <= width < HUGE_COLUMNS, "-wide")
-        self.set_class(width >= HUGE_COLUMNS, "-huge")
+        self.set_class(width >= WIDE_COLUMNS, "-wide")
 
     def watch_active(self, number: int) -> None:
         for pane in self.query(Pane):

@@ -15,11 +15,15 @@ COLUMNS = (
     ("symbol", "Symbol"),
     ("decision", "Decision"),
     ("confidence", "Conf"),
-    ("votes", "Votes B/S/H"),
+    ("votes", "Votes b/s/h"),
     ("mode", "Mode"),
     ("weights", "Weights"),
-    ("time", "At"),
 )
+
+
+def short_mode(mode: str) -> str:
+    # "weighted_vote" -> "weighted": the narrow layout needs the width for the weights.
+    return mode.removesuffix("_vote").replace("confidence_average", "conf avg")
 
 
 def votes_text(votes: dict[str, int]) -> str:
@@ -50,9 +54,8 @@ class EnsemblePane(Pane):
                 Text(e.decision, style=self.style_of(styles.get(e.decision, "muted"))),
                 right(f"{e.confidence:.2f}"),
                 right(votes_text(e.votes)),
-                e.mode,
+                short_mode(e.mode),
                 weights_text(e.weights),
-                e.ts.strftime("%H:%M:%S"),
             )
             for e in snapshot.ensemble
         }

@@ -1,0 +1,75 @@
+"""Pictures of the desk from a fixed snapshot and a frozen clock.
+
+Regenerate with `pytest tests/desk/test_snapshots.py --snapshot-update`, then look at the
+SVGs under tests/desk/__snapshots__ before committing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from desk.app import DeskApp
+from tests.desk.builders import NOW, RecordingControl, risk, snapshot
+
+
+def desk(**changes) -> DeskApp:
+    return DeskApp(RecordingControl(current=snapshot(**changes)), clock=lambda: NOW)
+
+
+def test_small_terminal_positions_tab(snap_compare):
+    """80x24: status line (equity, day P&L in loss colour, manual mode), a tab strip with
+    seven numbered panes, Positions active: three rows (BTC long, ETH short, SOL long) with
+    P&L coloured; the footer lists every key without being cut."""
+    assert snap_compare(desk(), terminal_size=(80, 24))
+
+
+def test_small_terminal_signals_tab(snap_compare):
+    """80x24 after `2`: the 3x3 signal matrix (BUY green, SELL red, HOLD grey with
+    confidence), the manual-approval caption and two proposals with 3:45 and 0:40 left."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["2"])
+
+
+def test_wide_terminal_shows_every_pane(snap_compare):
+    """160x48: a two-column grid of framed panes 1-6 and the audit pane across the bottom;
+    Positions has the focus (highlighted frame); the Regime pane shows the BTC transition
+    matrix; the Risk pane shows day-loss and drawdown bars and all three exposures."""
+    assert snap_compare(desk(), terminal_size=(160, 48))
+
+
+def test_very_wide_terminal_shows_full_tables(snap_compare):
+    """200x60: the same two-column grid with 100-column panes: every table (positions up
+    to Realized, proposal reasons, ensemble weights) is shown in full, lists get taller."""
+    assert snap_compare(desk(), terminal_size=(200, 60))
+
+
+def test_kill_switch_on_and_feed_paused_are_loud(snap_compare):
+    """160x48: KILL SWITCH ON and PAUSED in the status line on the error colour, and the
+    Risk pane's banner on the error colour with the halt reason; auto-approval caption."""
+    app = desk(risk=risk(kill_switch=True), paused=True, approval_mode="auto")
+    assert snap_compare(app, terminal_size=(160, 48))
+
+
+def test_cancel_asks_first(snap_compare):
+    """80x24 after `4` then `c`: the Execution tab under a centred confirmation asking to
+    cancel twap buy SOL/USDT (twap-0003), 3/6 parts done, with the y / n / escape hint."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["4", "c"])
+
+
+def test_help_lists_the_keys(snap_compare):
+    """80x24 after `?`: a centred list of every key with its description, ctrl+p included."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["question_mark"])
+
+
+def test_light_theme(snap_compare):
+    """160x48 in desk-light: the same grid on a light background, profit dark green and loss
+    dark red, still legible."""
+    app = desk()
+    app.theme = "desk-light"
+    assert snap_compare(app, terminal_size=(160, 48))
+
+
+def test_expired_proposal_reads_expired(snap_compare):
+    """80x24 after `2`: the ETH proposal's expiry moved into the past reads "expired"."""
+    late = snapshot().proposals[1]
+    proposals = (snapshot().proposals[0], replace(late, expires_at=NOW.replace(minute=29)))
+    assert snap_compare(desk(proposals=proposals), terminal_size=(80, 24), press=["2"])
