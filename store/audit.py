@@ -97,6 +97,7 @@ class AuditLog:
         self._store = store
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        self._valid: set[tuple[str, str]] = set()
         conn = store.conn
         row = conn.execute(
             "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
@@ -118,7 +119,10 @@ class AuditLog:
         payload: Mapping[str, Any],
         ts: datetime | None = None,
     ) -> AuditEntry:
-        validate_kind_actor(kind, actor)
+        if (kind, actor) not in self._valid:
+            validate_kind_actor(kind, actor)
+            if len(self._valid) < 10_000:  # a handful of kinds in practice; stay bounded
+                self._valid.add((kind, actor))
         clean = normalize_payload(payload)
         payload_json = canonical_dumps(clean)
         ts_text = utc_iso(ts) if ts is not None else utc_now_iso()

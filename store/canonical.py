@@ -67,40 +67,51 @@ def _normalize_mapping(value: Mapping[Any, Any], path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     plain = _PLAIN
     for key, item in value.items():
-        if not isinstance(key, str):
-            raise ValueError(f"{path}: key {key!r} is not a string")
-        # The key path is only formatted for values that need work (or fail).
-        out[str(key)] = item if type(item) in plain else _normalize(item, f"{path}.{key}")
+        if type(key) is not str:
+            if not isinstance(key, str):
+                raise ValueError(f"{path}: key {key!r} is not a string")
+            key = str(key)
+        # The common case costs one set lookup; the key path is only formatted on the
+        # slow path (nested values, conversions, errors).
+        out[key] = item if type(item) in plain else _normalize(item, path, key)
     return out
 
 
-
-
-def _normalize(value: Any, path: str) -> Any:
-    # Exact plain types first (the common case); subclasses (IntEnum, StrEnum) fall through.
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, str):
-        return str(value)  # a StrEnum becomes its plain value
-    if isinstance(value, int):
-        return int(value)  # an IntEnum becomes its plain integer
-    if isinstance(value, Decimal):
+def _normalize(value: Any, parent: str, key: str | int) -> Any:
+    kind = type(value)
+    if kind is Decimal:
         if not value.is_finite():
-            raise ValueError(f"{path}: {value} is not a finite number")
+            raise ValueError(f"{_path(parent, key)}: {value} is not a finite number")
         return str(value)
-    if isinstance(value, float):
+    if kind is float:
         if not math.isfinite(value):
-            raise ValueError(f"{path}: {value} is not a finite number")
+            raise ValueError(f"{_path(parent, key)}: {value} is not a finite number")
         return str(Decimal(repr(value)))
+    if kind in _PLAIN:
+        return value
+    # Subclasses: bool cannot be subclassed; StrEnum and IntEnum become plain values.
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Decimal):
+        return _normalize(Decimal(value), parent, key)
+    if isinstance(value, float):
+        return _normalize(float(value), parent, key)
     if isinstance(value, datetime):
         return utc_iso(value)
     if isinstance(value, enum.Enum):
-        return _normalize(value.value, path)
+        return _normalize(value.value, parent, key)
     if isinstance(value, Mapping):
-        return _normalize_mapping(value, path)
+        return _normalize_mapping(value, _path(parent, key))
     if isinstance(value, list | tuple):
-        return [_normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    raise TypeError(f"{path}: {type(value).__name__} is not allowed in an audit payload")
+        here = _path(parent, key)
+        return [_normalize(item, here, i) for i, item in enumerate(value)]
+    raise TypeError(f"{_path(parent, key)}: {kind.__name__} is not allowed in an audit payload")
+
+
+def _path(parent: str, key: str | int) -> str:
+    return f"{parent}[{key}]" if isinstance(key, int) else f"{parent}.{key}"
 
 
 def entry_json(seq: int, ts: str, kind: str, actor: str, payload_json: str, prev_hash: str) -> str:
