@@ -163,6 +163,7 @@ class _EventLoop:
         self.spec = spec
         self.n = len(index)
         self.times = index.to_pydatetime()
+        self.number = {s: i for i, s in enumerate(symbols)}
         # UTC day number of every bar, for the daily loss rule.
         self.day_of = index.asi8 // (86_400 * _TICKS_PER_SECOND[index.dtype.unit])
         self.heap: list[tuple[int, int, int, int]] = []  # (bar, kind, symbol no, token)
@@ -192,7 +193,6 @@ class _EventLoop:
             t, kind, number, token = heapq.heappop(self.heap)
             symbol = self.symbols[number]
             self.clock.now = self.times[t]
-            self._update_risk(t)
             if kind == FILL:
                 self._fill(symbol, t)
             elif kind == STOP:
@@ -209,37 +209,43 @@ class _EventLoop:
 
     def _decide(self, symbol: str, t: int, decision: int, why: str) -> None:
         plan = self.plans[symbol]
-        close = self.arrays[symbol]["close"][t]
+        held = self.qty[symbol]
+        if why == "signal":
+            self._record_decision(symbol, t, decision)
+        if (decision > 0 and held > 0) or (decision < 0 and held < 0):
+            return  # already positioned that way
+        if decision < 0 and held == 0 and not self.spec.allow_short:
+            return  # nothing to close, and no shorts
+        self._update_risk(t)
         self._mark_all(t)
         side = Side(decision)
         if why == "stop":
-            # A stop only closes: it never opens the opposite side.
-            orders = self.trader.on_decision(symbol, self.times[t], side, close,
-                                             reason="stop", strategy="stop")
-            orders = [o for o in orders if o.reduce_only] or orders
+            orders = self.trader.on_decision(symbol, self.times[t], side, plan.close[t],
+                                             reason="stop", strategy="stop", close_only=True)
         else:
             regime = int(plan.regime[t])
             label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
             orders = self.trader.on_decision(
-                symbol, self.times[t], side, close,
+                symbol, self.times[t], side, plan.close[t],
                 size_multiplier=float(plan.size_multiplier[t]),
                 reason=f"{self.spec.label} {side.name} (regime {label})",
                 strategy=self.spec.label,
             )
-            self._record_decision(symbol, t, side, label)
         if orders and t + 1 < self.n:
-            heapq.heappush(self.heap, (t + 1, FILL, self.symbols.index(symbol), 0))
+            heapq.heappush(self.heap, (t + 1, FILL, self.number[symbol], 0))
 
-    def _record_decision(self, symbol: str, t: int, side: Side, regime: str) -> None:
+    def _record_decision(self, symbol: str, t: int, side: int) -> None:
         ensemble = self.spec.ensemble
         if ensemble is None or len(self.spec.strategies) == 1:
             return
+        regime = int(self.plans[symbol].regime[t])
         votes = {
             sid: (Side(int(held.side[t])), float(held.confidence[t]))
             for sid, held in self.plans[symbol].strategy_stances.items()
         }
         decision = ensemble.decide(symbol, self.times[t], votes)
-        self.decisions.append(decision.to_payload() | {"regime": regime})
+        label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
+        self.decisions.append(decision.to_payload() | {"regime": label})
 
     def _fill(self, symbol: str, t: int) -> None:
         a = self.arrays[symbol]
@@ -270,7 +276,7 @@ class _EventLoop:
         hit = _first_cross(prices, t, level, below=qty > 0)
         if hit is not None:
             token = self.stop_token[symbol]
-            heapq.heappush(self.heap, (hit, STOP, self.symbols.index(symbol), token))
+            heapq.heappush(self.heap, (hit, STOP, self.number[symbol], token))
 
     def _mark_all(self, t: int) -> None:
         portfolio = self.trader.portfolio

@@ -31,6 +31,7 @@ class SymbolPlan:
     size_multiplier: np.ndarray  # float64
     stop_atr: np.ndarray  # float64: stop width in ATR multiples, NaN = no stop
     atr: np.ndarray  # float64
+    close: np.ndarray  # float64
     regime_model: object | None = None  # the fitted HMM, for reports
 
     def decision_changes(self) -> np.ndarray:
@@ -90,6 +91,7 @@ def plan_symbol(
         size_multiplier=size_multiplier,
         stop_atr=stop_atr,
         atr=atr_values,
+        close=close,
         regime_model=model,
     )
 

@@ -106,19 +106,26 @@ class Trader:
         size_multiplier: float = 1.0,
         reason: str = "",
         strategy: str = "",
+        close_only: bool = False,
     ) -> list[OrderRequest]:
         """Move the position of `symbol` towards what `decision` asks; returns the orders
         proposed. A BUY targets a long of `size` x equity; a SELL closes a long and, if
-        shorting is allowed, targets a short of the same size."""
+        shorting is allowed, targets a short of the same size. `close_only` (stops) closes
+        without opening the other side."""
         with self._lock:
             current = self.portfolio.position(symbol).qty
             if decision == Side.HOLD:
                 return []
-            if any(p.order.symbol == symbol for p in self.proposals.values()):
-                return []  # one decision per symbol waits for the trader at a time
+            if any(p.order.symbol == symbol for p in self.proposals.values()) or any(
+                o.status == "running" and o.order.symbol == symbol
+                for o in self.submitted.values()
+            ):
+                return []  # one decision per symbol in flight at a time
             ref = to_decimal(price)
             target_abs = self._target_qty(price, size_multiplier)
-            if decision == Side.BUY:
+            if close_only:
+                target = Decimal(0)
+            elif decision == Side.BUY:
                 target = target_abs
             else:
                 target = -target_abs if self.rules.allow_short else Decimal(0)

@@ -80,6 +80,9 @@ class PaperBroker(Broker):
         self.partial_fills = partial_fills
         self.max_volume_fraction = Decimal(max_volume_fraction)
         self._orders: dict[str, _PaperOrder] = {}
+        # Open orders per symbol, oldest first: a bar looks only at these, so a long
+        # backtest does not walk every order it ever placed.
+        self._open: dict[str, dict[str, _PaperOrder]] = {}
         self._last_bar: dict[str, datetime] = {}
 
     def submit(self, order: OrderRequest) -> str:
@@ -92,9 +95,9 @@ class PaperBroker(Broker):
         if order.type == OrderType.LIMIT and (order.limit_price is None or order.limit_price <= 0):
             raise InvalidOrderError(order, "a limit order needs a positive limit_price")
         broker_id = f"paper-{len(self._orders) + 1}"
-        self._orders[order.client_order_id] = _PaperOrder(
-            order, broker_id, self._last_bar.get(order.symbol)
-        )
+        paper = _PaperOrder(order, broker_id, self._last_bar.get(order.symbol))
+        self._orders[order.client_order_id] = paper
+        self._open.setdefault(order.symbol, {})[order.client_order_id] = paper
         return broker_id
 
     def cancel(self, client_order_id: str) -> bool:
@@ -102,6 +105,7 @@ class PaperBroker(Broker):
         if o is None or not o.is_open:
             return False
         o.status = OrderStatus.CANCELLED
+        del self._open[o.request.symbol][client_order_id]
         return True
 
     def fetch_order(self, client_order_id: str) -> BrokerOrder | None:
@@ -109,11 +113,8 @@ class PaperBroker(Broker):
         return o.view() if o is not None else None
 
     def open_orders(self, symbol: str | None = None) -> list[BrokerOrder]:
-        return [
-            o.view()
-            for o in self._orders.values()
-            if o.is_open and (symbol is None or o.request.symbol == symbol)
-        ]
+        books = self._open.values() if symbol is None else [self._open.get(symbol, {})]
+        return [o.view() for book in books for o in book.values()]
 
     def on_bar(self, bar: Bar) -> list[Fill]:
         last = self._last_bar.get(bar.symbol)
@@ -124,11 +125,10 @@ class PaperBroker(Broker):
             self.max_volume_fraction * _dec(bar.volume) if self.partial_fills else None
         )
         fills: list[Fill] = []
-        for o in self._orders.values():
+        book = self._open.get(bar.symbol, {})
+        for o in list(book.values()):
             if budget is not None and budget <= 0:
                 break
-            if not o.is_open or o.request.symbol != bar.symbol:
-                continue
             if o.after is not None and bar.ts <= o.after:
                 continue
             price = self._match_price(o.request, bar)
@@ -139,6 +139,8 @@ class PaperBroker(Broker):
                 qty = min(qty, budget)
                 budget -= qty
             fills.append(self._fill(o, qty, price, bar.ts))
+            if not o.is_open:
+                del book[o.request.client_order_id]
         return fills
 
     def _match_price(self, order: OrderRequest, bar: Bar) -> Decimal | None:
