@@ -14,7 +14,7 @@ import heapq
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -29,6 +29,7 @@ from engine.types import Bar, Fill, OrderSide, Side
 # seen during the bar, then the decision taken at the close.
 FILL, STOP, DECISION = 0, 1, 2
 _TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class _EventLoop:
         self.clock = clock
         self.spec = spec
         self.n = len(index)
-        self.times = index.to_pydatetime()
+        self.times = _LazyTimes(index)
         self.number = {s: i for i, s in enumerate(symbols)}
         # UTC day number of every bar, for the daily loss rule.
         self.day_of = index.asi8 // (86_400 * _TICKS_PER_SECOND[index.dtype.unit])
@@ -350,6 +351,18 @@ class _EventLoop:
             equity += qty * self.arrays[symbol]["close"]
             self.exposed |= qty != 0
         return pd.Series(equity, index=self.index, name="equity")
+
+
+class _LazyTimes:
+    """Bar times as datetimes, converted only for the bars the loop visits."""
+
+    def __init__(self, index) -> None:
+        unit = _TICKS_PER_SECOND[index.dtype.unit]
+        self._micros = index.asi8 * 10**6 // unit if unit <= 10**6 else index.asi8 // (unit
+                                                                                      // 10**6)
+
+    def __getitem__(self, t: int) -> datetime:
+        return _EPOCH + timedelta(microseconds=int(self._micros[t]))
 
 
 def _steps(changes: list[tuple[int, float]], n: int) -> np.ndarray:
