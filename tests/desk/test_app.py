@@ -254,3 +254,17 @@ async def test_rows_update_in_place_and_the_cursor_stays():
         assert positions.cursor_row == 2
         assert str(positions.get_row("BTC/USDT")[4]) == "70,000.00"
         assert isinstance(positions, DataTable)
+
+
+async def test_the_command_palette_offers_the_desk_actions():
+    control = RecordingControl()
+    app = make_app(control)
+    async with app.run_test(size=SIZE) as pilot:
+        commands = {c.title: c.callback for c in app.get_system_commands(app.screen)}
+        assert {"Approve", "Reject", "Cancel execution", "Kill switch", "Pause / resume feed",
+                "Details", "Keys", "Go to Risk"} <= set(commands)
+        commands["Approve"]()
+        commands["Go to Risk"]()
+        await pilot.pause()
+        assert app.main.active == 6
+    assert control.calls == [("approve", "desk-0007-btc-buy")]
