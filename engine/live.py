@@ -259,7 +259,8 @@ class LiveEngine:
         last verified seq)."""
         from store.audit_verify import verify_range
 
-        result = verify_range(self.store.conn, self.verified_seq)
+        with self.store.lock:  # the writer connection: no half-written step is read
+            result = verify_range(self.store.conn, self.verified_seq)
         self.chain_ok = result.ok
         if result.ok:
             self.verified_seq = result.last_seq
