@@ -1,0 +1,128 @@
+"""Pilot tests of the desk over the real live engine, store and audit chain: keys in the
+app reach the engine, and their outcome lands in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from desk.app import DeskApp
+from engine.config import config_from_dict
+from engine.feeds import SimFeed
+from engine.live import LiveEngine
+from engine.store_journal import open_store
+
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+SIZE = (80, 24)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_engine(tmp_path, **engine_section):
+    cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
+                            "feed": {"history_bars": 300},
+                            "engine": {"approval_timeout": 60} | engine_section})
+    clock = Clock()
+    feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
+                   history_bars=cfg.feed.history_bars, now=START)
+    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock)
+    engine.start()
+    return engine, clock, cfg
+
+
+def step_until_proposal(engine) -> str:
+    for _ in range(400):
+        engine.step()
+        if engine.latest_snapshot().proposals:
+            return engine.latest_snapshot().proposals[0].order_id
+    raise AssertionError("no proposal")
+
+
+def audit(cfg) -> list[tuple[str, str]]:
+    with sqlite3.connect(cfg.store.path) as conn:
+        return conn.execute("SELECT kind, actor FROM audit_entries ORDER BY seq").fetchall()
+
+
+def order_status(cfg, order_id: str):
+    with sqlite3.connect(cfg.store.path) as conn:
+        row = conn.execute("SELECT status FROM orders WHERE client_order_id = ?",
+                           (order_id,)).fetchone()
+    return row[0] if row else None
+
+
+async def test_a_approves_and_the_fill_lands_in_sqlite(tmp_path):
+    engine, clock, cfg = make_engine(tmp_path)
+    order_id = step_until_proposal(engine)
+    app = DeskApp(engine, clock=clock)
+    engine.subscribe(app.publish)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        engine.step()  # the next bar's open fills the approved order
+        await pilot.pause()
+    engine.stop()
+    assert order_status(cfg, order_id) == "filled"
+    with sqlite3.connect(cfg.store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM fills WHERE client_order_id = ?",
+                            (order_id,)).fetchone() == (1,)
+    entries = audit(cfg)
+    assert ("order.approved", "user") in entries
+    assert ("order.filled", "engine") in entries
+    assert entries[-1] == ("engine.stopped", "system")
+
+
+async def test_r_rejects_and_nothing_is_submitted(tmp_path):
+    engine, clock, cfg = make_engine(tmp_path)
+    order_id = step_until_proposal(engine)
+    app = DeskApp(engine, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        engine.step()
+    engine.stop()
+    assert order_status(cfg, order_id) == "rejected"
+    kinds = [k for k, _ in audit(cfg)]
+    assert ("order.rejected", "user") in audit(cfg) and "order.submitted" not in kinds
+
+
+async def test_an_undecided_order_expires_while_the_desk_watches(tmp_path):
+    engine, clock, cfg = make_engine(tmp_path)
+    order_id = step_until_proposal(engine)
+    app = DeskApp(engine, clock=clock)
+    engine.subscribe(app.publish)
+    async with app.run_test(size=SIZE) as pilot:
+        clock.now += timedelta(seconds=61)
+        engine.expire_proposals()
+        await pilot.pause()
+        await pilot.press("a")  # too late: nothing left to approve
+        await pilot.pause()
+    engine.stop()
+    assert order_status(cfg, order_id) == "expired"
+    assert ("order.expired", "system") in audit(cfg)
+    assert "order.approved" not in [k for k, _ in audit(cfg)]
+
+
+async def test_the_kill_switch_key_blocks_the_next_proposal(tmp_path):
+    engine, clock, cfg = make_engine(tmp_path)
+    app = DeskApp(engine, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert engine.latest_snapshot().risk.kill_switch
+    for _ in range(400):
+        engine.step()
+        if "risk.denied" in [k for k, _ in audit(cfg)]:
+            break
+    engine.stop()
+    kinds = [k for k, _ in audit(cfg)]
+    assert "risk.kill_switch" in kinds and "risk.denied" in kinds
+    assert not engine.latest_snapshot().proposals
+    assert "order.submitted" not in kinds
