@@ -1,0 +1,60 @@
+"""Pictures of the desk over the real engine: the simulated market with a fixed seed, a
+frozen wall clock and frozen audit timestamps, after 150 bars and one approved order.
+
+Regenerate with `pytest tests/desk/test_snapshots_engine.py --snapshot-update` and look at
+the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from desk.app import DeskApp
+from engine.config import config_from_dict
+from engine.feeds import SimFeed
+from engine.live import LiveEngine
+from engine.store_journal import open_store
+
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine_app(tmp_path, monkeypatch):
+    ticks = itertools.count()
+
+    def frozen_iso() -> str:
+        return (START + timedelta(milliseconds=next(ticks))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    monkeypatch.setattr("store.audit.utc_now_iso", frozen_iso)
+    cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
+                            "feed": {"history_bars": 300}})
+    feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
+                   history_bars=cfg.feed.history_bars, now=START)
+    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=lambda: START)
+    engine.start()
+    approved = False
+    for _ in range(150):
+        engine.step()
+        proposals = engine.latest_snapshot().proposals
+        if proposals and not approved:
+            engine.approve(proposals[0].order_id)
+            approved = True
+    yield DeskApp(engine, clock=lambda: START + timedelta(seconds=10))
+    engine.stop()
+
+
+def test_engine_desk_at_80x24(snap_compare, engine_app):
+    """80x24, Positions tab: one open long from the approved order with its average price,
+    last price and unrealized P&L; equity and day P&L in the status line; the footer keys."""
+    assert snap_compare(engine_app, terminal_size=(80, 24))
+
+
+def test_engine_desk_at_160x48(snap_compare, engine_app):
+    """160x48 grid: positions, the signal matrix with a waiting proposal (50 s left), the
+    ensemble votes per symbol, the filled order at 1/1 parts, each symbol's regime with its
+    probabilities and transition matrix, risk against its limits, and the audit tail from
+    config.loaded through order.filled with the chain verified."""
+    assert snap_compare(engine_app, terminal_size=(160, 48))
