@@ -1,0 +1,117 @@
+"""Execution sessions and their parts, and the deterministic child client order ids.
+
+A child's client order id is a function of (session, part, attempt) only, so a restart that
+replays an intent produces the same id and the broker's duplicate check (or a lookup by
+that id) tells whether it was already placed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from engine.broker.base import BrokerError
+
+PART_STATES = ("pending", "submitted", "unknown", "filled", "failed", "skipped", "cancelled")
+FINAL_PART_STATES = frozenset({"filled", "failed", "skipped", "cancelled"})
+SESSION_STATES = ("running", "done", "cancelled", "failed")
+
+_SAFE = re.compile(r"[A-Za-z0-9_-]{1,20}\Z")
+_CHILD = re.compile(r"-p(\d{3})-a(\d+)\Z")
+MAX_CLIENT_ID = 36  # Binance's limit on newClientOrderId, the strictest common venue
+
+
+class OrderOutcomeUnknown(BrokerError):  # noqa: N818 - the name says what is known
+    """A submission whose outcome is not known (timeout, connection reset): the venue may or
+    may not have the order. Adapters raise it (or TimeoutError/ConnectionError); the manager
+    then looks the order up by client order id before anything is resent."""
+
+
+class OrderRejected(BrokerError):  # noqa: N818 - reads as what happened
+    """The venue definitively refused the order (insufficient balance, filters, ...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def session_id_for(parent_client_order_id: str) -> str:
+    """`S-<parent id>`, or `S-<12 hex of its sha256>` when the parent id is long or holds
+    characters an exchange would refuse, so that every child id stays <= 36 characters."""
+    if not parent_client_order_id:
+        raise ValueError("the parent order needs a client order id")
+    if _SAFE.match(parent_client_order_id):
+        return f"S-{parent_client_order_id}"
+    return "S-" + hashlib.sha256(parent_client_order_id.encode()).hexdigest()[:12]
+
+
+def child_order_id(session_id: str, part_no: int, attempt: int) -> str:
+    cid = f"{session_id}-p{part_no:03d}-a{attempt}"
+    if len(cid) > MAX_CLIENT_ID:
+        raise ValueError(f"child client order id {cid!r} is longer than {MAX_CLIENT_ID}")
+    return cid
+
+
+def parse_child_id(cid: str) -> tuple[str, int, int] | None:
+    """(session id, part number, attempt) of a child id, None for any other order."""
+    m = _CHILD.search(cid)
+    if m is None or not cid.startswith("S-"):
+        return None
+    return cid[: m.start()], int(m.group(1)), int(m.group(2))
+
+
+@dataclass(slots=True)
+class Part:
+    part_no: int  # from 1
+    due: datetime
+    qty: Decimal
+    status: str = "pending"
+    attempt: int = 0  # 0 until first submitted
+    client_order_id: str = ""  # of the current attempt
+    filled_qty: Decimal = Decimal(0)
+    avg_price: Decimal | None = None
+    order_type: str = "market"  # type of the current attempt ("market" after a fallback)
+    note: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_PART_STATES
+
+
+@dataclass(slots=True)
+class ExecutionSession:
+    id: str
+    kind: str  # "market" | "smart" | "twap" | "vwap" | "dca"
+    symbol: str
+    side: str  # "buy" | "sell"
+    total_qty: Decimal
+    arrival_price: Decimal | None
+    parent_client_order_id: str
+    created_at: datetime
+    params: dict = field(default_factory=dict)  # schedule parameters + parent order details
+    parts: list[Part] = field(default_factory=list)
+    status: str = "running"
+    note: str = ""
+
+    @property
+    def filled_qty(self) -> Decimal:
+        return sum((p.filled_qty for p in self.parts), Decimal(0))
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        notional = sum(
+            (p.filled_qty * p.avg_price for p in self.parts if p.avg_price is not None),
+            Decimal(0),
+        )
+        filled = self.filled_qty
+        return notional / filled if filled else None
+
+    @property
+    def parts_done(self) -> int:
+        return sum(1 for p in self.parts if p.final)
+
+    def part(self, part_no: int) -> Part:
+        return self.parts[part_no - 1]
