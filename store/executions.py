@@ -17,15 +17,13 @@ from store.canonical import utc_iso
 
 _SESSION_COLUMNS = (
     "id", "kind", "symbol", "side", "total_qty", "status", "schedule_json", "params_json",
-    "arrival_price", "created_at", "updated_at", "parent_client_order_id", "note",
+    "arrival_price", "created_at", "updated_at",
 )
 _PART_COLUMNS = (
     "session_id", "part_no", "scheduled_at", "qty", "status", "client_order_id", "attempt",
-    "filled_qty", "avg_price", "order_type", "note",
+    "filled_qty", "avg_price",
 )
-_PART_UPDATABLE = frozenset(
-    {"status", "client_order_id", "attempt", "filled_qty", "avg_price", "order_type", "note"}
-)
+_PART_UPDATABLE = frozenset({"status", "client_order_id", "attempt", "filled_qty", "avg_price"})
 
 
 def _text(value: Any) -> Any:
@@ -54,8 +52,6 @@ def insert_session(
         "params_json": json.dumps(session.get("params", {}), sort_keys=True, default=str),
         "arrival_price": _text(session.get("arrival_price")),
         "created_at": utc_iso(now), "updated_at": utc_iso(now),
-        "parent_client_order_id": session.get("parent_client_order_id"),
-        "note": session.get("note", ""),
     }
     marks = ", ".join("?" for _ in _SESSION_COLUMNS)
     conn.execute(
@@ -68,8 +64,7 @@ def insert_session(
         [
             (session["id"], p["part_no"], _text(p["scheduled_at"]), _text(p["qty"]),
              p.get("status", "pending"), p.get("client_order_id"), p.get("attempt", 0),
-             _text(p.get("filled_qty", "0")), _text(p.get("avg_price")),
-             p.get("order_type", "market"), p.get("note", ""))
+             _text(p.get("filled_qty", "0")), _text(p.get("avg_price")))
             for p in parts
         ],
     )
@@ -78,9 +73,12 @@ def insert_session(
 def update_session(
     conn: sqlite3.Connection, session_id: str, *, status: str, note: str, now: datetime
 ) -> None:
+    # The note lives in params_json: migration 1's schema has no column for it, and one
+    # short text does not justify a migration.
     conn.execute(
-        "UPDATE execution_sessions SET status = ?, note = ?, updated_at = ? WHERE id = ?",
-        (status, note, utc_iso(now), session_id),
+        "UPDATE execution_sessions SET status = ?, updated_at = ?,"
+        " params_json = json_set(params_json, '$.note', ?) WHERE id = ?",
+        (status, utc_iso(now), note, session_id),
     )
 
 
@@ -115,12 +113,15 @@ def sessions(conn: sqlite3.Connection, status: str | None = None) -> list[dict[s
 
 
 def parts(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
+    """The parts of a session; `order_type` is the type of the current attempt's orders
+    row (None before the first submission)."""
+    cols = ", ".join(f"p.{c}" for c in _PART_COLUMNS)
     cur = conn.execute(
-        f"SELECT {', '.join(_PART_COLUMNS)} FROM execution_parts WHERE session_id = ?"
-        " ORDER BY part_no",
+        f"SELECT {cols}, o.type FROM execution_parts p LEFT JOIN orders o"
+        " ON o.client_order_id = p.client_order_id WHERE p.session_id = ? ORDER BY p.part_no",
         (session_id,),
     )
-    return [dict(zip(_PART_COLUMNS, r, strict=True)) for r in cur]
+    return [dict(zip((*_PART_COLUMNS, "order_type"), r, strict=True)) for r in cur]
 
 
 def _session_dict(row: tuple) -> dict[str, Any]:

@@ -172,18 +172,8 @@ CREATE TABLE secrets (
 );
 """
 
-# Execution sessions resume after a restart: a part must remember the order type of its
-# current attempt (a fallback turns it into a market order) and why it failed; a session its
-# parent order and how it ended.
-MIGRATION_2 = """
-ALTER TABLE execution_parts ADD COLUMN order_type TEXT NOT NULL DEFAULT 'market';
-ALTER TABLE execution_parts ADD COLUMN note TEXT NOT NULL DEFAULT '';
-ALTER TABLE execution_sessions ADD COLUMN parent_client_order_id TEXT;
-ALTER TABLE execution_sessions ADD COLUMN note TEXT NOT NULL DEFAULT '';
-"""
-
 # (version, SQL). The schema_migrations table itself is created by migration 1.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, MIGRATION_1), (2, MIGRATION_2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, MIGRATION_1),)
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
