@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from engine.pipeline import REGIME_LABELS
+from engine.strategies.base import Prices
 from engine.types import Bar, Side
 
 COLUMNS = ("open", "high", "low", "close", "volume")
@@ -94,22 +95,16 @@ class SymbolState:
         self.probabilities = merged
         self.size_multiplier = adapt(label).size_multiplier
 
-    def frame(self):
-        import pandas as pd
-
-        index = pd.DatetimeIndex(self.times, name="ts")
-        return pd.DataFrame(self.data, columns=list(COLUMNS), index=index)
-
     def advance(self, bar: Bar) -> StepView:
         """Take one bar: update the window, the strategies' stances, the ensemble and the
         regime. Touches only this symbol's state."""
         row = np.array([[bar.open, bar.high, bar.low, bar.close, bar.volume]])
         self.data = np.vstack([self.data[-(self.window - 1):], row])
         self.times = [*self.times[-(self.window - 1):], bar.ts]
-        frame = self.frame()
+        prices = Prices(*(np.ascontiguousarray(self.data[:, i]) for i in range(len(COLUMNS))))
         new: dict[str, tuple[Side, float]] = {}
         for sid, strategy in self.strategies.items():
-            side, confidence = strategy.latest(frame)
+            side, confidence = strategy.latest_of(prices)
             if side != Side.HOLD:
                 new[sid] = (side, confidence)
                 self.stances[sid] = (side, confidence)

@@ -166,9 +166,14 @@ class Strategy(ABC):
 
     def latest(self, frame: pandas.DataFrame) -> tuple[Side, float]:
         """The signal of the last bar of `frame`, computed over the whole frame."""
-        if len(frame) == 0:
+        return self.latest_of(Prices.of(frame))
+
+    def latest_of(self, prices: Prices) -> tuple[Side, float]:
+        """`latest` over columns already read (the live engine shares them between
+        strategies)."""
+        if len(prices.close) == 0:
             return Side.HOLD, 0.0
-        arrays = self.compute(frame)
+        arrays = self.signals(prices)
         return Side(int(arrays.side[-1])), float(arrays.confidence[-1])
 
     def __repr__(self) -> str:
