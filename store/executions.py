@@ -168,6 +168,15 @@ def order_session(conn: sqlite3.Connection, client_order_id: str) -> str | None:
     return None if row is None else row[0]
 
 
+def child_orders(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
+    """client_order_id, type and status of every orders row of a session."""
+    cur = conn.execute(
+        "SELECT client_order_id, type, status FROM orders WHERE session_id = ? ORDER BY id",
+        (session_id,),
+    )
+    return [dict(zip(("client_order_id", "type", "status"), r, strict=True)) for r in cur]
+
+
 def insert_fill(conn: sqlite3.Connection, fill: Mapping[str, Any]) -> bool:
     """Store a fill once per trade id; False if that trade id was already stored."""
     cur = conn.execute(

@@ -74,6 +74,7 @@ class Part:
     filled_qty: Decimal = Decimal(0)
     avg_price: Decimal | None = None
     order_type: str = "market"  # type of the current attempt ("market" after a fallback)
+    rejected: int = 0  # definite rejections so far: the fallback is tried after the first
     note: str = ""
 
     @property

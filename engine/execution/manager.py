@@ -1,0 +1,575 @@
+"""The execution manager: persistent multi-part sessions over the gated broker.
+
+Never twice, never lost:
+
+- a child's intent (part `submitted`, its orders row with the session id, audit
+  `order.submitted`) is committed in one unit of work before `broker.submit`; the outcome
+  is committed after;
+- a submission whose outcome is not known (`OrderOutcomeUnknown`, a timeout, a connection
+  error, a duplicate id) leaves the part `unknown`; later ticks look the order up by client
+  order id with backoff, and only an order the broker definitively does not have is resent,
+  under the next attempt's id;
+- fills are stored once per trade id, and a part's filled quantity is recomputed from the
+  stored fills, so a fill seen twice (or first recorded by someone else) counts once;
+- `recover` rebuilds the running sessions from SQLite alone and reconciles every child that
+  was in flight with the broker.
+
+Thread-safety: one re-entrant lock around every public method (the desk's UI thread
+cancels while the engine thread ticks).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from engine.broker.base import BrokerError, BrokerOrder, DuplicateOrderError, InvalidOrderError
+from engine.execution.quality import ExecutionQuality, session_quality
+from engine.execution.schedule import plan
+from engine.execution.session import (
+    ExecutionSession,
+    OrderOutcomeUnknown,
+    OrderRejected,
+    Part,
+    child_order_id,
+    parse_child_id,
+    session_id_for,
+)
+from engine.risk import GatedBroker, OrderDenied
+from engine.snapshot import ExecutionView
+from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
+from store import executions as rows
+
+# Seconds between lookups of an order whose submission outcome is unknown.
+LOOKUP_BACKOFF = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 60.0)
+_UNKNOWN_ERRORS = (OrderOutcomeUnknown, DuplicateOrderError, TimeoutError, ConnectionError)
+_ZERO = Decimal(0)
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _dt(text: str) -> datetime:
+    return _utc(datetime.fromisoformat(text))
+
+
+class ExecutionManager:
+    def __init__(
+        self, broker: GatedBroker, store: Any, cfg: Any, *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._cfg = cfg
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._sessions: dict[str, ExecutionSession] = {}  # loaded, running or recently ended
+        self._children: dict[str, tuple[str, int]] = {}  # child cid -> (session id, part no)
+        self._lookups: dict[tuple[str, int], tuple[datetime, int]] = {}  # next lookup, step
+
+    # -- start -----------------------------------------------------------------------------
+
+    def start(
+        self, parent: OrderRequest, now: datetime, *, mode: str | None = None,
+        arrival_price: Decimal, volume_history: Iterable[Any] | None = None,
+    ) -> ExecutionSession:
+        """Plan and persist a session for `parent` (idempotent per parent client order id:
+        starting it again returns the stored session). Nothing is submitted: `tick` does."""
+        now = _utc(now)
+        mode = mode or self._cfg.mode
+        with self._lock:
+            sid = session_id_for(parent.client_order_id)
+            existing = self._sessions.get(sid) or self._load(sid)
+            if existing is not None:
+                return existing
+            planned, fallback, params = plan(
+                mode, self._cfg, parent.qty, now, price=arrival_price,
+                volume_history=volume_history,
+            )
+            params |= {
+                "fallback_mode": fallback, "parent_client_order_id": parent.client_order_id,
+                "type": str(parent.type), "strategy": parent.strategy, "reason": parent.reason,
+                "limit_price": None if parent.limit_price is None else str(parent.limit_price),
+                "reduce_only": parent.reduce_only, "note": "",
+            }
+            session = ExecutionSession(
+                id=sid, kind=mode, symbol=parent.symbol, side=str(parent.side),
+                total_qty=parent.qty, arrival_price=arrival_price,
+                parent_client_order_id=parent.client_order_id, created_at=now, params=params,
+                parts=[Part(i, p.due, p.qty, order_type=str(parent.type))
+                       for i, p in enumerate(planned, 1)],
+            )
+            with self._store.unit_of_work() as conn:
+                rows.insert_session(
+                    conn,
+                    {"id": sid, "kind": mode, "symbol": parent.symbol, "side": session.side,
+                     "total_qty": parent.qty, "arrival_price": arrival_price, "params": params},
+                    [{"part_no": p.part_no, "scheduled_at": p.due, "qty": p.qty}
+                     for p in session.parts],
+                    now,
+                )
+                self._audit("session.started", {
+                    "session_id": sid, "kind": mode, "symbol": parent.symbol,
+                    "side": session.side, "total_qty": parent.qty,
+                    "arrival_price": arrival_price, "parts": len(session.parts),
+                    "parent_client_order_id": parent.client_order_id,
+                    "schedule": [{"due": p.due, "qty": p.qty} for p in session.parts],
+                })
+            self._sessions[sid] = session
+            return session
+
+    # -- tick ------------------------------------------------------------------------------
+
+    def tick(self, now: datetime) -> list[OrderRequest]:
+        """Resolve unknown children whose lookup is due, submit parts whose time has come;
+        returns the child orders the broker accepted in this call."""
+        now = _utc(now)
+        sent: list[OrderRequest] = []
+        with self._lock:
+            for session in list(self._sessions.values()):
+                if session.status != "running":
+                    continue
+                for part in session.parts:
+                    if part.status == "unknown":
+                        self._resolve_unknown(session, part, now, sent)
+                    elif part.status == "pending" and part.due <= now:
+                        self._send(session, part, now, sent)
+                self._maybe_finish(session, now)
+        return sent
+
+    def _child(
+        self, s: ExecutionSession, part: Part, attempt: int, type_: str, price: Decimal | None
+    ) -> OrderRequest:
+        limit = s.params.get("limit_price")
+        return OrderRequest(
+            symbol=s.symbol, side=OrderSide(s.side), qty=part.qty, type=OrderType(type_),
+            limit_price=Decimal(limit) if limit and type_ == "limit" else None,
+            reason=f"{s.kind} part {part.part_no}/{len(s.parts)} of {s.parent_client_order_id}",
+            strategy=s.params.get("strategy", ""),
+            client_order_id=child_order_id(s.id, part.part_no, attempt),
+            ref_price=price, reduce_only=bool(s.params.get("reduce_only", False)),
+        )
+
+    def _price(self, s: ExecutionSession) -> Decimal | None:
+        return self._broker.portfolio.last_price(s.symbol) or s.arrival_price
+
+    def _send(
+        self, s: ExecutionSession, part: Part, now: datetime, sent: list[OrderRequest],
+        *, fallback: bool = False,
+    ) -> None:
+        type_ = "market" if fallback else s.params.get("type", "market")
+        price = self._price(s)
+        order = self._child(s, part, part.attempt + 1, type_, price)
+        verdict = self._broker.check(order, price=price, now=now)
+        if not verdict.allowed:
+            self._denied(s, part, order, verdict.reasons, now, intent=False)
+            return
+        cid = order.client_order_id
+        with self._store.unit_of_work() as conn:
+            rows.update_part(conn, s.id, part.part_no, status="submitted",
+                             client_order_id=cid, attempt=part.attempt + 1)
+            rows.upsert_order(conn, _order_row(order, s.id, "submitted"), now)
+            self._audit("order.submitted", _order_payload(order, s.id, part.part_no))
+        part.status, part.attempt, part.client_order_id, part.order_type = (
+            "submitted", part.attempt + 1, cid, type_)
+        self._children[cid] = (s.id, part.part_no)
+        try:
+            broker_id = self._broker.submit(order, price=price, now=now)
+        except OrderDenied as denied:
+            self._denied(s, part, order, denied.decision.reasons, now, intent=True)
+        except (InvalidOrderError, OrderRejected) as error:
+            why = error.why if isinstance(error, InvalidOrderError) else error.reason
+            self._rejected(s, part, order, why, now, sent)
+        except (*_UNKNOWN_ERRORS, BrokerError, OSError) as error:
+            self._unknown(s, part, order, error, now)
+        else:
+            with self._store.unit_of_work() as conn:
+                rows.set_order_status(conn, cid, "submitted", now, broker_order_id=broker_id)
+            sent.append(order)
+
+    def _denied(self, s, part, order, reasons, now, *, intent: bool) -> None:
+        with self._store.unit_of_work() as conn:
+            if intent:
+                rows.set_order_status(conn, order.client_order_id, "denied", now)
+            else:
+                rows.upsert_order(conn, _order_row(order, s.id, "denied"), now)
+                rows.update_part(conn, s.id, part.part_no, client_order_id=order.client_order_id,
+                                 attempt=part.attempt + 1)
+            rows.update_part(conn, s.id, part.part_no, status="failed")
+            self._audit("risk.denied", _order_payload(order, s.id, part.part_no)
+                        | {"reasons": list(reasons)})
+        part.attempt = int(order.client_order_id.rsplit("-a", 1)[1])
+        part.client_order_id = order.client_order_id
+        part.status, part.note = "failed", "denied: " + "; ".join(reasons)
+
+    def _rejected(self, s, part, order, why: str, now, sent) -> None:
+        part.rejected += 1
+        retry = part.rejected == 1 and s.params.get("fallback_mode") == "market"
+        with self._store.unit_of_work() as conn:
+            rows.set_order_status(conn, order.client_order_id, "rejected", now)
+            if not retry:
+                rows.update_part(conn, s.id, part.part_no, status="failed")
+            self._audit("order.rejected", _order_payload(order, s.id, part.part_no)
+                        | {"why": why, "fallback": "market" if retry else ""})
+        if retry:
+            self._send(s, part, now, sent, fallback=True)
+        else:
+            part.status, part.note = "failed", f"rejected: {why}"
+
+    def _unknown(self, s, part, order, error: BaseException, now) -> None:
+        with self._store.unit_of_work() as conn:
+            rows.set_order_status(conn, order.client_order_id, "unknown", now)
+            rows.update_part(conn, s.id, part.part_no, status="unknown")
+            self._audit("order.unknown", _order_payload(order, s.id, part.part_no)
+                        | {"error": f"{type(error).__name__}: {error}"})
+        part.status = "unknown"
+        self._lookups[(s.id, part.part_no)] = (now + timedelta(seconds=LOOKUP_BACKOFF[0]), 0)
+
+    def _resolve_unknown(self, s, part: Part, now: datetime, sent) -> None:
+        key = (s.id, part.part_no)
+        due, step = self._lookups.get(key, (now, 0))
+        if due > now:
+            return
+        try:
+            found = self._broker.fetch_order(part.client_order_id)
+        except (*_UNKNOWN_ERRORS, BrokerError, OSError):
+            step = min(step + 1, len(LOOKUP_BACKOFF) - 1)
+            self._lookups[key] = (now + timedelta(seconds=LOOKUP_BACKOFF[step]), step)
+            return
+        self._lookups.pop(key, None)
+        if found is None:
+            self._absent(s, part, now, sent)
+        else:
+            self._adopt(s, part, found, now)
+
+    def _absent(self, s, part: Part, now: datetime, sent) -> None:
+        """The broker definitively does not have the child: resend under the next attempt."""
+        with self._store.unit_of_work() as conn:
+            rows.set_order_status(conn, part.client_order_id, "absent", now)
+            self._audit("order.absent", {"session_id": s.id, "part_no": part.part_no,
+                                         "client_order_id": part.client_order_id})
+        self._send(s, part, now, sent, fallback=part.order_type != s.params.get("type"))
+
+    def _adopt(self, s, part: Part, found: BrokerOrder, now: datetime) -> None:
+        """The broker has the child: wait for its fills, or close the part if the broker
+        ended it (cancelled) without filling all of it."""
+        status = {OrderStatus.PARTIALLY_FILLED: "partially_filled",
+                  OrderStatus.FILLED: "filled", OrderStatus.CANCELLED: "cancelled"}
+        order_status = status.get(found.status, "submitted")
+        part_status = "cancelled" if found.status == OrderStatus.CANCELLED else "submitted"
+        if part.status == "filled":
+            part_status = "filled"
+        with self._store.unit_of_work() as conn:
+            rows.set_order_status(conn, part.client_order_id, order_status, now,
+                                  broker_order_id=found.broker_order_id)
+            rows.update_part(conn, s.id, part.part_no, status=part_status)
+            self._audit("order.found", {"session_id": s.id, "part_no": part.part_no,
+                                        "client_order_id": part.client_order_id,
+                                        "status": order_status, "filled_qty": found.filled_qty})
+        part.status = part_status
+        if part_status == "cancelled":
+            part.note = "cancelled at the broker"
+
+    # -- fills -----------------------------------------------------------------------------
+
+    def owns(self, client_order_id: str) -> bool:
+        """True for a child order of a session (the trader should leave its fill to us)."""
+        return parse_child_id(client_order_id) is not None
+
+    def on_fill(self, fill: Fill) -> bool:
+        """Record a child's fill once per trade id and update its part and session; False if
+        the order is not a session child (the caller records it)."""
+        ref = parse_child_id(fill.client_order_id)
+        if ref is None:
+            return False
+        with self._lock:
+            s = self._sessions.get(ref[0]) or self._load(ref[0])
+            if s is None or not 1 <= ref[1] <= len(s.parts):
+                return False
+            part = s.part(ref[1])
+            now = self._clock()
+            with self._store.unit_of_work() as conn:
+                if rows.insert_fill(conn, _fill_row(fill)):
+                    self._audit("order.filled", _fill_payload(fill, s.id, part.part_no))
+                self._refresh_part(conn, s, part, fill.client_order_id, now)
+                self._maybe_finish(s, now)
+            return True
+
+    def _refresh_part(self, conn, s, part: Part, cid: str, now: datetime) -> None:
+        cids = [child_order_id(s.id, part.part_no, a) for a in range(1, part.attempt + 1)]
+        stored = rows.fills_of(conn, cids or [cid])
+        qty = sum((Decimal(f["qty"]) for f in stored), _ZERO)
+        notional = sum((Decimal(f["qty"]) * Decimal(f["price"]) for f in stored), _ZERO)
+        part.filled_qty = qty
+        part.avg_price = notional / qty if qty else None
+        if qty >= part.qty:
+            part.status = "filled"
+        child_qty = sum((Decimal(f["qty"]) for f in stored if f["client_order_id"] == cid), _ZERO)
+        rows.set_order_status(conn, cid, "filled" if child_qty >= part.qty else
+                              "partially_filled", now)
+        rows.update_part(conn, s.id, part.part_no, status=part.status, filled_qty=qty,
+                         avg_price=part.avg_price)
+
+    def _maybe_finish(self, s: ExecutionSession, now: datetime) -> None:
+        if s.status != "running" or not all(p.final for p in s.parts):
+            return
+        counts = {k: sum(1 for p in s.parts if p.status == k)
+                  for k in ("filled", "failed", "skipped", "cancelled")}
+        filled = s.filled_qty
+        s.status = "done" if filled > 0 else "failed"
+        missed = len(s.parts) - counts["filled"]
+        s.note = "" if not missed else (
+            f"{counts['failed']} failed, {counts['skipped']} skipped, "
+            f"{counts['cancelled']} cancelled of {len(s.parts)} parts")
+        with self._store.unit_of_work() as conn:
+            rows.update_session(conn, s.id, status=s.status, note=s.note, now=now)
+            self._audit(f"session.{s.status}", {
+                "session_id": s.id, "filled_qty": filled, "total_qty": s.total_qty,
+                "avg_price": s.avg_price, "note": s.note, **counts,
+            })
+
+    # -- cancel ----------------------------------------------------------------------------
+
+    def cancel(self, session_id: str, now: datetime, actor: str = "user") -> str:
+        """Cancel a running session: pending parts dropped, open children cancelled at the
+        broker. "" on success, else why not."""
+        now = _utc(now)
+        with self._lock:
+            s = self._sessions.get(session_id) or self._load(session_id)
+            if s is None:
+                return f"no execution session {session_id}"
+            if s.status != "running":
+                return f"session {session_id} is already {s.status}"
+            at_broker: list[tuple[Part, bool]] = []
+            for part in s.parts:
+                if part.status in ("submitted", "unknown"):
+                    try:
+                        ok = self._broker.cancel(part.client_order_id)
+                    except (BrokerError, OSError):
+                        ok = False
+                    at_broker.append((part, ok))
+            with self._store.unit_of_work() as conn:
+                dropped = 0
+                for part in s.parts:
+                    if part.status == "pending":
+                        part.status, dropped = "cancelled", dropped + 1
+                        rows.update_part(conn, s.id, part.part_no, status="cancelled")
+                for part, ok in at_broker:
+                    # A child the broker would not cancel may have filled already: its fill
+                    # is still welcome, so only a child it did cancel closes the part.
+                    if ok or part.status == "unknown":
+                        part.status = "cancelled"
+                        rows.update_part(conn, s.id, part.part_no, status="cancelled")
+                        rows.set_order_status(conn, part.client_order_id, "cancelled", now)
+                    self._audit("order.cancelled", {
+                        "session_id": s.id, "part_no": part.part_no,
+                        "client_order_id": part.client_order_id, "at_broker": ok,
+                    }, actor)
+                s.status, s.note = "cancelled", f"cancelled by {actor}"
+                rows.update_session(conn, s.id, status="cancelled", note=s.note, now=now)
+                self._audit("session.cancelled", {
+                    "session_id": s.id, "dropped_parts": dropped,
+                    "cancelled_children": sum(1 for _, ok in at_broker if ok),
+                    "filled_qty": s.filled_qty,
+                }, actor)
+            return ""
+
+    # -- recovery --------------------------------------------------------------------------
+
+    def recover(self, now: datetime, catch_up: str | None = None) -> list[Fill]:
+        """Rebuild the running sessions from the store and reconcile in-flight children with
+        the broker; returns the reconciliation fills it recorded (the caller books them into
+        the portfolio: they did not come through `GatedBroker.on_bar`).
+
+        A child the broker filled while we were down is recorded as ONE fill per child with
+        trade id `<cid>:reconciled:<broker filled qty>`, at the price that makes the stored
+        average equal the broker's average, fee 0 (BrokerOrder carries no fee): the broker
+        port cannot list trades. Overdue pending parts run now ("run") or are skipped."""
+        now = _utc(now)
+        catch_up = catch_up or self._cfg.catch_up
+        if catch_up not in ("skip", "run"):
+            raise ValueError(f"catch_up must be 'skip' or 'run', got {catch_up!r}")
+        recon: list[Fill] = []
+        sent: list[OrderRequest] = []
+        with self._lock:
+            self._sessions.clear()
+            self._children.clear()
+            self._lookups.clear()
+            with self._store.lock:
+                running = rows.sessions(self._store.conn, "running")
+            for row in running:
+                s = self._load(row["id"])
+                assert s is not None
+                counts = dict.fromkeys(("reconciled", "resent", "waiting", "unknown"), 0)
+                for part in s.parts:
+                    if part.status in ("submitted", "unknown"):
+                        self._recover_child(s, part, now, counts, recon, sent)
+                overdue = [p for p in s.parts if p.status == "pending" and p.due < now]
+                if catch_up == "skip" and overdue:
+                    with self._store.unit_of_work() as conn:
+                        for part in overdue:
+                            part.status, part.note = "skipped", "due while Desk was down"
+                            rows.update_part(conn, s.id, part.part_no, status="skipped")
+                self._audit("session.resumed", {
+                    "session_id": s.id, "catch_up": catch_up, **counts,
+                    "skipped": len(overdue) if catch_up == "skip" else 0,
+                    "run": len(overdue) if catch_up == "run" else 0,
+                    "pending": sum(1 for p in s.parts if p.status == "pending"),
+                })
+                self._maybe_finish(s, now)
+            self.tick(now)  # "run": overdue parts go now; "skip": nothing overdue is left
+        return recon
+
+    def _recover_child(self, s, part: Part, now, counts, recon: list[Fill], sent) -> None:
+        try:
+            found = self._broker.fetch_order(part.client_order_id)
+        except (*_UNKNOWN_ERRORS, BrokerError, OSError):
+            counts["unknown"] += 1
+            if part.status != "unknown":
+                with self._store.unit_of_work() as conn:
+                    rows.update_part(conn, s.id, part.part_no, status="unknown")
+                part.status = "unknown"
+            return
+        if found is None:
+            counts["resent"] += 1
+            self._absent(s, part, now, sent)
+            return
+        fill = self._reconcile(s, part, found, now)
+        if fill is not None:
+            counts["reconciled"] += 1
+            recon.append(fill)
+        if part.status != "filled":
+            self._adopt(s, part, found, now)
+            counts["waiting"] += int(part.status == "submitted")
+
+    def _reconcile(self, s, part: Part, found: BrokerOrder, now: datetime) -> Fill | None:
+        cid = part.client_order_id
+        with self._store.lock:
+            stored = rows.fills_of(self._store.conn, [cid])
+        qty = sum((Decimal(f["qty"]) for f in stored), _ZERO)
+        notional = sum((Decimal(f["qty"]) * Decimal(f["price"]) for f in stored), _ZERO)
+        if found.filled_qty <= qty or found.avg_price is None:
+            return None
+        missing = found.filled_qty - qty
+        fill = Fill(
+            client_order_id=cid, trade_id=f"{cid}:reconciled:{found.filled_qty}",
+            symbol=s.symbol, side=OrderSide(s.side), qty=missing,
+            price=(found.avg_price * found.filled_qty - notional) / missing, fee=_ZERO, ts=now,
+            extra={"reconciled": True, "broker_order_id": found.broker_order_id},
+        )
+        self.on_fill(fill)
+        return fill
+
+    def _load(self, session_id: str) -> ExecutionSession | None:
+        """A session rebuilt from its rows (and cached)."""
+        # Under the store's lock: the writer connection is shared with other threads, and a
+        # read in the middle of their transaction would see its uncommitted rows.
+        with self._store.lock:
+            conn = self._store.conn
+            row = rows.get_session(conn, session_id)
+            if row is None:
+                return None
+            orders = rows.child_orders(conn, session_id)
+            part_rows = rows.parts(conn, session_id)
+        params = row["params"]
+        s = ExecutionSession(
+            id=row["id"], kind=row["kind"], symbol=row["symbol"], side=row["side"],
+            total_qty=Decimal(row["total_qty"]),
+            arrival_price=None if row["arrival_price"] is None else Decimal(row["arrival_price"]),
+            parent_client_order_id=params.get("parent_client_order_id", ""),
+            created_at=_dt(row["created_at"]), params=params, status=row["status"],
+            note=params.get("note", ""),
+        )
+        for p in part_rows:
+            part = Part(
+                p["part_no"], _dt(p["scheduled_at"]), Decimal(p["qty"]), status=p["status"],
+                attempt=p["attempt"], client_order_id=p["client_order_id"] or "",
+                filled_qty=Decimal(p["filled_qty"]),
+                avg_price=None if p["avg_price"] is None else Decimal(p["avg_price"]),
+                order_type=p["order_type"] or params.get("type", "market"),
+            )
+            prefix = f"{s.id}-p{part.part_no:03d}-"
+            part.rejected = sum(1 for o in orders if o["client_order_id"].startswith(prefix)
+                                and o["status"] == "rejected")
+            s.parts.append(part)
+            if part.client_order_id:
+                self._children[part.client_order_id] = (s.id, part.part_no)
+        self._sessions[s.id] = s
+        return s
+
+    # -- views -----------------------------------------------------------------------------
+
+    def session(self, session_id: str) -> ExecutionSession | None:
+        with self._lock:
+            return self._sessions.get(session_id) or self._load(session_id)
+
+    def views(self) -> list[ExecutionView]:
+        """Sessions this manager has seen since start-up (running first), for the pane."""
+        with self._lock:
+            ordered = sorted(self._sessions.values(),
+                             key=lambda s: (s.status != "running", s.created_at, s.id))
+            return [ExecutionView(
+                id=s.id, kind=s.kind, symbol=s.symbol, side=s.side, parts_done=s.parts_done,
+                parts_total=len(s.parts), filled_qty=s.filled_qty, total_qty=s.total_qty,
+                avg_price=s.avg_price, arrival_price=s.arrival_price, status=s.status,
+            ) for s in ordered]
+
+    def quality(self, session_id: str, bars: Iterable[Bar] = ()) -> ExecutionQuality | None:
+        """Implementation shortfall of a session, and for given bars the market VWAP over
+        its window (first due time to the last stored fill)."""
+        with self._lock:
+            s = self._sessions.get(session_id) or self._load(session_id)
+            if s is None:
+                return None
+            cids = [child_order_id(s.id, p.part_no, a) for p in s.parts
+                    for a in range(1, p.attempt + 1)]
+            with self._store.lock:
+                fills = rows.fills_of(self._store.conn, cids)
+        end = max([_dt(f["ts"]) for f in fills] + [p.due for p in s.parts])
+        return session_quality(
+            side=s.side, arrival_price=s.arrival_price, avg_price=s.avg_price,
+            filled_qty=s.filled_qty, start=s.created_at, end=end, bars=bars,
+            with_vwap=s.kind == "vwap" or bool(bars),
+        )
+
+    def _audit(self, kind: str, payload: dict, actor: str = "engine") -> None:
+        self._store.audit.append(kind, actor, payload)
+
+
+def _order_row(order: OrderRequest, session_id: str, status: str) -> dict:
+    return {
+        "client_order_id": order.client_order_id, "symbol": order.symbol,
+        "side": str(order.side), "type": str(order.type), "qty": order.qty,
+        "limit_price": order.limit_price, "status": status, "strategy": order.strategy,
+        "reason": order.reason, "session_id": session_id, "ref_price": order.ref_price,
+    }
+
+
+def _order_payload(order: OrderRequest, session_id: str, part_no: int) -> dict:
+    return {
+        "session_id": session_id, "part_no": part_no,
+        "client_order_id": order.client_order_id, "symbol": order.symbol,
+        "side": str(order.side), "type": str(order.type), "qty": order.qty,
+        "limit_price": order.limit_price, "ref_price": order.ref_price,
+    }
+
+
+def _fill_row(fill: Fill) -> dict:
+    return {
+        "trade_id": fill.trade_id, "client_order_id": fill.client_order_id,
+        "symbol": fill.symbol, "side": str(fill.side), "qty": fill.qty, "price": fill.price,
+        "fee": fill.fee, "ts": fill.ts,
+    }
+
+
+def _fill_payload(fill: Fill, session_id: str, part_no: int) -> dict:
+    return {
+        "session_id": session_id, "part_no": part_no,
+        "client_order_id": fill.client_order_id, "trade_id": fill.trade_id,
+        "symbol": fill.symbol, "side": str(fill.side), "qty": fill.qty, "price": fill.price,
+        "fee": fill.fee, "ts": fill.ts,
+    }
