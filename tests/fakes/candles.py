@@ -118,4 +118,4 @@ class Candles:
 
 def to_decimal(value: float, quantum: Decimal) -> Decimal:
     """A float price or size on the exchange's grid (half-even, like a matching engine)."""
-    return Decimal(repr(value)).quantize(quantum)
+    return Decimal(repr(float(value))).quantize(quantum)

@@ -283,9 +283,9 @@ class Venue:
                 open_ms, (_, high, low, _, _) = self.candles.bar(unified, index)
                 assert order.price is not None
                 hit = (
-                    Decimal(repr(low)) <= order.price
+                    Decimal(repr(float(low))) <= order.price
                     if order.side == "BUY"
-                    else Decimal(repr(high)) >= order.price
+                    else Decimal(repr(float(high))) >= order.price
                 )
                 if hit:
                     now = open_ms + 59_999
