@@ -165,7 +165,7 @@ class CcxtPollingFeed(_RestCandles):
             now = self._now()
             for symbol in self.symbols:
                 self.backfill(symbol, now)
-        except (ExchangeFetchError, ccxt.NetworkError) as error:
+        except (ExchangeFetchError, ccxt.OperationFailed) as error:
             # An outage is "nothing yet": the next poll back-fills from the last candle.
             self.last_error = error
             return None

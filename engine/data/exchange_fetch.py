@@ -77,7 +77,7 @@ class Retry:
         for attempt in range(1, self.attempts + 1):
             try:
                 return fn(*args, **kwargs)
-            except ccxt.NetworkError as error:  # timeouts, 5xx, 429: worth another try
+            except ccxt.OperationFailed as error:  # timeouts, 5xx, 429: worth another try
                 if attempt == self.attempts:
                     raise ExchangeFetchError(
                         f"{what}: failed after {attempt} attempts ({type(error).__name__}: "
@@ -85,6 +85,9 @@ class Retry:
                     ) from error
                 self.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
+            except ccxt.BaseError as error:  # the request itself is wrong: retrying won't help
+                raise ExchangeFetchError(f"{what}: {type(error).__name__}: {_short(error)}") \
+                    from error
         raise AssertionError("unreachable")
 
 
