@@ -2,7 +2,8 @@
 
 Every schedule returns parts whose quantities are > 0 and sum exactly to the parent
 quantity (each part is floored to `QUANTUM`, the last one takes the remainder), with due
-times that never decrease, the first one at `now`.
+times that never decrease, starting at `now` (VWAP may leave out a leading bucket that saw
+no volume).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
 
 QUANTUM = Decimal("0.00000001")
@@ -63,7 +64,7 @@ def smart_schedule(
     notional = qty * price
     if split_threshold <= 0 or notional <= split_threshold:
         return market_schedule(qty, now)
-    needed = -(-notional // split_threshold)  # ceiling
+    needed = (notional / split_threshold).to_integral_value(rounding=ROUND_CEILING)
     n = int(min(Decimal(max_parts), needed))
     return _even(qty, now, n, timedelta(seconds=delay_seconds))
 
