@@ -106,7 +106,7 @@ class FetchSummary:
 
 
 Progress = Callable[[int, datetime, datetime, datetime], None]
-"""progress(candles fetched so far, last candle time, range start, range end)."""
+"""progress(candles downloaded so far, last candle time, range start, range end)."""
 
 
 def build_exchange(exchange, *, symbol: str | None = None):
@@ -262,7 +262,7 @@ def fetch_candles(exchange, symbol: str, timeframe: str, *, since, out: Path,
                                           retry=retry):
                 state.add(rows)
                 if progress is not None:
-                    progress(state.fetched, _dt(rows[-1][0]), _dt(lo), _dt(hi))
+                    progress(state.received, _dt(rows[-1][0]), _dt(lo), _dt(hi))
     finally:
         # Whatever arrived before an error or an interrupt is kept: the rerun resumes.
         state.flush()
@@ -282,10 +282,12 @@ class _Accumulator:
         self.frame, self.out, self.meta, self.every, self.write = existing, out, meta, every, write
         self.pending: list[list] = []
         self.fetched = self.pages = self.dropped = 0
+        self.received = 0  # candles downloaded this run, saved or not yet
         self.saved_at = time.monotonic()
 
     def add(self, rows: list[list]) -> None:
         self.pending.extend(rows)
+        self.received += len(rows)
         self.pages += 1
         if time.monotonic() - self.saved_at >= self.every:
             self.flush()
