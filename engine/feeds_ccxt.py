@@ -146,24 +146,25 @@ class CcxtPollingFeed(_RestCandles):
         self.max_wait = max_wait
 
     def next_bars(self) -> dict[str, Bar]:
-        bars = self.take()
-        if bars:
-            return bars
-        now = self._poll()
+        with self.lock:
+            empty = [s for s, q in self.queues.items() if not q]
+        # Symbols still holding a backlog need no request; the others are polled so that
+        # every symbol's bar of the same time goes out in the same call.
+        now = self._poll(empty) if empty else None
         if now is not None and not any(self.queues.values()):
             due = self.next_due_in(now)
             if 0 < due <= self.max_wait:
                 # The next candle closes within the wait budget: sleep past it, ask again.
                 time.sleep(due + 0.05)
-                self._poll()
+                self._poll(self.symbols)
         return self.take()
 
-    def _poll(self) -> int | None:
+    def _poll(self, symbols) -> int | None:
         import ccxt
 
         try:
             now = self._now()
-            for symbol in self.symbols:
+            for symbol in symbols:
                 self.backfill(symbol, now)
         except (ExchangeFetchError, ccxt.OperationFailed) as error:
             # An outage is "nothing yet": the next poll back-fills from the last candle.
@@ -201,6 +202,7 @@ class WebsocketKlineFeed(_RestCandles):
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
         self.loop = None
+        self.tasks: list = []
 
     def stream_url(self, symbol: str) -> str:
         market_id = self.exchange.market(symbol)["id"]
@@ -232,9 +234,9 @@ class WebsocketKlineFeed(_RestCandles):
 
     def close(self) -> None:
         self.stopping.set()
-        loop = self.loop
+        loop, tasks = self.loop, self.tasks
         if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(lambda: [t.cancel() for t in _all_tasks(loop)])
+            loop.call_soon_threadsafe(lambda: [t.cancel() for t in tasks])
         if self.thread is not None:
             self.thread.join(timeout=5)
 
@@ -244,9 +246,12 @@ class WebsocketKlineFeed(_RestCandles):
         import asyncio
 
         async def main() -> None:
+            self.tasks = [asyncio.create_task(self._stream(s)) for s in self.symbols]
             self.loop = asyncio.get_running_loop()
-            await asyncio.gather(*(self._stream(s) for s in self.symbols),
-                                 return_exceptions=True)
+            if self.stopping.is_set():  # close() came before there was anything to cancel
+                for task in self.tasks:
+                    task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
 
         asyncio.run(main())
 
@@ -305,9 +310,3 @@ def _closed_kline(message) -> list | None:
                 float(k["v"])]
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # not a kline we understand; a gap it leaves is back-filled later
-
-
-def _all_tasks(loop):
-    import asyncio
-
-    return asyncio.all_tasks(loop)
