@@ -132,3 +132,16 @@ def test_websocket_feed_survives_a_dropped_connection_without_losing_or_repeatin
     assert extra == {}
     assert feed.connections >= 2
     assert not feed.thread.is_alive()
+
+
+def test_importing_the_modules_loads_no_heavy_or_ui_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.feeds_ccxt, engine.data.exchange_fetch; "
+            "print(' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    loaded = set(out.stdout.split())
+    for heavy in ("ccxt", "pandas", "websockets", "pyarrow", "rich", "textual"):
+        assert heavy not in loaded
