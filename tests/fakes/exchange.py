@@ -99,7 +99,9 @@ class FakeExchange:
     def start(self) -> FakeExchange:
         self._http = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
         self._http.daemon_threads = True
-        self._spawn(self._http.serve_forever)
+        # A short poll interval: stop() waits for it, and tests start many fakes.
+        http = self._http
+        self._spawn(lambda: http.serve_forever(poll_interval=0.05))
         if self._ws_port is not None:
             from tests.fakes.ws import WsStreams
 

@@ -29,6 +29,7 @@ class WsStreams:
         self._conns: set = set()
         self._lock = threading.Lock()
         self._server = serve(self._handle, "127.0.0.1", port, compression=None)
+        self._server.SHUTDOWN_POLLING_INTERVAL = 0.05  # stop() waits for one poll
 
     @property
     def port(self) -> int:
