@@ -7,6 +7,7 @@ never waits on the engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -23,6 +24,9 @@ from engine.snapshot import EngineControl, Snapshot
 from themes import DOMAIN_VARIABLE_DEFAULTS, STYLESHEET, THEMES
 
 CLOCK_TICK_SECONDS = 1.0  # proposal countdowns move once a second
+# Snapshots may arrive many times a second; the panes redraw at most this often, always
+# from the newest one, so a busy feed never queues work in front of a keypress.
+RENDER_INTERVAL_SECONDS = 0.25
 
 
 def _wall_clock() -> datetime:
@@ -55,6 +59,8 @@ class DeskApp(App[None]):
         self.title = title
         self.snapshot: Snapshot | None = None
         self._main: MainScreen | None = None
+        self._render_pending = False
+        self._last_render = 0.0
         for desk_theme in THEMES:
             self.register_theme(desk_theme)
         self.theme = theme
@@ -83,15 +89,29 @@ class DeskApp(App[None]):
         self.post_message(SnapshotPublished(snapshot))
 
     def on_snapshot_published(self, message: SnapshotPublished) -> None:
-        self.render_snapshot(message.snapshot)
+        self.snapshot = message.snapshot
+        if self._render_pending:
+            return  # the pending redraw will show this newer snapshot
+        self._render_pending = True
+        wait = self._last_render + RENDER_INTERVAL_SECONDS - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._render_newest)
+        else:
+            self.call_later(self._render_newest)
+
+    def _render_newest(self) -> None:
+        self._render_pending = False
+        if self.snapshot is not None:
+            self.render_snapshot(self.snapshot)
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        if self.main.is_mounted:
+        self._last_render = time.monotonic()
+        if self.main.ready:
             self.main.show(self.title, snapshot, self.clock())
 
     def _tick(self) -> None:
-        if self.snapshot is not None and self.snapshot.proposals:
+        if self.snapshot is not None and self.snapshot.proposals and self.main.ready:
             self.main.signals.show(self.snapshot, self.clock())
 
     def _restyle(self, _theme: object) -> None:
@@ -104,7 +124,12 @@ class DeskApp(App[None]):
         """Show why an action was refused, if it was, and the state it left behind."""
         if reason:
             self.notify(reason, severity="warning")
-        self.render_snapshot(self.control.latest_snapshot())
+        # The status line and the pane in front show the effect at once; the rest follows
+        # with the next regular redraw.
+        self.snapshot = self.control.latest_snapshot()
+        if self.main.ready:
+            self.main.show_front(self.title, self.snapshot, self.clock())
+        self.post_message(SnapshotPublished(self.snapshot))
 
     # Actions ------------------------------------------------------------------------------
     def action_toggle_kill_switch(self) -> None:

@@ -80,7 +80,10 @@ class MainScreen(Screen[None]):
         # The palette key is listed by `?`; the footer needs its width for the desk's keys.
         yield Footer(compact=True, show_command_palette=False)
 
+    ready = False  # True once the panes exist: snapshots may arrive before that
+
     def on_mount(self) -> None:
+        self.ready = True
         self._layout_for(self.app.size.width)
         self.watch_active(1)
         snapshot = self.desk.snapshot or self.desk.control.latest_snapshot()
@@ -101,6 +104,11 @@ class MainScreen(Screen[None]):
     @property
     def execution(self) -> ExecutionPane:
         return self.query_one(ExecutionPane)
+
+    def show_front(self, title: str, snapshot: Snapshot, now: datetime) -> None:
+        """Only the status line and the active pane: what a keypress must change now."""
+        self.query_one(StatusBar).show(title, snapshot)
+        self.pane(self.active).show(snapshot, now)
 
     def show(self, title: str, snapshot: Snapshot, now: datetime) -> None:
         self.query_one(StatusBar).show(title, snapshot)
