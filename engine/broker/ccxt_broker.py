@@ -300,7 +300,7 @@ class CcxtBroker(Broker):
         while True:
             try:
                 return request()
-            except (ccxt.DDoSProtection, ccxt.InvalidNonce) as error:
+            except (ccxt.RateLimitExceeded, ccxt.DDoSProtection, ccxt.InvalidNonce) as error:
                 cause = error
                 delay = max(self._backoff(attempt), self._retry_after())
             except ccxt.OrderNotFound:

@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes.candles import INTERVALS_MS, Candles
@@ -252,8 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(429, error, {"Retry-After": retry})
                 return
             if fake.take_fault("server_error"):
-                status = fake.faults.server_error_status
-                self._send(status, {"code": -1001, "msg": "Internal error; unable to process"})
+                # A gateway's error page, not JSON: what a load balancer in trouble returns.
+                self._send(fake.faults.server_error_status, "<html>Service Unavailable</html>")
                 return
             self._route(method, path, params)
         except ApiError as error:
@@ -329,10 +333,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True  # the client gave up; the late answer is never read
 
     def _send(self, status: int, payload: object, headers: dict | None = None) -> None:
-        data = json.dumps(payload).encode()
+        text = isinstance(payload, str)
+        data = (payload if text else json.dumps(payload)).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            kind = "text/html" if text else "application/json;charset=UTF-8"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -427,6 +433,36 @@ def _admin(fake: FakeExchange, method: str, path: str, body: str) -> dict:
     return fake.state()
 
 
+def spawn(*args: str, timeout_s: float = 30.0) -> tuple[subprocess.Popen, str, str]:
+    """Run the script form in a child process (for end-to-end tests of `desk`): returns
+    the process and its REST and websocket base URLs. The caller terminates it."""
+    root = Path(__file__).resolve().parents[2]  # the checkout holding tests/
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.exchange", "--port", "0", *args],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": path},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = threading.Timer(timeout_s, process.kill)  # a stuck child must not hang a test
+    ready.start()
+    try:
+        line = process.stdout.readline()
+    finally:
+        ready.cancel()
+    if not line.startswith("FAKE_EXCHANGE "):
+        process.kill()
+        raise RuntimeError(f"fake exchange did not start: {line!r}")
+    fields = dict(part.split("=", 1) for part in line.split()[1:])
+    return process, fields["rest"], fields["ws"]
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A fake Binance spot exchange on 127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="REST port (0: pick a free one)")
@@ -447,6 +483,10 @@ def main(argv: list[str] | None = None) -> None:
         auto_advance_s=args.advance_every,
     ).start()
     print(f"FAKE_EXCHANGE rest={fake.url} ws={fake.ws_url}", flush=True)
+    import signal
+
+    # SIGTERM (what a test's terminate() sends) stops the servers cleanly, like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
