@@ -66,6 +66,7 @@ class FeedConfig:
     speed: float
     history_bars: int
     source: str
+    stream_url: str
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ _SCHEMA: dict[str, _Table] = {
             "speed": c.number(0),
             "history_bars": c.integer(1),
             "source": c.text(),
+            "stream_url": c.text(),
         },
     ),
     "broker": _Table(

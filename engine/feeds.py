@@ -16,6 +16,7 @@ from engine.types import Bar
 class Feed(ABC):
     symbols: tuple[str, ...]
     bar_seconds: float  # market time between two bars
+    ended: bool = False  # True once no bar will ever come again (a replay ran out)
 
     @abstractmethod
     def history(self, bars: int) -> dict:
@@ -23,7 +24,11 @@ class Feed(ABC):
 
     @abstractmethod
     def next_bars(self) -> dict[str, Bar]:
-        """The next bar of every symbol; empty when the feed has ended."""
+        """The next bar of every symbol; empty when nothing new has come yet (or, with
+        `ended` set, ever will)."""
+
+    def close(self) -> None:  # noqa: B027 - a hook: only exchange feeds hold resources
+        """Release connections and threads (live exchange feeds)."""
 
 
 def _freq_seconds(freq: str) -> float:
@@ -74,6 +79,7 @@ class ReplayFeed(Feed):
         out = {}
         for symbol, frame in self.frames.items():
             if self.position >= len(frame):
+                self.ended = True
                 return {}
             row = frame.iloc[self.position]
             out[symbol] = Bar(symbol, frame.index[self.position].to_pydatetime(), row["open"],

@@ -28,7 +28,7 @@ from engine.live_view import build_snapshot
 from engine.snapshot import Snapshot
 from engine.store_journal import StoreJournal
 from engine.trader import Trader, TradingRules, to_decimal
-from engine.types import Bar, Side
+from engine.types import Bar, Fill, OrderSide, Side
 
 WINDOW = 600  # bars each strategy sees live; see SymbolState for why this is enough
 
@@ -65,9 +65,16 @@ class LiveEngine:
             max_volume_fraction=cfg.broker.max_volume_fraction,
         )
         started = self.wall_clock()
+        from engine.execution.manager import ExecutionManager
+
+        gated = GatedBroker(self.broker, self.gate, self.portfolio)
+        self.market_ts: datetime | None = None
+        self.executor = ExecutionManager(gated, store, cfg.execution, clock=self.now)
         self.trader = Trader(
-            broker=GatedBroker(self.broker, self.gate, self.portfolio),
+            broker=gated,
             journal=self.journal,
+            executor=self.executor,
+            volume_history=self._volume_history,
             rules=TradingRules(cfg.engine.size, cfg.engine.allow_short, cfg.engine.approval,
                                float(cfg.engine.approval_timeout)),
             wall_clock=self.wall_clock,
@@ -75,7 +82,6 @@ class LiveEngine:
         )
         self.symbols: dict[str, SymbolState] = {}
         self.paused = False
-        self.market_ts: datetime | None = None
         self.lock = threading.RLock()
         self.subscribers: list[Callable[[Snapshot], None]] = []
         self._snapshot: Snapshot | None = None
@@ -100,10 +106,35 @@ class LiveEngine:
             for symbol, frame in history.items():
                 self.symbols[symbol] = SymbolState.warm_up(
                     symbol, frame, self.strategies, self.ensemble, self.cfg, WINDOW)
-                last = frame["close"].iloc[-1]
-                self.portfolio.mark(symbol, to_decimal(last))
                 self.market_ts = frame.index[-1].to_pydatetime()
+            self._restore_portfolio()
+            for symbol, state in self.symbols.items():
+                self.portfolio.mark(symbol, to_decimal(state.last_close))
+            # Sessions that were running when Desk last stopped (or died) resume now: every
+            # in-flight child is looked up at the broker by its client order id first.
+            for fill in self.executor.recover(self.now()):
+                self.portfolio.apply_fill(fill)
             self._publish()
+
+    def now(self) -> datetime:
+        """The engine's clock: the newest bar's time (schedules run on market time)."""
+        return self.market_ts or self.wall_clock()
+
+    def _volume_history(self, symbol: str) -> list:
+        state = self.symbols[symbol]
+        return list(zip(state.times, state.data[:, 4], strict=True))
+
+    def _restore_portfolio(self) -> None:
+        """The paper account as the stored fills left it: positions, cash and fees survive
+        a restart (or a crash) of the desk."""
+        with self.store.lock:
+            rows = self.store.conn.execute(
+                "SELECT client_order_id, trade_id, symbol, side, qty, price, fee, ts"
+                " FROM fills ORDER BY id").fetchall()
+        for cid, trade_id, symbol, side, qty, price, fee, ts in rows:
+            self.portfolio.apply_fill(Fill(cid, trade_id, symbol, OrderSide(side), Decimal(qty),
+                                           Decimal(price), Decimal(fee),
+                                           datetime.fromisoformat(ts)))
 
     def run_forever(self) -> None:
         """Step on the feed's rhythm until stopped (call on a worker thread)."""
@@ -145,6 +176,7 @@ class LiveEngine:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+        self.feed.close()
         with self.lock:
             self.journal.event("engine.stopped", "system", {
                 "equity": self.portfolio.equity, "open_proposals": len(self.trader.proposals),
@@ -167,10 +199,15 @@ class LiveEngine:
         """One bar for every symbol; False when the feed has ended."""
         bars = self.feed.next_bars()
         if not bars:
-            return False
+            self.expire_proposals()
+            return not self.feed.ended
         # Strategies over the windows: engine-thread data only, outside the lock.
         views = {s: self.symbols[s].advance(bar) for s, bar in bars.items()}
         with self.lock, self.journal.step():
+            for bar in bars.values():
+                self.trader.on_bar(bar)  # pending children fill at this bar's open
+            self.market_ts = max(bar.ts for bar in bars.values())
+            self.executor.tick(self.market_ts)  # parts that are due now go out
             for symbol, bar in bars.items():
                 self._trade_bar(bar, views[symbol])
             self._risk_tick(next(iter(bars.values())).ts)
@@ -179,8 +216,6 @@ class LiveEngine:
         return True
 
     def _trade_bar(self, bar: Bar, view) -> None:
-        self.market_ts = bar.ts
-        self.trader.on_bar(bar)
         state = self.symbols[bar.symbol]
         for strategy_id, (side, confidence) in view.new_signals.items():
             self.journal.signal(bar.ts, bar.symbol, strategy_id, side.name, confidence)
@@ -217,12 +252,12 @@ class LiveEngine:
             return reason
 
     def cancel(self, execution_id: str) -> str:
+        """Cancel an execution session: its remaining parts are dropped and an open child
+        is cancelled at the broker."""
         with self.lock:
-            if self.broker.cancel(execution_id):
-                self.journal.event("order.cancelled", "user", {"client_order_id": execution_id})
-                self._publish()
-                return ""
-            return f"{execution_id} is not open at the broker"
+            reason = self.executor.cancel(execution_id, self.now(), actor="user")
+            self._publish()
+            return reason
 
     def set_kill_switch(self, on: bool) -> None:
         with self.lock:

@@ -7,7 +7,6 @@ from decimal import Decimal
 from engine.snapshot import (
     AuditView,
     EnsembleView,
-    ExecutionView,
     PositionView,
     ProposalView,
     RegimeView,
@@ -52,7 +51,7 @@ def build_snapshot(engine) -> Snapshot:
             for symbol, state in engine.symbols.items()
             if (d := state.decision) is not None
         ),
-        executions=_executions(engine),
+        executions=tuple(engine.executor.views()[:50]),
         regimes=tuple(
             RegimeView(symbol, state.regime_label, dict(state.probabilities), state.held_bars,
                        tuple(state.regime_labels), state.transition)
@@ -77,19 +76,6 @@ def _positions(portfolio, symbols) -> tuple[PositionView, ...]:
         side = "long" if p.qty > 0 else "short" if p.qty < 0 else "flat"
         views.append(PositionView(symbol, side, p.qty, p.avg_price, p.last or Decimal(0),
                                   p.unrealized, p.realized_pnl))
-    return tuple(views)
-
-
-def _executions(engine) -> tuple[ExecutionView, ...]:
-    views = []
-    for progress in engine.trader.submitted.values():
-        order = progress.order
-        views.append(ExecutionView(
-            id=order.client_order_id, kind="market", symbol=order.symbol, side=str(order.side),
-            parts_done=1 if progress.status == "done" else 0, parts_total=1,
-            filled_qty=progress.filled_qty, total_qty=order.qty, avg_price=progress.avg_price,
-            arrival_price=order.ref_price, status=progress.status,
-        ))
     return tuple(views)
 
 

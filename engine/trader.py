@@ -76,6 +76,8 @@ class Trader:
         rules: TradingRules,
         wall_clock: Callable[[], datetime],
         id_prefix: str = "o",
+        executor=None,  # engine.execution.manager.ExecutionManager
+        volume_history: Callable[[str], list] | None = None,
     ) -> None:
         # The gated broker is the only way to the market: it checks every order against
         # the risk gate and books fills into the portfolio the gate guards.
@@ -90,6 +92,11 @@ class Trader:
         self.stats = TraderStats()
         self.strategy_of: dict[str, str] = {}
         self.submitted: dict[str, OrderProgress] = {}  # newest last, bounded
+        # With an executor every approved order becomes an execution session (a market
+        # order is a one-part session), persisted and resumable; without one (backtests in
+        # market mode) orders go straight to the broker.
+        self.executor = executor
+        self.volume_history = volume_history or (lambda symbol: [])
         self._id_prefix = id_prefix
         self._next_id = 0
         self._lock = threading.RLock()
@@ -116,10 +123,7 @@ class Trader:
             current = self.portfolio.position(symbol).qty
             if decision == Side.HOLD:
                 return []
-            if any(p.order.symbol == symbol for p in self.proposals.values()) or any(
-                o.status == "running" and o.order.symbol == symbol
-                for o in self.submitted.values()
-            ):
+            if self._in_flight(symbol):
                 return []  # one decision per symbol in flight at a time
             ref = to_decimal(price)
             target_abs = self._target_qty(price, size_multiplier)
@@ -143,6 +147,15 @@ class Trader:
             for order in orders:
                 self._propose(order, ts)
             return orders
+
+    def _in_flight(self, symbol: str) -> bool:
+        if any(p.order.symbol == symbol for p in self.proposals.values()):
+            return True
+        if self.executor is not None:
+            return any(v.status == "running" and v.symbol == symbol
+                       for v in self.executor.views())
+        return any(o.status == "running" and o.order.symbol == symbol
+                   for o in self.submitted.values())
 
     def _target_qty(self, price: float, size_multiplier: float) -> Decimal:
         equity = float(self.portfolio.equity)
@@ -198,6 +211,9 @@ class Trader:
         if not verdict.allowed:
             self._denied(order, verdict.reasons, ts)
             return
+        if self.executor is not None:
+            self._execute(order, ts)
+            return
         with self.journal.step():
             self.journal.order(order, "submitted", ts)
             self.journal.event("order.submitted", actor, _order_payload(order))
@@ -210,6 +226,16 @@ class Trader:
         self.submitted[order.client_order_id] = OrderProgress(order)
         while len(self.submitted) > 50:
             del self.submitted[next(iter(self.submitted))]
+
+    def _execute(self, order: OrderRequest, ts: datetime) -> None:
+        """Hand the order to the executor: its session (schedule and parts) is committed
+        before the first child leaves, and each child's intent before it is sent."""
+        self.journal.order(order, "executing", ts)
+        session = self.executor.start(order, ts, arrival_price=order.ref_price,
+                                      volume_history=self.volume_history(order.symbol))
+        self.strategy_of[session.id] = order.strategy
+        self.stats.submitted += 1
+        self.executor.tick(ts)
 
     # -- approval (manual mode) ------------------------------------------------------------
 
@@ -261,6 +287,18 @@ class Trader:
             self._record_fill(fill)
 
     def _record_fill(self, fill: Fill) -> None:
+        if self.executor is not None and self.executor.owns(fill.client_order_id):
+            # A session's child: the executor stores it (once per trade id) and audits it.
+            self.executor.on_fill(fill)
+            self.stats.filled += 1
+            from engine.execution.session import parse_child_id
+
+            session_id = parse_child_id(fill.client_order_id)[0]
+            self.trades.on_fill(fill, self.strategy_of.get(session_id, ""))
+            pos = self.portfolio.position(fill.symbol)
+            self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
+                                  pos.fees)
+            return
         if not self.journal.fill(fill):
             return  # already recorded: fills are stored once per trade id
         self.stats.filled += 1

@@ -20,8 +20,28 @@ def build_feed(cfg):
         if not cfg.feed.source:
             raise DeskError(f"{cfg.source}: [feed] source: kind = \"replay\" needs a source")
         return ReplayFeed(load_source(cfg.feed.source).frames)
-    raise DeskError(f"{cfg.source}: [feed] kind = \"{cfg.feed.kind}\": live exchange feeds "
-                    "are not available in this version; use \"sim\" or \"replay\"")
+    from engine.data.exchange_fetch import build_exchange
+    from engine.feeds_ccxt import CcxtPollingFeed, WebsocketKlineFeed
+
+    exchange = build_exchange(cfg.broker.exchange, symbol=cfg.feed.symbols[0])
+    if cfg.broker.sandbox and hasattr(exchange, "set_sandbox_mode"):
+        exchange.set_sandbox_mode(True)
+    timeframe = _timeframe(cfg.feed.freq)
+    if cfg.feed.stream_url:
+        return WebsocketKlineFeed(cfg.feed.stream_url, cfg.feed.symbols, timeframe, exchange,
+                                  cfg.feed.history_bars)
+    return CcxtPollingFeed(exchange, cfg.feed.symbols, timeframe, cfg.feed.history_bars)
+
+
+def _timeframe(freq: str) -> str:
+    """A pandas bar interval ("1min", "1h", "1D") as a ccxt timeframe ("1m", "1h", "1d")."""
+    import pandas as pd
+
+    seconds = int(pd.Timedelta(pd.tseries.frequencies.to_offset(freq)).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise DeskError(f"[feed] freq = {freq!r} has no exchange timeframe")
 
 
 def run(args: argparse.Namespace) -> int:

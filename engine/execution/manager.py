@@ -327,6 +327,9 @@ class ExecutionManager:
             f"{counts['cancelled']} cancelled of {len(s.parts)} parts")
         with self._store.unit_of_work() as conn:
             rows.update_session(conn, s.id, status=s.status, note=s.note, now=now)
+            parent_status = ("filled" if filled >= s.total_qty else
+                             "partially_filled" if filled > 0 else "failed")
+            rows.set_order_status(conn, s.parent_client_order_id, parent_status, now)
             self._audit(f"session.{s.status}", {
                 "session_id": s.id, "filled_qty": filled, "total_qty": s.total_qty,
                 "avg_price": s.avg_price, "note": s.note, **counts,
@@ -371,6 +374,7 @@ class ExecutionManager:
                     }, actor)
                 s.status, s.note = "cancelled", f"cancelled by {actor}"
                 rows.update_session(conn, s.id, status="cancelled", note=s.note, now=now)
+                rows.set_order_status(conn, s.parent_client_order_id, "cancelled", now)
                 self._audit("session.cancelled", {
                     "session_id": s.id, "dropped_parts": dropped,
                     "cancelled_children": sum(1 for _, ok in at_broker if ok),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from desk.app import DeskApp
 from engine.config import config_from_dict
+from engine.execution.session import session_id_for
 from engine.feeds import SimFeed
 from engine.live import LiveEngine
 from engine.store_journal import open_store
@@ -69,8 +70,8 @@ async def test_a_approves_and_the_fill_lands_in_sqlite(tmp_path):
     engine.stop()
     assert order_status(cfg, order_id) == "filled"
     with sqlite3.connect(cfg.store.path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM fills WHERE client_order_id = ?",
-                            (order_id,)).fetchone() == (1,)
+        assert conn.execute("SELECT COUNT(*) FROM fills WHERE client_order_id LIKE ?",
+                            (session_id_for(order_id) + "-%",)).fetchone() == (1,)
     entries = audit(cfg)
     assert ("order.approved", "user") in entries
     assert ("order.filled", "engine") in entries
