@@ -249,6 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if body and "json" not in (self.headers.get("Content-Type") or ""):
             params.update(parse_qsl(body))
+        if (method, path) == ("POST", "/api/v3/order"):
+            with fake.lock:  # at the door: a 429 or 5xx answer still counts as received
+                fake.received[params.get("newClientOrderId", "")] += 1
         try:
             if fake.take_fault("rate_limit"):
                 retry = str(fake.faults.retry_after)
@@ -298,9 +301,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _new_order(self, params: dict) -> None:
         fake = self.exchange
-        cid = params.get("newClientOrderId", "")
-        with fake.lock:
-            fake.received[cid] += 1
         if fake.take_fault("reject_then_timeout"):
             self._stall()
             return
