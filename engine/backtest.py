@@ -11,11 +11,14 @@ Timing convention: a decision on bar t's close fills at bar t+1's open.
 from __future__ import annotations
 
 import heapq
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 
@@ -25,9 +28,9 @@ from engine.trader import Trader, TradingRules, to_decimal
 from engine.trades import Trade
 from engine.types import Bar, Fill, OrderSide, Side
 
-# Order of events that fall on the same bar: fills at the open come first, then stops
-# seen during the bar, then the decision taken at the close.
-FILL, STOP, DECISION = 0, 1, 2
+# Order of events that fall on the same bar: fills at the open come first, then execution
+# parts that fall due, then stops seen during the bar, then the decision taken at the close.
+FILL, TICK, STOP, DECISION = 0, 1, 2, 3
 _TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -47,6 +50,8 @@ class BacktestSpec:
     regime_states: int = 3
     stops: bool = True
     label: str = "ensemble"
+    execution: object | None = None  # ExecutionConfig; its mode other than "market" runs
+    # every order as an execution session on the simulated clock
 
 
 @dataclass
@@ -98,20 +103,29 @@ def run_backtest(
         for s in symbols
     }
     clock = _Clock()
-    journal = MemoryJournal(keep_events=False)
-    portfolio = Portfolio(spec.cash)
-    gate = RiskGate(spec.risk_limits)
-    broker = PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps)
-    trader = Trader(
-        broker=GatedBroker(broker, gate, portfolio),
-        journal=journal,
-        rules=TradingRules(spec.size, spec.allow_short, "auto", 0.0),
-        wall_clock=clock,
-        id_prefix="bt",
-    )
-    loop = _EventLoop(symbols, index, arrays, plans, trader, gate, clock, spec)
-    loop.run(progress)
-    loop.close_open_positions()
+    with _executor_store(spec) as store:
+        journal = MemoryJournal(keep_events=False)
+        portfolio = Portfolio(spec.cash)
+        gate = RiskGate(spec.risk_limits)
+        gated = GatedBroker(PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps), gate,
+                            portfolio)
+        executor = None
+        if store is not None:
+            from engine.execution.manager import ExecutionManager
+
+            executor = ExecutionManager(gated, store, spec.execution, clock=clock)
+        trader = Trader(
+            broker=gated,
+            journal=journal,
+            rules=TradingRules(spec.size, spec.allow_short, "auto", 0.0),
+            wall_clock=clock,
+            id_prefix="bt",
+            executor=executor,
+        )
+        loop = _EventLoop(symbols, index, arrays, plans, trader, gate, clock, spec)
+        loop.run(progress)
+        loop.close_open_positions()
+        execution = _execution_quality(executor, frames) if executor else {}
     run_s = time.perf_counter() - started
 
     from engine.metrics import compute_metrics
@@ -134,9 +148,63 @@ def run_backtest(
             "orders_filled": trader.stats.filled,
             "deny_reasons": dict(trader.stats.deny_reasons),
             "stops_hit": loop.stops_hit,
+            "execution": execution,
         },
         regimes={s: _regime_summary(plans[s]) for s in symbols},
     )
+
+
+@contextmanager
+def _executor_store(spec: BacktestSpec) -> Iterator[object | None]:
+    """Execution sessions are persisted like live ones, in a scratch store of the run."""
+    if spec.execution is None or spec.execution.mode == "market":
+        yield None
+        return
+    from store.db import Store
+
+    with tempfile.TemporaryDirectory(prefix="desk-backtest-") as folder:
+        store = Store.open(Path(folder) / "sessions.db",
+                           audit_key_path=Path(folder) / "audit.pem")
+        try:
+            yield store
+        finally:
+            store.close(checkpoint=False)
+
+
+def _execution_quality(executor, frames) -> dict:
+    """Implementation shortfall (and for VWAP the gap to the market VWAP) per session,
+    averaged over the run, in basis points (positive = cost)."""
+    shortfalls, vwap_gaps, sessions = [], [], executor.views()
+    for view in sessions:
+        frame = frames[view.symbol]
+        quality = executor.quality(view.id, bars=_bars_of(view.symbol, frame))
+        if quality is None or quality.shortfall_bps is None:
+            continue
+        shortfalls.append(float(quality.shortfall_bps))
+        if quality.vwap_diff_bps is not None:
+            vwap_gaps.append(float(quality.vwap_diff_bps))
+    return {
+        "mode": sessions[0].kind if sessions else None,
+        "sessions": len(sessions),
+        "avg_shortfall_bps": float(np.mean(shortfalls)) if shortfalls else None,
+        "avg_vwap_diff_bps": float(np.mean(vwap_gaps)) if vwap_gaps else None,
+    }
+
+
+class _Bars:
+    """A frame's rows as Bars, made when iterated (quality reads the session's window)."""
+
+    def __init__(self, symbol: str, frame) -> None:
+        self.symbol, self.frame = symbol, frame
+
+    def __iter__(self):
+        from engine.data.frame import to_bars
+
+        return iter(to_bars(self.symbol, self.frame))
+
+
+def _bars_of(symbol: str, frame) -> _Bars:
+    return _Bars(symbol, frame)
 
 
 def _ohlcv(frame) -> dict[str, np.ndarray]:
@@ -164,6 +232,7 @@ class _EventLoop:
         self.spec = spec
         self.n = len(index)
         self.times = _LazyTimes(index)
+        self.micros = self.times.micros
         self.number = {s: i for i, s in enumerate(symbols)}
         # UTC day number of every bar, for the daily loss rule.
         self.day_of = index.asi8 // (86_400 * _TICKS_PER_SECOND[index.dtype.unit])
@@ -196,6 +265,9 @@ class _EventLoop:
             self.clock.now = self.times[t]
             if kind == FILL:
                 self._fill(symbol, t)
+            elif kind == TICK:
+                if self.trader.executor.tick(self.times[t]):
+                    self._push(t + 1, FILL, number)
             elif kind == STOP:
                 if token == self.stop_token[symbol] and self.qty[symbol] != 0:
                     self.stops_hit += 1
@@ -232,8 +304,27 @@ class _EventLoop:
                 reason=f"{self.spec.label} {side.name} (regime {label})",
                 strategy=self.spec.label,
             )
-        if orders and t + 1 < self.n:
-            heapq.heappush(self.heap, (t + 1, FILL, self.number[symbol], 0))
+        if orders:
+            self._push(t + 1, FILL, self.number[symbol])
+            self._schedule_parts(symbol, t)
+
+    def _push(self, t: int, kind: int, number: int, token: int = 0) -> None:
+        if t < self.n:
+            heapq.heappush(self.heap, (t, kind, number, token))
+
+    def _schedule_parts(self, symbol: str, t: int) -> None:
+        """Execution parts due after this bar get a TICK at the first bar at or after
+        their due time (the first part, due now, went out with the decision)."""
+        executor = self.trader.executor
+        if executor is None:
+            return
+        for view in executor.views():
+            if view.symbol != symbol or view.status != "running":
+                continue
+            for part in executor.session(view.id).parts:
+                if part.status == "pending":
+                    bar = int(np.searchsorted(self.micros, _micros(part.due), side="left"))
+                    self._push(max(bar, t + 1), TICK, self.number[symbol])
 
     def _record_decision(self, symbol: str, t: int, side: int) -> None:
         ensemble = self.spec.ensemble
@@ -358,11 +449,15 @@ class _LazyTimes:
 
     def __init__(self, index) -> None:
         unit = _TICKS_PER_SECOND[index.dtype.unit]
-        self._micros = index.asi8 * 10**6 // unit if unit <= 10**6 else index.asi8 // (unit
-                                                                                      // 10**6)
+        self.micros = index.asi8 * 10**6 // unit if unit <= 10**6 else index.asi8 // (unit
+                                                                                     // 10**6)
 
     def __getitem__(self, t: int) -> datetime:
-        return _EPOCH + timedelta(microseconds=int(self._micros[t]))
+        return _EPOCH + timedelta(microseconds=int(self.micros[t]))
+
+
+def _micros(ts: datetime) -> int:
+    return (ts - _EPOCH) // timedelta(microseconds=1)
 
 
 def _steps(changes: list[tuple[int, float]], n: int) -> np.ndarray:

@@ -88,6 +88,7 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
         regime_window=cfg.engine.regime_window,
         regime_states=cfg.engine.regime_states,
         label=label,
+        execution=cfg.execution,
     )
 
 
