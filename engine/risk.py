@@ -296,6 +296,9 @@ class GatedBroker:
     def cancel(self, client_order_id: str) -> bool:
         return self._broker.cancel(client_order_id)
 
+    def quantity_step(self, symbol: str) -> Decimal | None:
+        return self._broker.quantity_step(symbol)
+
     def fetch_order(self, client_order_id: str) -> BrokerOrder | None:
         return self._broker.fetch_order(client_order_id)
 

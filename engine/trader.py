@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from engine.journal import Journal
 from engine.risk import GatedBroker, OrderDenied
@@ -126,7 +126,7 @@ class Trader:
             if self._in_flight(symbol):
                 return []  # one decision per symbol in flight at a time
             ref = to_decimal(price)
-            target_abs = self._target_qty(price, size_multiplier)
+            target_abs = self._target_qty(symbol, price, size_multiplier)
             if close_only:
                 target = Decimal(0)
             elif decision == Side.BUY:
@@ -157,10 +157,11 @@ class Trader:
         return any(o.status == "running" and o.order.symbol == symbol
                    for o in self.submitted.values())
 
-    def _target_qty(self, price: float, size_multiplier: float) -> Decimal:
+    def _target_qty(self, symbol: str, price: float, size_multiplier: float) -> Decimal:
         equity = float(self.portfolio.equity)
         qty = max(equity, 0.0) * self.rules.size * size_multiplier / price
-        return to_decimal(qty).quantize(QTY_STEP)
+        step = self.broker.quantity_step(symbol) or QTY_STEP
+        return (to_decimal(qty) / step).to_integral_value(rounding=ROUND_DOWN) * step
 
     def _order(
         self, symbol: str, signed_qty: Decimal, ref: Decimal, reason: str, strategy: str,

@@ -44,18 +44,33 @@ def _timeframe(freq: str) -> str:
     raise DeskError(f"[feed] freq = {freq!r} has no exchange timeframe")
 
 
+def build_broker(cfg, store):
+    """The exchange broker `[broker] kind = "ccxt"` names, with keys from the vault (the
+    passphrase from DESK_VAULT_PASSPHRASE or a prompt); None for the paper broker."""
+    if cfg.broker.kind == "paper":
+        return None
+    import getpass
+    import os
+
+    from engine.broker.ccxt_broker import from_config
+    from engine.data.exchange_fetch import url_overrides
+    from store.vault import Vault
+
+    passphrase = os.environ.get("DESK_VAULT_PASSPHRASE") or getpass.getpass(
+        f"Vault passphrase for {cfg.broker.exchange} keys: ")
+    return from_config(cfg, Vault(store.conn), passphrase, urls=url_overrides() or None)
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.config import apply_cli_overrides, load_config
     from engine.live import LiveEngine
     from engine.store_journal import open_store
 
     cfg = apply_cli_overrides(load_config(args.config), args)
-    if cfg.broker.kind != "paper":
-        raise DeskError(f"{cfg.source}: [broker] kind = \"{cfg.broker.kind}\": exchange "
-                        "brokers are not available in this version; use \"paper\"")
-    feed = build_feed(cfg)
     store = open_store(cfg)
-    engine = LiveEngine(cfg, store=store, feed=feed)
+    broker = build_broker(cfg, store)
+    feed = build_feed(cfg)
+    engine = LiveEngine(cfg, store=store, feed=feed, broker=broker)
 
     from desk.app import DeskApp
 

@@ -73,6 +73,12 @@ class BrokerOrder:
 class Broker(ABC):
     """Port to a venue, real or simulated. See the module docstring for the lifecycle."""
 
+    def quantity_step(self, symbol: str) -> Decimal | None:
+        """The venue's smallest quantity increment for `symbol`, or None if any quantity
+        goes (the paper broker). Sizes and execution parts are put on this grid so that
+        what is sent is exactly what was planned."""
+        return None
+
     @abstractmethod
     def submit(self, order: OrderRequest) -> str:
         """Accept an order; return the broker order id. Raises `DuplicateOrderError` for a

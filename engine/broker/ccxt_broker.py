@@ -234,6 +234,21 @@ class CcxtBroker(Broker):
                 fills += self._poll(symbol)
             return fills
 
+    def quantity_step(self, symbol: str) -> Decimal | None:
+        """The market's amount step (ccxt's precision, as a tick size or a digit count)."""
+        if not self._markets_loaded:
+            self.load_markets()
+        try:
+            market = self._ex.market(symbol)
+        except self._ccxt.BadSymbol:
+            return None
+        step = (market.get("precision") or {}).get("amount")
+        if step is None:
+            return None
+        if self._ex.precisionMode == self._ccxt.DECIMAL_PLACES:
+            return Decimal(1).scaleb(-int(step))
+        return _dec(step)
+
     def load_markets(self) -> dict:
         with self._lock:
             markets = self._call("load markets", self._ex.load_markets)

@@ -109,6 +109,20 @@ Progress = Callable[[int, datetime, datetime, datetime], None]
 """progress(candles downloaded so far, last candle time, range start, range end)."""
 
 
+def url_overrides() -> dict[str, str]:
+    """The API URLs DESK_CCXT_URLS redirects (empty when it is not set)."""
+    override = os.environ.get(URLS_ENV)
+    if not override:
+        return {}
+    try:
+        urls = json.loads(override)
+    except ValueError as error:
+        raise DeskError(f"{URLS_ENV}: not JSON ({error})") from error
+    if not isinstance(urls, dict):
+        raise DeskError(f"{URLS_ENV}: expected a JSON object of API name -> URL")
+    return urls
+
+
 def build_exchange(exchange, *, symbol: str | None = None):
     """A ccxt exchange object from an id (rate-limited, DESK_CCXT_URLS applied) or as given.
 
@@ -123,14 +137,10 @@ def build_exchange(exchange, *, symbol: str | None = None):
     if exchange.lower() not in ccxt.exchanges or cls is None:
         raise UnknownExchangeError(exchange)
     ex = cls({"enableRateLimit": True})
-    override = os.environ.get(URLS_ENV)
-    if override:
-        try:
-            urls = json.loads(override)
-        except ValueError as error:
-            raise DeskError(f"{URLS_ENV}: not JSON ({error})") from error
-        if not isinstance(urls, dict) or not isinstance(ex.urls.get("api"), dict):
-            raise DeskError(f"{URLS_ENV}: expected a JSON object of API name -> URL")
+    urls = url_overrides()
+    if urls:
+        if not isinstance(ex.urls.get("api"), dict):
+            raise DeskError(f"{URLS_ENV}: {exchange} has no API URL table to override")
         ex.urls["api"].update(urls)
     fetch_markets = ex.options.get("fetchMarkets")
     spot = bool(symbol) and ":" not in symbol

@@ -28,7 +28,7 @@ from typing import Any
 
 from engine.broker.base import BrokerError, BrokerOrder, DuplicateOrderError, InvalidOrderError
 from engine.execution.quality import ExecutionQuality, session_quality
-from engine.execution.schedule import plan
+from engine.execution.schedule import on_grid, plan
 from engine.execution.session import (
     ExecutionSession,
     OrderOutcomeUnknown,
@@ -90,6 +90,9 @@ class ExecutionManager:
                 mode, self._cfg, parent.qty, now, price=arrival_price,
                 volume_history=volume_history,
             )
+            step = self._broker.quantity_step(parent.symbol)
+            if step:
+                planned = on_grid(planned, step)
             params |= {
                 "fallback_mode": fallback, "parent_client_order_id": parent.client_order_id,
                 "type": str(parent.type), "strategy": parent.strategy, "reason": parent.reason,

@@ -39,6 +39,18 @@ def split(total: Decimal, weights: Sequence[float | Decimal]) -> list[Decimal]:
     return shares
 
 
+def on_grid(parts: Sequence[PlannedPart], step: Decimal) -> list[PlannedPart]:
+    """`parts` moved onto a venue's quantity step: each floored to it, the last taking the
+    remainder (the total is already on the grid); a part left empty is dropped with its
+    due time."""
+    if step == QUANTUM or not parts:
+        return list(parts)
+    total = sum((p.qty for p in parts), Decimal(0))
+    floored = [(p.qty / step).to_integral_value(rounding=ROUND_DOWN) * step for p in parts[:-1]]
+    floored.append(total - sum(floored, Decimal(0)))
+    return [PlannedPart(p.due, q) for p, q in zip(parts, floored, strict=True) if q > 0]
+
+
 def _parts(total: Decimal, dues: Sequence[datetime], weights: Sequence[float]) -> list[PlannedPart]:
     return [PlannedPart(d, q) for d, q in zip(dues, split(total, weights), strict=True) if q > 0]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
 import pytest
@@ -46,7 +46,7 @@ def _reference(frame, side: np.ndarray, *, cash: float, fee: float, slip: float,
         if side[t] != prev and side[t] != 0 and t < len(c) - 1:
             value = cash + qty * c[t]
             target = float(Decimal(repr(float(value * size / c[t]))).quantize(
-                Decimal("1e-8"), rounding=ROUND_HALF_EVEN))
+                Decimal("1e-8"), rounding=ROUND_DOWN))
             if side[t] > 0 and qty <= 0:
                 pending = target
             elif side[t] < 0 and qty > 0:
