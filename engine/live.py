@@ -67,7 +67,7 @@ class LiveEngine:
         started = self.wall_clock()
         from engine.execution.manager import ExecutionManager
 
-        gated = GatedBroker(self.broker, self.gate, self.portfolio)
+        gated = GatedBroker(self.broker, self.gate, self.portfolio, known_fill=self._stored_fill)
         self.market_ts: datetime | None = None
         self.executor = ExecutionManager(gated, store, cfg.execution, clock=self.now)
         self.trader = Trader(
@@ -119,6 +119,11 @@ class LiveEngine:
     def now(self) -> datetime:
         """The engine's clock: the newest bar's time (schedules run on market time)."""
         return self.market_ts or self.wall_clock()
+
+    def _stored_fill(self, trade_id: str) -> bool:
+        with self.store.lock:
+            return self.store.conn.execute("SELECT 1 FROM fills WHERE trade_id = ?",
+                                           (trade_id,)).fetchone() is not None
 
     def _volume_history(self, symbol: str) -> list:
         state = self.symbols[symbol]

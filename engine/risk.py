@@ -22,6 +22,7 @@ asks the gate first and raises `OrderDenied` (with the decision) instead of subm
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -264,10 +265,18 @@ class GatedBroker:
     position it guards (the engine must not apply these fills a second time).
     """
 
-    def __init__(self, broker: Broker, gate: RiskGate, portfolio: Portfolio) -> None:
+    def __init__(
+        self, broker: Broker, gate: RiskGate, portfolio: Portfolio, *,
+        known_fill: Callable[[str], bool] | None = None,
+    ) -> None:
         self._broker = broker
         self._gate = gate
         self._portfolio = portfolio
+        # A venue may deliver a fill again (after a restart it replays an order's trades):
+        # a fill is booked once per trade id, checked against this process and, through
+        # `known_fill`, against what an earlier process stored.
+        self._known_fill = known_fill
+        self._booked: set[str] = set()
         self._open: dict[str, str] = {}  # client order id -> symbol, for open orders
 
     @property
@@ -304,10 +313,20 @@ class GatedBroker:
 
     def on_bar(self, bar: Bar) -> list[Fill]:
         """Fills since the last bar, already booked into the portfolio."""
-        fills = self._broker.on_bar(bar)
-        for fill in fills:
+        fresh = []
+        for fill in self._broker.on_bar(bar):
+            if fill.trade_id in self._booked or (
+                self._known_fill is not None and self._known_fill(fill.trade_id)
+            ):
+                continue
+            self._booked.add(fill.trade_id)
             self._portfolio.apply_fill(fill)
-        return fills
+            fresh.append(fill)
+        return fresh
+
+    @property
+    def replays_fills(self) -> bool:
+        return self._broker.replays_fills
 
     def _pending(self, symbol: str) -> tuple[Decimal, Decimal]:
         buy = sell = _ZERO

@@ -73,6 +73,11 @@ class BrokerOrder:
 class Broker(ABC):
     """Port to a venue, real or simulated. See the module docstring for the lifecycle."""
 
+    # True when `fetch_order` of an order sent by an earlier process makes that order's
+    # fills come through `on_bar` (an exchange lists its trades). Recovery then waits for
+    # the real fills instead of booking one reconciliation fill per order.
+    replays_fills: bool = False
+
     def quantity_step(self, symbol: str) -> Decimal | None:
         """The venue's smallest quantity increment for `symbol`, or None if any quantity
         goes (the paper broker). Sizes and execution parts are put on this grid so that

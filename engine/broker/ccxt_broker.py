@@ -83,6 +83,8 @@ class _Tracked:
 
 
 class CcxtBroker(Broker):
+    replays_fills = True  # fetch_order follows a found order's trades from then on
+
     def __init__(
         self,
         exchange_id: str,

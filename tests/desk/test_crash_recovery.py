@@ -141,10 +141,12 @@ def _crash_and_resume(tmp_path: Path, env: dict, *, may_skip: bool) -> str:
     assert may_skip or not skipped, parts
     children = _rows(db, "SELECT client_order_id FROM orders WHERE session_id = ?", session)
     assert len(children) == len(filled), children  # one child per placed part, none twice
-    fills = _rows(db, "SELECT trade_id, client_order_id FROM fills WHERE client_order_id"
+    fills = _rows(db, "SELECT trade_id, client_order_id, qty FROM fills WHERE client_order_id"
                       " LIKE ?", session + "-%")
-    assert len({t for t, _ in fills}) == len(fills)
-    assert {c for _, c in fills} == {c for (c,) in children}
+    assert len({t for t, _, _ in fills}) == len(fills)
+    assert {c for _, c, _ in fills} == {c for (c,) in children}
+    # Every placed part filled exactly once over: the fills add up to the parts.
+    assert sum(Decimal(q) for _, _, q in fills) == sum(Decimal(p[3]) for p in filled)
     verify = subprocess.run([sys.executable, "-m", "desk.cli", "--db", str(db), "audit",
                              "verify"], env=env, cwd=tmp_path, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
