@@ -25,10 +25,10 @@ class Clock:
         return self.now
 
 
-def make_engine(tmp_path, **engine_section):
+def make_engine(tmp_path, **sections):
     cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
                             "feed": {"history_bars": 300},
-                            "engine": {"approval_timeout": 60} | engine_section})
+                            "engine": {"approval_timeout": 60}} | sections)
     clock = Clock()
     feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                    history_bars=cfg.feed.history_bars, now=START)
@@ -127,3 +127,29 @@ async def test_the_kill_switch_key_blocks_the_next_proposal(tmp_path):
     assert "risk.kill_switch" in kinds and "risk.denied" in kinds
     assert not engine.latest_snapshot().proposals
     assert "order.submitted" not in kinds
+
+
+async def test_c_then_y_cancels_a_running_dca_session(tmp_path):
+    engine, clock, cfg = make_engine(
+        tmp_path, execution={"mode": "dca", "dca": {"interval_minutes": 30.0, "parts": 5}})
+    engine.approve(step_until_proposal(engine))
+    engine.step()  # part 1 fills; parts 2-5 wait for their time
+    session = engine.latest_snapshot().executions[0]
+    assert (session.kind, session.status, session.parts_done) == ("dca", "running", 1)
+    app = DeskApp(engine, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4", "c")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    engine.stop()
+    with sqlite3.connect(cfg.store.path) as conn:
+        status = conn.execute("SELECT status FROM execution_sessions WHERE id = ?",
+                              (session.id,)).fetchone()
+        parts = conn.execute("SELECT status FROM execution_parts WHERE session_id = ?"
+                             " ORDER BY part_no", (session.id,)).fetchall()
+        actor = conn.execute("SELECT actor FROM audit_entries WHERE kind = 'session.cancelled'"
+                             ).fetchone()
+    assert status == ("cancelled",)
+    assert [p for (p,) in parts] == ["filled"] + ["cancelled"] * 4
+    assert actor == ("user",)
