@@ -94,7 +94,7 @@ class EnsembleArrays:
     hold_votes: np.ndarray
     buy_weight: np.ndarray  # float64 (n,)
     sell_weight: np.ndarray
-    total_weight: float  # the same on every bar
+    total_weight: float | np.ndarray  # per bar when bar_weights were given
 
 
 @dataclass(frozen=True)
@@ -205,10 +205,13 @@ class EnsembleManager:
         sides: np.ndarray,
         confs: np.ndarray,
         weights: Mapping[str, float] | None = None,
+        bar_weights: np.ndarray | None = None,
     ) -> EnsembleArrays:
         """Decide every bar at once from stances `sides` (S, n) int and `confs` (S, n).
 
-        Rows follow the order of the strategies given at construction.
+        Rows follow the order of the strategies given at construction. `bar_weights`
+        (S, n), positive, gives each strategy a weight per bar (dynamic weights, regime
+        tilts); bar t then decides exactly as `decide` does with that column's weights.
         """
         sides = np.asarray(sides)
         confs = np.asarray(confs, dtype=np.float64)
@@ -221,8 +224,16 @@ class EnsembleManager:
         if not np.all((sides >= -1) & (sides <= 1)):
             raise ValueError("sides must hold -1 (SELL), 0 (HOLD) or 1 (BUY)")
         _check_confidences(confs)
-        w = self._weights_vector(weights)
-        total = _total(w)
+        if bar_weights is None:
+            w = self._weights_vector(weights)
+            total = _total(w)
+        else:
+            w = np.asarray(bar_weights, dtype=np.float64)
+            if w.shape != sides.shape or not np.all(np.isfinite(w) & (w > 0)):
+                raise ValueError(f"bar_weights must be positive and shaped {sides.shape}")
+            total = np.zeros(sides.shape[1])
+            for row in w:  # left to right, as `_total` sums for `decide`
+                total = total + row
         n = sides.shape[1]
         buy_votes = np.zeros(n, dtype=np.int32)
         sell_votes = np.zeros(n, dtype=np.int32)
@@ -277,10 +288,12 @@ class EnsembleManager:
         symbol: str,
         ts: datetime | None,
         signals: Mapping[str, tuple[Side, float]],
+        weights: Mapping[str, float] | None = None,
     ) -> EnsembleDecision:
-        """Decide one bar from the strategies' stances; a strategy left out counts as HOLD."""
+        """Decide one bar from the strategies' stances; a strategy left out counts as HOLD.
+        `weights` overrides the manager's own for this bar (a regime tilt)."""
         self._check_known(signals)
-        weights = self.weights()
+        weights = self.weights() if weights is None else dict(weights)
         stances = []
         for sid in self.ids:
             side, conf = signals.get(sid, (Side.HOLD, 0.0))

@@ -17,6 +17,7 @@ import numpy as np
 from engine.pipeline import REGIME_LABELS
 from engine.strategies.base import Prices
 from engine.types import Bar, Side
+from engine.weighting import per_symbol, tilt, virtual_trade_return, virtual_trades
 
 COLUMNS = ("open", "high", "low", "close", "volume")
 
@@ -51,22 +52,36 @@ class SymbolState:
     held_bars: int = 0
     size_multiplier: float = 1.0
     last_close: float = float("nan")
+    # Each strategy's current virtual trade (side, entry close), for dynamic weights.
+    entries: dict[str, tuple[Side, float]] = field(default_factory=dict)
 
     @classmethod
     def warm_up(cls, symbol, frame, strategies, ensemble, cfg, window: int) -> SymbolState:
         from engine.strategies.base import stance
 
         tail = frame.iloc[-window:]
-        state = cls(symbol=symbol, strategies=dict(strategies), ensemble=ensemble,
+        state = cls(symbol=symbol, strategies=dict(strategies),
+                    ensemble=per_symbol(ensemble) if ensemble is not None else None,
                     window=window, times=list(tail.index.to_pydatetime()),
                     data=tail[list(COLUMNS)].to_numpy(dtype=np.float64).copy())
+        close = tail["close"].to_numpy()
+        sides = []
         for sid, strategy in strategies.items():
             held = stance(strategy.compute(tail))
+            sides.append(held.side)
             state.stances[sid] = (Side(int(held.side[-1])), float(held.confidence[-1]))
-        state.side, state.decision = state._decide(state.times[-1])
-        state.last_close = float(tail["close"].iloc[-1])
+            turns = np.flatnonzero(np.diff(held.side) != 0) + 1
+            if len(turns) and held.side[-1] != 0:
+                state.entries[sid] = (Side(int(held.side[-1])), float(close[turns[-1]]))
+        if state.ensemble is not None:
+            # The history's closed virtual trades, as the backtest records them.
+            ids = list(strategies)
+            for _, row, value in virtual_trades(np.vstack(sides), close):
+                state.ensemble.record_trade(ids[row], value)
+        state.last_close = float(close[-1])
         if cfg.engine.regime:
             state._fit_regime(frame["close"].to_numpy(), cfg)
+        state.side, state.decision = state._decide(state.times[-1])
         return state
 
     def _fit_regime(self, close: np.ndarray, cfg) -> None:
@@ -109,20 +124,33 @@ class SymbolState:
                 new[sid] = (side, confidence)
                 self.stances[sid] = (side, confidence)
                 self.latest_signals[sid] = (side, confidence, bar.ts)
-        previous = self.side
-        self.side, self.decision = self._decide(bar.ts)
+                self._turn(sid, side, bar.close)
+        # The regime after this bar's return is known at its close, before the decision.
         if self.regime_filter is not None and np.isfinite(self.last_close):
             self._set_regime(self.regime_filter.update(float(np.log(bar.close
                                                                       / self.last_close))))
         self.last_close = bar.close
+        previous = self.side
+        self.side, self.decision = self._decide(bar.ts)
         return StepView(new, self.side, self.side != previous,
                         self.decision if new else None)
+
+    def _turn(self, sid: str, side: Side, close: float) -> None:
+        """A strategy's stance turned: its virtual trade closes (dynamic weights)."""
+        held = self.entries.get(sid)
+        if held is not None and held[0] == side:
+            return
+        if held is not None and self.ensemble is not None:
+            self.ensemble.record_trade(sid, virtual_trade_return(int(held[0]), held[1], close))
+        self.entries[sid] = (side, close)
 
     def _decide(self, ts: datetime):
         if self.ensemble is None or len(self.strategies) == 1:
             side, _ = next(iter(self.stances.values()), (Side.HOLD, 0.0))
             return side, None
-        decision = self.ensemble.decide(self.symbol, ts, self.stances)
+        weights = {sid: w * tilt(sid, self.regime_label)
+                   for sid, w in self.ensemble.weights().items()}
+        decision = self.ensemble.decide(self.symbol, ts, self.stances, weights=weights)
         return decision.decision, decision
 
     def recent_returns(self, n: int) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.regime import adapt
 from engine.strategies.base import SignalArrays, Strategy, stance
+from engine.weighting import bar_weights
 
 REGIME_LABELS = ("bull", "bear", "sideways")
 ATR_PERIOD = 14
@@ -56,17 +57,6 @@ def plan_symbol(
     """
     from engine.indicators import atr
 
-    stances = {sid: stance(s.compute(frame)) for sid, s in strategies.items()}
-    if ensemble is None or len(stances) == 1:
-        only = next(iter(stances.values()))
-        decision, confidence = only.side, only.confidence
-    else:
-        combined = ensemble.combine(
-            np.vstack([s.side for s in stances.values()]),
-            np.vstack([s.confidence for s in stances.values()]),
-        )
-        decision, confidence = combined.decision, combined.confidence
-
     high = frame["high"].to_numpy()
     low = frame["low"].to_numpy()
     close = frame["close"].to_numpy()
@@ -83,6 +73,18 @@ def plan_symbol(
             mask = regime == index
             size_multiplier[mask] = params.size_multiplier
             stop_atr[mask] = params.stop_atr
+
+    stances = {sid: stance(s.compute(frame)) for sid, s in strategies.items()}
+    if ensemble is None or len(stances) == 1:
+        only = next(iter(stances.values()))
+        decision, confidence = only.side, only.confidence
+    else:
+        sides = np.vstack([s.side for s in stances.values()])
+        weights = bar_weights(ensemble, list(stances), sides, close,
+                              regime if model is not None else None, REGIME_LABELS)
+        combined = ensemble.combine(sides, np.vstack([s.confidence for s in stances.values()]),
+                                    bar_weights=weights)
+        decision, confidence = combined.decision, combined.confidence
     return SymbolPlan(
         decision=np.asarray(decision, dtype=np.int8),
         confidence=np.asarray(confidence, dtype=np.float64),

@@ -131,16 +131,23 @@ def test_auto_approval_submits_without_a_keypress(tmp_path):
     assert "order.filled" in kinds and "order.approved" not in kinds
 
 
-@pytest.mark.parametrize("strategies", [
-    ["sma_cross", "ema_cross", "rsi", "momentum", "mean_reversion", "breakout"],
-    ["momentum"],
+ALL_SIX = ["sma_cross", "ema_cross", "rsi", "momentum", "mean_reversion", "breakout"]
+
+
+@pytest.mark.parametrize(("strategies", "dynamic"), [
+    (ALL_SIX, False),
+    (ALL_SIX, True),
+    (["momentum"], False),
 ])
-def test_live_decisions_equal_the_backtest_pipeline(tmp_path, strategies):
+def test_live_decisions_equal_the_backtest_pipeline(tmp_path, strategies, dynamic):
     """Bar by bar the live engine must reach the decisions the vectorized pipeline
     computes over the same bars (history + live bars stay inside the live window here, so
-    the two see exactly the same data)."""
+    the two see exactly the same data) — with performance-based weights too, which the
+    live engine learns trade by trade and the backtest walks forward."""
     members = [{"id": s, "weight": 1.0} for s in strategies]
-    engine, _, cfg = _engine(tmp_path, ensemble={"strategies": members},
+    engine, _, cfg = _engine(tmp_path, ensemble={"strategies": members, "dynamic_weights": dynamic,
+                                                 "mode": "confidence_average",
+                                                 "thresholds": {"confidence": 0.2}},
                              engine={"approval": "auto", "regime": False})
     steps = 250
     live = {s: [] for s in cfg.feed.symbols}
@@ -149,6 +156,9 @@ def test_live_decisions_equal_the_backtest_pipeline(tmp_path, strategies):
         for symbol, state in engine.symbols.items():
             live[symbol].append(int(state.side))
     engine.stop()
+    if dynamic:  # the weights did move away from the static ones
+        learned = [w for st in engine.symbols.values() for w in st.ensemble.weights().values()]
+        assert any(abs(w - 1.0) > 1e-3 for w in learned)
     market = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                      history_bars=cfg.feed.history_bars, now=START).market
     frames = market.history(cfg.feed.history_bars + steps)
