@@ -380,7 +380,9 @@ class _EventLoop:
         """Show the risk gate the equity path since the last event: the bars where the
         running drawdown was deepest, each day's first and worst bar, and bar t."""
         start = self.last_risk_bar
-        if t < start:
+        if t < start or self.gate.kill_switch:
+            # Once the kill switch is on (a backtest never resets it), the path between
+            # events cannot change a verdict: every entry is denied, every exit allowed.
             return
         equity = self._equity_between(start, t + 1)
         if not len(equity):

@@ -92,6 +92,7 @@ class Trader:
         self.stats = TraderStats()
         self.strategy_of: dict[str, str] = {}
         self.submitted: dict[str, OrderProgress] = {}  # newest last, bounded
+        self._running: dict[str, int] = {}  # symbol -> submitted orders not yet filled
         # With an executor every approved order becomes an execution session (a market
         # order is a one-part session), persisted and resumable; without one (backtests in
         # market mode) orders go straight to the broker.
@@ -154,8 +155,7 @@ class Trader:
         if self.executor is not None:
             return any(v.status == "running" and v.symbol == symbol
                        for v in self.executor.views())
-        return any(o.status == "running" and o.order.symbol == symbol
-                   for o in self.submitted.values())
+        return self._running.get(symbol, 0) > 0
 
     def _target_qty(self, symbol: str, price: float, size_multiplier: float) -> Decimal:
         equity = float(self.portfolio.equity)
@@ -225,8 +225,11 @@ class Trader:
             return
         self.stats.submitted += 1
         self.submitted[order.client_order_id] = OrderProgress(order)
+        self._running[order.symbol] = self._running.get(order.symbol, 0) + 1
         while len(self.submitted) > 50:
-            del self.submitted[next(iter(self.submitted))]
+            oldest = self.submitted.pop(next(iter(self.submitted)))
+            if oldest.status == "running":  # forgotten, so no longer counted either
+                self._running[oldest.order.symbol] -= 1
 
     def _execute(self, order: OrderRequest, ts: datetime) -> None:
         """Hand the order to the executor: its session (schedule and parts) is committed
@@ -307,8 +310,9 @@ class Trader:
         if progress is not None:
             progress.filled_qty += fill.qty
             progress.notional += fill.qty * fill.price
-            if progress.filled_qty >= progress.order.qty:
+            if progress.filled_qty >= progress.order.qty and progress.status == "running":
                 progress.status = "done"
+                self._running[fill.symbol] -= 1
         strategy = self.strategy_of.get(fill.client_order_id, "")
         self.trades.on_fill(fill, strategy)
         pos = self.portfolio.position(fill.symbol)
