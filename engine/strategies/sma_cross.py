@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -40,26 +42,34 @@ def check_fast_slow(fast: object, slow: object) -> list[str]:
     return []
 
 
-class SmaCross(Strategy):
+class MovingAverageCross(Strategy):
+    """BUY when the fast average crosses above the slow one, SELL when it crosses below;
+    subclasses name the average."""
+
+    average: ClassVar[Callable[[np.ndarray, int], np.ndarray]]
+
+    @classmethod
+    def check(cls, params) -> list[str]:
+        return super().check(params) + check_fast_slow(params.fast, params.slow)
+
+    @property
+    def warmup(self) -> int:
+        # The cross compares bar t with bar t-1, both needing the slow average and the ATR.
+        return max(self.params.slow, ATR_PERIOD)
+
+    def signals(self, prices: Prices) -> SignalArrays:
+        p, average = self.params, type(self).average
+        return crossover_signals(average(prices.close, p.fast), average(prices.close, p.slow),
+                                 prices)
+
+
+class SmaCross(MovingAverageCross):
     """BUY when SMA(fast) crosses above SMA(slow), SELL when it crosses below."""
 
     id = "sma_cross"
+    average = staticmethod(ind.sma)
 
     @dataclass(frozen=True, slots=True)
     class Params:
         fast: int = 10
         slow: int = 30
-
-    @classmethod
-    def check(cls, params: Params) -> list[str]:
-        return super().check(params) + check_fast_slow(params.fast, params.slow)
-
-    @property
-    def warmup(self) -> int:
-        # The cross compares bar t with bar t-1, both needing the slow SMA and the ATR.
-        return max(self.params.slow, ATR_PERIOD)
-
-    def signals(self, prices: Prices) -> SignalArrays:
-        p = self.params
-        close = prices.close
-        return crossover_signals(ind.sma(close, p.fast), ind.sma(close, p.slow), prices)

@@ -4,45 +4,17 @@ app reach the engine, and their outcome lands in SQLite."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from desk.app import DeskApp
-from engine.config import config_from_dict
 from engine.execution.session import session_id_for
-from engine.feeds import SimFeed
-from engine.live import LiveEngine
-from engine.store_journal import open_store
+from tests.live_engine import live_engine, step_until_proposal
 
-START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SIZE = (80, 24)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def make_engine(tmp_path, **sections):
-    cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
-                            "feed": {"history_bars": 300},
-                            "engine": {"approval_timeout": 60}} | sections)
-    clock = Clock()
-    feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
-                   history_bars=cfg.feed.history_bars, now=START)
-    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock)
-    engine.start()
-    return engine, clock, cfg
-
-
-def step_until_proposal(engine) -> str:
-    for _ in range(400):
-        engine.step()
-        if engine.latest_snapshot().proposals:
-            return engine.latest_snapshot().proposals[0].order_id
-    raise AssertionError("no proposal")
+    return live_engine(tmp_path, **({"engine": {"approval_timeout": 60}} | sections))
 
 
 def audit(cfg) -> list[tuple[str, str]]:
@@ -59,7 +31,7 @@ def order_status(cfg, order_id: str):
 
 async def test_a_approves_and_the_fill_lands_in_sqlite(tmp_path):
     engine, clock, cfg = make_engine(tmp_path)
-    order_id = step_until_proposal(engine)
+    order_id = step_until_proposal(engine).order_id
     app = DeskApp(engine, clock=clock)
     engine.subscribe(app.publish)
     async with app.run_test(size=SIZE) as pilot:
@@ -80,7 +52,7 @@ async def test_a_approves_and_the_fill_lands_in_sqlite(tmp_path):
 
 async def test_r_rejects_and_nothing_is_submitted(tmp_path):
     engine, clock, cfg = make_engine(tmp_path)
-    order_id = step_until_proposal(engine)
+    order_id = step_until_proposal(engine).order_id
     app = DeskApp(engine, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -94,7 +66,7 @@ async def test_r_rejects_and_nothing_is_submitted(tmp_path):
 
 async def test_an_undecided_order_expires_while_the_desk_watches(tmp_path):
     engine, clock, cfg = make_engine(tmp_path)
-    order_id = step_until_proposal(engine)
+    order_id = step_until_proposal(engine).order_id
     app = DeskApp(engine, clock=clock)
     engine.subscribe(app.publish)
     async with app.run_test(size=SIZE) as pilot:
@@ -132,7 +104,7 @@ async def test_the_kill_switch_key_blocks_the_next_proposal(tmp_path):
 async def test_c_then_y_cancels_a_running_dca_session(tmp_path):
     engine, clock, cfg = make_engine(
         tmp_path, execution={"mode": "dca", "dca": {"interval_minutes": 30.0, "parts": 5}})
-    engine.approve(step_until_proposal(engine))
+    engine.approve(step_until_proposal(engine).order_id)
     engine.step()  # part 1 fills; parts 2-5 wait for their time
     session = engine.latest_snapshot().executions[0]
     assert (session.kind, session.status, session.parts_done) == ("dca", "running", 1)

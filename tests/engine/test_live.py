@@ -4,48 +4,15 @@ and the same decisions as the backtest's vectorized pipeline."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
-from engine.config import config_from_dict
 from engine.execution.session import session_id_for
 from engine.feeds import SimFeed
-from engine.live import LiveEngine
 from engine.pipeline import plan_symbol
-from engine.store_journal import open_store
-
-START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-class FakeWallClock:
-    """The wall clock, moved by the test (approval expiry is wall-clock time)."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _engine(tmp_path, **sections):
-    cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
-                            "feed": {"history_bars": 300}} | sections)
-    clock = FakeWallClock()
-    feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
-                   history_bars=cfg.feed.history_bars, now=START)
-    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock)
-    engine.start()
-    return engine, clock, cfg
-
-
-def _step_until_proposal(engine, limit: int = 400):
-    for _ in range(limit):
-        engine.step()
-        if engine.latest_snapshot().proposals:
-            return engine.latest_snapshot().proposals[0]
-    raise AssertionError("no order was proposed")
+from tests.live_engine import START, live_engine, step_until_proposal
 
 
 def _kinds(cfg) -> list[str]:
@@ -54,8 +21,8 @@ def _kinds(cfg) -> list[str]:
 
 
 def test_an_approved_order_fills_and_both_land_in_sqlite(tmp_path):
-    engine, _, cfg = _engine(tmp_path)
-    proposal = _step_until_proposal(engine)
+    engine, _, cfg = live_engine(tmp_path)
+    proposal = step_until_proposal(engine)
     assert engine.approve(proposal.order_id) == ""
     engine.step()  # the next bar's open fills it
     engine.stop()
@@ -73,8 +40,8 @@ def test_an_approved_order_fills_and_both_land_in_sqlite(tmp_path):
 
 
 def test_a_rejected_order_never_reaches_the_broker(tmp_path):
-    engine, _, cfg = _engine(tmp_path)
-    proposal = _step_until_proposal(engine)
+    engine, _, cfg = live_engine(tmp_path)
+    proposal = step_until_proposal(engine)
     assert engine.reject(proposal.order_id) == ""
     engine.step()
     assert engine.broker.open_orders() == [] and not engine.executor.views()
@@ -87,8 +54,8 @@ def test_a_rejected_order_never_reaches_the_broker(tmp_path):
 
 
 def test_an_order_left_undecided_expires_as_the_system(tmp_path):
-    engine, clock, cfg = _engine(tmp_path, engine={"approval_timeout": 30})
-    proposal = _step_until_proposal(engine)
+    engine, clock, cfg = live_engine(tmp_path, engine={"approval_timeout": 30})
+    proposal = step_until_proposal(engine)
     clock.now += timedelta(seconds=29)
     engine.expire_proposals()
     assert engine.latest_snapshot().proposals
@@ -104,7 +71,7 @@ def test_an_order_left_undecided_expires_as_the_system(tmp_path):
 
 
 def test_the_kill_switch_denies_the_next_proposal(tmp_path):
-    engine, _, cfg = _engine(tmp_path)
+    engine, _, cfg = live_engine(tmp_path)
     engine.set_kill_switch(True)
     for _ in range(400):
         engine.step()
@@ -121,7 +88,7 @@ def test_the_kill_switch_denies_the_next_proposal(tmp_path):
 
 
 def test_auto_approval_submits_without_a_keypress(tmp_path):
-    engine, _, cfg = _engine(tmp_path, engine={"approval": "auto"})
+    engine, _, cfg = live_engine(tmp_path, engine={"approval": "auto"})
     for _ in range(400):
         engine.step()
         if "order.filled" in _kinds(cfg):
@@ -145,10 +112,10 @@ def test_live_decisions_equal_the_backtest_pipeline(tmp_path, strategies, dynami
     the two see exactly the same data) — with performance-based weights too, which the
     live engine learns trade by trade and the backtest walks forward."""
     members = [{"id": s, "weight": 1.0} for s in strategies]
-    engine, _, cfg = _engine(tmp_path, ensemble={"strategies": members, "dynamic_weights": dynamic,
-                                                 "mode": "confidence_average",
-                                                 "thresholds": {"confidence": 0.2}},
-                             engine={"approval": "auto", "regime": False})
+    ensemble = {"strategies": members, "dynamic_weights": dynamic,
+                "mode": "confidence_average", "thresholds": {"confidence": 0.2}}
+    engine, _, cfg = live_engine(tmp_path, ensemble=ensemble,
+                                 engine={"approval": "auto", "regime": False})
     steps = 250
     live = {s: [] for s in cfg.feed.symbols}
     for _ in range(steps):

@@ -1,0 +1,45 @@
+"""A live engine on the simulated market for tests: a fixed seed, a wall clock the test
+moves by hand, and its own database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from engine.config import config_from_dict
+from engine.feeds import SimFeed
+from engine.live import LiveEngine
+from engine.store_journal import open_store
+
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+class FakeWallClock:
+    """The wall clock, moved by the test (approval expiry is wall-clock time)."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def live_engine(tmp_path, **sections):
+    """(engine, wall clock, config) with `sections` merged over a small default config;
+    the engine has started (warmed up on 300 bars)."""
+    cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
+                            "feed": {"history_bars": 300}} | sections)
+    clock = FakeWallClock()
+    feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
+                   history_bars=cfg.feed.history_bars, now=START)
+    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock)
+    engine.start()
+    return engine, clock, cfg
+
+
+def step_until_proposal(engine, limit: int = 400):
+    """Step bar by bar until an order is proposed; its ProposalView."""
+    for _ in range(limit):
+        engine.step()
+        if engine.latest_snapshot().proposals:
+            return engine.latest_snapshot().proposals[0]
+    raise AssertionError("no order was proposed")
