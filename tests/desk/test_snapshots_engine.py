@@ -53,7 +53,7 @@ def test_engine_desk_at_80x24(snap_compare, engine_app):
 
 
 def test_engine_desk_at_160x48(snap_compare, engine_app):
-    """160x48 grid: positions, the signal matrix with a waiting proposal (50 s left), the
+    """160x48 grid: positions, the signal matrix with two waiting proposals (50 s left), the
     ensemble votes per symbol, the approved order as a market session done at 1/1 parts,
     each symbol's regime with its probabilities and transition matrix, risk against its
     limits, and the audit tail through session.started, order.filled and session.done with
