@@ -291,20 +291,21 @@ class _EventLoop:
             return  # nothing to close, and no shorts
         self._update_risk(t)
         self._mark_all(t)
-        side = Side(decision)
+        side, now = Side(decision), self.clock.now
+        submitted = self.trader.stats.submitted
         if why == "stop":
-            orders = self.trader.on_decision(symbol, self.times[t], side, plan.close[t],
-                                             reason="stop", strategy="stop", close_only=True)
+            self.trader.on_decision(symbol, now, side, plan.close[t], reason="stop",
+                                    strategy="stop", close_only=True)
         else:
             regime = int(plan.regime[t])
             label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
-            orders = self.trader.on_decision(
-                symbol, self.times[t], side, plan.close[t],
+            self.trader.on_decision(
+                symbol, now, side, plan.close[t],
                 size_multiplier=float(plan.size_multiplier[t]),
                 reason=f"{self.spec.label} {side.name} (regime {label})",
                 strategy=self.spec.label,
             )
-        if orders:
+        if self.trader.stats.submitted > submitted:  # something left for the broker
             self._push(t + 1, FILL, self.number[symbol])
             self._schedule_parts(symbol, t)
 
@@ -341,7 +342,7 @@ class _EventLoop:
 
     def _fill(self, symbol: str, t: int) -> None:
         a = self.arrays[symbol]
-        bar = Bar(symbol, self.times[t], a["open"][t], a["high"][t], a["low"][t],
+        bar = Bar(symbol, self.clock.now, a["open"][t], a["high"][t], a["low"][t],
                   a["close"][t], a["volume"][t])
         fills = self.trader.on_bar(bar)
         if not fills:
