@@ -45,6 +45,7 @@ class LiveEngine:
     ) -> None:
         from engine.backtest_job import build_spec
         from engine.broker.paper import PaperBroker
+        from engine.execution.manager import ExecutionManager
         from engine.portfolio import Portfolio
         from engine.risk import GatedBroker, RiskGate
 
@@ -65,8 +66,6 @@ class LiveEngine:
             max_volume_fraction=cfg.broker.max_volume_fraction,
         )
         started = self.wall_clock()
-        from engine.execution.manager import ExecutionManager
-
         gated = GatedBroker(self.broker, self.gate, self.portfolio, known_fill=self._stored_fill)
         self.market_ts: datetime | None = None
         self.executor = ExecutionManager(gated, store, cfg.execution, clock=self.now)
