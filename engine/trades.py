@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from engine.types import Fill, OrderSide
 
+_OUTPUT_STEP = Decimal("0.00000001")
+
 
 @dataclass(frozen=True, slots=True)
 class Trade:
@@ -27,15 +29,16 @@ class Trade:
     strategy: str
 
     def to_dict(self) -> dict:
+        """JSON-ready: Decimals as strings, to 1e-8 (averages carry long binary tails)."""
         return {
             "symbol": self.symbol,
             "side": self.side,
             "entry_time": self.entry_time.isoformat(),
-            "entry_price": str(self.entry_price),
+            "entry_price": str(self.entry_price.quantize(_OUTPUT_STEP)),
             "exit_time": self.exit_time.isoformat(),
-            "exit_price": str(self.exit_price),
+            "exit_price": str(self.exit_price.quantize(_OUTPUT_STEP)),
             "qty": str(self.qty),
-            "pnl": str(self.pnl),
+            "pnl": str(self.pnl.quantize(_OUTPUT_STEP)),
             "return_pct": self.return_pct,
             "strategy": self.strategy,
         }
