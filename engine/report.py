@@ -196,11 +196,14 @@ def line_chart(
                    f'y1="{yy:.1f}" y2="{yy:.1f}"/>')
         out.append(f'<text x="{_LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
                    f"{escape(y_format(t))}</text>")
-    for v in np.linspace(x_lo, x_hi, 6):
+    ticks = np.linspace(x_lo, x_hi, 6)
+    for i, v in enumerate(ticks):
         xx = px(v)
+        # The end labels lean inward so the chart's edges never clip them.
+        anchor = "start" if i == 0 else "end" if i == len(ticks) - 1 else "middle"
         out.append(f'<line class="axis" x1="{xx:.1f}" x2="{xx:.1f}" '
                    f'y1="{_HEIGHT - _BOTTOM}" y2="{_HEIGHT - _BOTTOM + 5}"/>')
-        out.append(f'<text x="{xx:.1f}" y="{_HEIGHT - _BOTTOM + 18}" text-anchor="middle">'
+        out.append(f'<text x="{xx:.1f}" y="{_HEIGHT - _BOTTOM + 18}" text-anchor="{anchor}">'
                    f"{escape(labeler(v, x_hi - x_lo))}</text>")
     out.append(f'<line class="axis" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" '
                f'y1="{_HEIGHT - _BOTTOM}" y2="{_HEIGHT - _BOTTOM}"/>')
