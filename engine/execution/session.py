@@ -112,7 +112,9 @@ class ExecutionSession:
 
     @property
     def parts_done(self) -> int:
-        return sum(1 for p in self.parts if p.final)
+        """Parts filled (what the Execution pane's progress counts: a cancelled or skipped
+        part is over, but not done)."""
+        return sum(1 for p in self.parts if p.status == "filled")
 
     def part(self, part_no: int) -> Part:
         return self.parts[part_no - 1]
