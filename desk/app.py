@@ -154,6 +154,8 @@ class DeskApp(App[None]):
         yield from super().get_system_commands(screen)
         main = self.main
         yield SystemCommand("Approve", "Approve the selected proposed order", main.action_approve)
+        yield SystemCommand("Approve as DCA", "Approve the selected order, executed as a DCA",
+                            main.action_approve_dca)
         yield SystemCommand("Reject", "Reject the selected proposed order", main.action_reject)
         yield SystemCommand("Cancel execution", "Cancel the selected execution", main.action_cancel)
         yield SystemCommand("Kill switch", "Turn the kill switch on or off",

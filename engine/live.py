@@ -243,9 +243,10 @@ class LiveEngine:
 
     # -- control (EngineControl) -------------------------------------------------------------
 
-    def approve(self, order_id: str) -> str:
+    def approve(self, order_id: str, execution: str | None = None) -> str:
         with self.lock:
-            reason = self.trader.approve(order_id, self.market_ts or self.wall_clock())
+            reason = self.trader.approve(order_id, self.market_ts or self.wall_clock(),
+                                         execution=execution)
             self._publish()
             return reason
 

@@ -135,7 +135,9 @@ class EngineControl(Protocol):
     quickly; its effect shows in the next snapshot. Methods returning str return "" on
     success, else a one-line reason shown to the user."""
 
-    def approve(self, order_id: str) -> str: ...
+    def approve(self, order_id: str, execution: str | None = None) -> str: ...
+    # `execution`: run the order with this executor ("dca", "twap", ...) instead of the
+    # configured [execution] mode.
 
     def reject(self, order_id: str) -> str: ...
 

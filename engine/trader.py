@@ -205,7 +205,8 @@ class Trader:
         payload = _order_payload(order) | {"reasons": list(reasons)}
         self.journal.event("risk.denied", "engine", payload)
 
-    def _submit(self, order: OrderRequest, ts: datetime, actor: str) -> None:
+    def _submit(self, order: OrderRequest, ts: datetime, actor: str,
+                execution: str | None = None) -> None:
         # The gate judges again at submission (approval may come minutes later); the intent
         # is committed only for an order it lets through, and before the order leaves.
         verdict = self.broker.check(order, price=order.ref_price, now=ts)
@@ -213,7 +214,7 @@ class Trader:
             self._denied(order, verdict.reasons, ts)
             return
         if self.executor is not None:
-            self._execute(order, ts)
+            self._execute(order, ts, execution)
             return
         with self.journal.step():
             self.journal.order(order, "submitted", ts)
@@ -231,11 +232,11 @@ class Trader:
             if oldest.status == "running":  # forgotten, so no longer counted either
                 self._running[oldest.order.symbol] -= 1
 
-    def _execute(self, order: OrderRequest, ts: datetime) -> None:
+    def _execute(self, order: OrderRequest, ts: datetime, mode: str | None = None) -> None:
         """Hand the order to the executor: its session (schedule and parts) is committed
         before the first child leaves, and each child's intent before it is sent."""
         self.journal.order(order, "executing", ts)
-        session = self.executor.start(order, ts, arrival_price=order.ref_price,
+        session = self.executor.start(order, ts, mode=mode, arrival_price=order.ref_price,
                                       volume_history=self.volume_history(order.symbol))
         self.strategy_of[session.id] = order.strategy
         self.stats.submitted += 1
@@ -243,14 +244,20 @@ class Trader:
 
     # -- approval (manual mode) ------------------------------------------------------------
 
-    def approve(self, client_order_id: str, ts: datetime) -> str:
+    def approve(self, client_order_id: str, ts: datetime, execution: str | None = None) -> str:
+        """Approve a proposal; `execution` names an executor for this order alone."""
         with self._lock:
+            if execution is not None and self.executor is None:
+                return "this desk has no executors"
             proposal = self.proposals.pop(client_order_id, None)
             if proposal is None:
                 return f"no proposed order {client_order_id}"
             self.journal.order(proposal.order, "approved", ts)
-            self.journal.event("order.approved", "user", _order_payload(proposal.order))
-            self._submit(proposal.order, ts, actor="user")
+            payload = _order_payload(proposal.order)
+            if execution is not None:
+                payload["execution"] = execution
+            self.journal.event("order.approved", "user", payload)
+            self._submit(proposal.order, ts, actor="user", execution=execution)
             return ""
 
     def reject(self, client_order_id: str, ts: datetime) -> str:

@@ -51,6 +51,8 @@ def _pane_bindings() -> list[Binding]:
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve", id="desk.approve", tooltip="Approve the proposed order"),
+        Binding("d", "approve_dca", "DCA", show=False, id="desk.approve_dca",
+                tooltip="Approve the proposed order, executed as a DCA"),
         Binding("r", "reject", "Reject", id="desk.reject", tooltip="Reject the proposed order"),
         Binding("c", "cancel", "Cancel", id="desk.cancel", tooltip="Cancel the execution"),
         Binding("enter", "details", "Info", key_display="⏎", id="desk.details",
@@ -154,16 +156,24 @@ class MainScreen(Screen[None]):
     def action_approve(self) -> None:
         self._decide(approve=True)
 
+    def action_approve_dca(self) -> None:
+        self._decide(approve=True, execution="dca")
+
     def action_reject(self) -> None:
         self._decide(approve=False)
 
-    def _decide(self, approve: bool) -> None:
+    def _decide(self, approve: bool, execution: str | None = None) -> None:
         proposal = self.signals.selected_proposal()
         if proposal is None:
             self.notify("No proposed order is waiting", severity="warning")
             return
         control = self.desk.control
-        reason = (control.approve if approve else control.reject)(proposal.order_id)
+        if not approve:
+            reason = control.reject(proposal.order_id)
+        elif execution is None:
+            reason = control.approve(proposal.order_id)
+        else:
+            reason = control.approve(proposal.order_id, execution=execution)
         self.desk.after_action(reason)
 
     def action_cancel(self) -> None:

@@ -170,12 +170,15 @@ class RecordingControl:
     refusal: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _record(self, name: str, argument: object) -> None:
+    def _record(self, name: str, *arguments: object) -> None:
         with self.lock:
-            self.calls.append((name, argument))
+            self.calls.append((name, *arguments))
 
-    def approve(self, order_id: str) -> str:
-        self._record("approve", order_id)
+    def approve(self, order_id: str, execution: str | None = None) -> str:
+        if execution is None:
+            self._record("approve", order_id)
+        else:
+            self._record("approve", order_id, execution)
         return self.refusal
 
     def reject(self, order_id: str) -> str:

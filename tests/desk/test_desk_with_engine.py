@@ -125,3 +125,20 @@ async def test_c_then_y_cancels_a_running_dca_session(tmp_path):
     assert status == ("cancelled",)
     assert [p for (p,) in parts] == ["filled"] + ["cancelled"] * 4
     assert actor == ("user",)
+
+
+async def test_d_approves_as_a_dca_whatever_the_configured_mode(tmp_path):
+    engine, clock, cfg = make_engine(tmp_path)  # [execution] mode = "market"
+    order_id = step_until_proposal(engine).order_id
+    app = DeskApp(engine, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+    session = engine.latest_snapshot().executions[0]
+    engine.stop()
+    assert (session.kind, session.parts_total, session.status) == (
+        "dca", cfg.execution.dca.parts, "running")
+    with sqlite3.connect(cfg.store.path) as conn:
+        payload = conn.execute("SELECT payload FROM audit_entries WHERE kind = 'order.approved'"
+                               ).fetchone()[0]
+    assert order_id in payload and '"execution":"dca"' in payload
