@@ -172,6 +172,7 @@ class EnsembleManager:
         self.performance_window = performance_window
         self.min_trades = min_trades
         self._trades = {sid: deque(maxlen=performance_window) for sid in self.ids}
+        self._multipliers: dict[str, float | None] = dict.fromkeys(self.ids)
         self._stances: dict[str, _Stances] = {}
 
     # ----- weights -------------------------------------------------------------------
@@ -181,16 +182,20 @@ class EnsembleManager:
         self._check_known([strategy_id])
         if not math.isfinite(return_pct):
             raise ValueError(f"trade return must be finite, got {return_pct}")
-        self._trades[strategy_id].append(float(return_pct))
+        trades = self._trades[strategy_id]
+        trades.append(float(return_pct))
+        # Cached per strategy: a backtest re-weights after every virtual trade.
+        self._multipliers[strategy_id] = (
+            performance_multiplier(trades) if len(trades) >= self.min_trades else None)
 
     def weights(self) -> dict[str, float]:
         """Current weight per strategy: the static ones, or re-weighted (module doc)."""
         if not self.dynamic_weights:
             return dict(self.base_weights)
         raw = {
-            sid: self.base_weights[sid] * performance_multiplier(trades)
-            for sid, trades in self._trades.items()
-            if len(trades) >= self.min_trades
+            sid: self.base_weights[sid] * multiplier
+            for sid, multiplier in self._multipliers.items()
+            if multiplier is not None
         }
         out = dict(self.base_weights)
         if raw:

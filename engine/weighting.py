@@ -85,11 +85,15 @@ def _walk_forward(manager, ids: Sequence[str], sides: np.ndarray,
     closes = virtual_trades(sides, close)
     out = np.empty((len(ids), n))
     start = 0
-    current = np.array([manager.weights()[sid] for sid in ids])
+    def current() -> np.ndarray:
+        weights = manager.weights()
+        return np.array([weights[sid] for sid in ids])
+
+    now = current()
     for bar, row, value in closes:
-        out[:, start:bar] = current[:, None]
+        out[:, start:bar] = now[:, None]
         manager.record_trade(ids[row], value)
-        current = np.array([manager.weights()[sid] for sid in ids])
+        now = current()
         start = bar
-    out[:, start:] = current[:, None]
+    out[:, start:] = now[:, None]
     return out
