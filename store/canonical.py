@@ -20,6 +20,7 @@ import enum
 import hashlib
 import json
 import math
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,8 +49,19 @@ def utc_iso(ts: datetime) -> str:
     return ts.isoformat(timespec="microseconds") + "Z"
 
 
+_SECOND: tuple[int, str] = (-1, "")  # (epoch second, its "YYYY-MM-DDTHH:MM:SS." text)
+
+
 def utc_now_iso() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    """Now as `utc_iso` writes it. Every audit entry asks, so the text of the current second
+    is kept and only the microseconds are formatted (a tuple swap: safe across threads)."""
+    global _SECOND
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    cached = _SECOND
+    if cached[0] != seconds:
+        cached = (seconds, datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S."))
+        _SECOND = cached
+    return f"{cached[1]}{micros:06d}Z"
 
 
 def normalize_payload(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -150,3 +150,16 @@ def test_datetimes_and_enums():
 
 def test_utc_iso_has_microseconds_and_z():
     assert utc_iso(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05.000000Z"
+
+
+def test_utc_now_iso_is_now_in_the_entry_format():
+    from datetime import UTC, datetime
+
+    from store.canonical import utc_iso, utc_now_iso
+
+    before = datetime.now(UTC)
+    text = utc_now_iso()
+    after = datetime.now(UTC)
+    parsed = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert before <= parsed <= after
+    assert utc_iso(parsed) == text
