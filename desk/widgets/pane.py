@@ -69,7 +69,9 @@ class Pane(Vertical):
         return self.get_component_rich_style(f"pane--{name}", partial=True)
 
     def show(self, snapshot: Snapshot, now: datetime) -> None:
-        raise NotImplementedError
+        """Render `snapshot` at wall-clock time `now` (every pane defines it: Textual
+        widgets cannot take ABCMeta, so a pane that forgot fails loudly here)."""
+        raise TypeError(f"{type(self).__name__} does not define show()")
 
     def restyle(self) -> None:
         """The theme changed: the next `show` must rewrite every styled cell."""
