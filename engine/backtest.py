@@ -126,14 +126,13 @@ def run_backtest(
         loop.run(progress)
         loop.close_open_positions()
         execution = _execution_quality(executor, frames) if executor else {}
-    run_s = time.perf_counter() - started
-
     from engine.metrics import compute_metrics
 
     equity = loop.equity_curve()
     exposure = float(np.mean(loop.exposed)) if n else 0.0
     trades = trader.trades.closed
     metrics = compute_metrics(equity.to_numpy(), equity.index, trades, exposure)
+    run_s = time.perf_counter() - started  # engine time: everything but loading the data
     return BacktestResult(
         label=spec.label,
         metrics=metrics,
@@ -332,11 +331,14 @@ class _EventLoop:
         if ensemble is None or len(self.spec.strategies) == 1:
             return
         regime = int(self.plans[symbol].regime[t])
+        plan = self.plans[symbol]
         votes = {
             sid: (Side(int(held.side[t])), float(held.confidence[t]))
-            for sid, held in self.plans[symbol].strategy_stances.items()
+            for sid, held in plan.strategy_stances.items()
         }
-        decision = ensemble.decide(symbol, self.times[t], votes)
+        weights = None if plan.weights is None else {
+            sid: float(plan.weights[i, t]) for i, sid in enumerate(plan.strategy_stances)}
+        decision = ensemble.decide(symbol, self.times[t], votes, weights=weights)
         label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
         self.decisions.append(decision.to_payload() | {"regime": label})
 

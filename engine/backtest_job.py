@@ -157,6 +157,8 @@ def result_document(outcome: JobOutcome, cfg) -> dict:
         }},
         "stats": _jsonable(result.stats),
         "regimes": result.regimes,
+        # The ensemble's decisions where it changed its mind: votes, weights, confidence.
+        "decisions": [_jsonable(d) for d in result.decisions],
     }
     if outcome.comparisons:
         document["compare"] = {r.label: _jsonable(r.metrics) for r in outcome.comparisons}

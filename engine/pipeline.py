@@ -33,6 +33,7 @@ class SymbolPlan:
     stop_atr: np.ndarray  # float64: stop width in ATR multiples, NaN = no stop
     atr: np.ndarray  # float64
     close: np.ndarray  # float64
+    weights: np.ndarray | None = None  # (S, n) ensemble weights per bar, None if static
     regime_model: object | None = None  # the fitted HMM, for reports
 
     def decision_changes(self) -> np.ndarray:
@@ -75,6 +76,7 @@ def plan_symbol(
             stop_atr[mask] = params.stop_atr
 
     stances = {sid: stance(s.compute(frame)) for sid, s in strategies.items()}
+    weights = None
     if ensemble is None or len(stances) == 1:
         only = next(iter(stances.values()))
         decision, confidence = only.side, only.confidence
@@ -94,6 +96,7 @@ def plan_symbol(
         stop_atr=stop_atr,
         atr=atr_values,
         close=close,
+        weights=weights,
         regime_model=model,
     )
 
