@@ -7,6 +7,7 @@ named dataset through the same interface.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 
@@ -31,28 +32,47 @@ class Feed(ABC):
         """Release connections and threads (live exchange feeds)."""
 
 
-def _freq_seconds(freq: str) -> float:
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "D": 86400.0}
+_PLAIN = re.compile(r"([1-9][0-9]*)?(ms|s|min|h|D)")
+
+
+def freq_seconds(freq: str) -> float:
+    """Seconds in a bar interval ("1min", "4h", "1D"); pandas only for rarer spellings."""
+    plain = _PLAIN.fullmatch(freq)
+    if plain:
+        return int(plain.group(1) or 1) * _UNIT_SECONDS[plain.group(2)]
     import pandas as pd
 
     return pd.Timedelta(pd.tseries.frequencies.to_offset(freq)).total_seconds()
 
 
 class SimFeed(Feed):
-    """The embedded simulated market, positioned so that live bars start now."""
+    """The embedded simulated market, positioned so that live bars start now.
+
+    The market (and pandas with it) is built on first use, on the engine's thread, so the
+    desk's first frame does not wait for it."""
 
     def __init__(self, symbols, *, seed: int, freq: str, history_bars: int,
                  now: datetime | None = None) -> None:
-        from engine.data.sim import SimMarket
-
         self.symbols = tuple(symbols)
-        self.bar_seconds = _freq_seconds(freq)
-        now = now or datetime.now(UTC)
-        import pandas as pd
+        self.bar_seconds = freq_seconds(freq)
+        self._seed, self._freq, self._history_bars = seed, freq, history_bars
+        self._now = now
+        self._market = None
 
-        start = pd.Timestamp(now).floor(freq) - pd.Timedelta(seconds=self.bar_seconds
-                                                             * history_bars)
-        self.market = SimMarket(self.symbols, seed=seed, freq=freq,
-                                start=start.to_pydatetime())
+    @property
+    def market(self):
+        if self._market is None:
+            import pandas as pd
+
+            from engine.data.sim import SimMarket
+
+            now = pd.Timestamp(self._now or datetime.now(UTC))
+            start = now.floor(self._freq) - pd.Timedelta(
+                seconds=self.bar_seconds * self._history_bars)
+            self._market = SimMarket(self.symbols, seed=self._seed, freq=self._freq,
+                                     start=start.to_pydatetime())
+        return self._market
 
     def history(self, bars: int) -> dict:
         return self.market.history(bars)

@@ -35,9 +35,9 @@ def build_feed(cfg):
 
 def _timeframe(freq: str) -> str:
     """A pandas bar interval ("1min", "1h", "1D") as a ccxt timeframe ("1m", "1h", "1d")."""
-    import pandas as pd
+    from engine.feeds import freq_seconds
 
-    seconds = int(pd.Timedelta(pd.tseries.frequencies.to_offset(freq)).total_seconds())
+    seconds = int(freq_seconds(freq))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
