@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 from engine.backtest import run_backtest
 from engine.backtest_job import build_spec
@@ -27,16 +28,22 @@ def main() -> None:
     market = load_source("sim:BTC/USDT", bars=args.bars, seed=7, freq=args.freq)
     print(f"generated {args.bars:,} bars in {time.perf_counter() - started:.2f} s")
     cfg = config_from_dict({})
-    runs = [("sma_cross alone", build_spec(cfg, ["sma_cross"]), 1_000_000),
+    alone = build_spec(cfg, ["sma_cross"])
+    # The issue's first target is the bare strategy (its second adds "regime, risk and paper
+    # fills"); risk and fills stay on here, and the same run with the regime is shown too.
+    runs = [("sma_cross alone (risk, fills; no regime)", replace(alone, regime=False),
+             1_000_000),
+            ("sma_cross + regime (informational)", alone, None),
             ("ensemble of six + regime + risk + fills", build_spec(cfg), 250_000)]
     for name, spec, target in runs:
         # Best of three: the figure is the engine's, not the other processes' on the box.
         result = min((run_backtest(market.frames, spec) for _ in range(3)),
                      key=lambda r: r.timing["run_s"])
         rate = result.timing["bars_per_s"]
-        verdict = "meets" if rate >= target else "BELOW"
+        verdict = "no target" if target is None else (
+            f"{'meets' if rate >= target else 'BELOW'} target {target:,}")
         print(f"{name:42s} {result.timing['run_s']:7.2f} s  {rate:12,.0f} bars/s  "
-              f"({verdict} target {target:,}); trades {len(result.trades):,}, "
+              f"({verdict}); trades {len(result.trades):,}, "
               f"orders {result.stats['orders_filled']:,}, stops {result.stats['stops_hit']:,}")
 
 
