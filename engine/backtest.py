@@ -173,37 +173,35 @@ def _executor_store(spec: BacktestSpec) -> Iterator[object | None]:
 def _execution_quality(executor, frames) -> dict:
     """Implementation shortfall (and for VWAP the gap to the market VWAP) per session,
     averaged over the run, in basis points (positive = cost)."""
-    shortfalls, vwap_gaps, sessions = [], [], executor.views()
-    for view in sessions:
-        frame = frames[view.symbol]
-        quality = executor.quality(view.id, bars=_bars_of(view.symbol, frame))
+    shortfalls, vwap_gaps, kinds = [], [], set()
+    ids = executor.session_ids()
+    for sid in ids:
+        session = executor.session(sid)
+        kinds.add(session.kind)
+        quality = executor.quality(sid, bars_between=_window(session.symbol,
+                                                             frames[session.symbol]))
         if quality is None or quality.shortfall_bps is None:
             continue
         shortfalls.append(float(quality.shortfall_bps))
         if quality.vwap_diff_bps is not None:
             vwap_gaps.append(float(quality.vwap_diff_bps))
     return {
-        "mode": sessions[0].kind if sessions else None,
-        "sessions": len(sessions),
+        "mode": ", ".join(sorted(kinds)) or None,
+        "sessions": len(ids),
         "avg_shortfall_bps": float(np.mean(shortfalls)) if shortfalls else None,
         "avg_vwap_diff_bps": float(np.mean(vwap_gaps)) if vwap_gaps else None,
     }
 
 
-class _Bars:
-    """A frame's rows as Bars, made when iterated (quality reads the session's window)."""
+def _window(symbol: str, frame) -> Callable[[datetime, datetime], Iterator[Bar]]:
+    """The bars of `frame` between two times, found by binary search."""
+    from engine.data.frame import to_bars
 
-    def __init__(self, symbol: str, frame) -> None:
-        self.symbol, self.frame = symbol, frame
+    def bars_between(start: datetime, end: datetime) -> Iterator[Bar]:
+        lo, hi = frame.index.searchsorted([start, end], side="left")
+        return to_bars(symbol, frame.iloc[lo:hi + 1])
 
-    def __iter__(self):
-        from engine.data.frame import to_bars
-
-        return iter(to_bars(self.symbol, self.frame))
-
-
-def _bars_of(symbol: str, frame) -> _Bars:
-    return _Bars(symbol, frame)
+    return bars_between
 
 
 def _ohlcv(frame) -> dict[str, np.ndarray]:
@@ -321,7 +319,7 @@ class _EventLoop:
         for view in executor.views():
             if view.symbol != symbol or view.status != "running":
                 continue
-            for part in executor.session(view.id).parts:
+            for part in executor.session(view.id).parts:  # running sessions only
                 if part.status == "pending":
                     bar = int(np.searchsorted(self.micros, _micros(part.due), side="left"))
                     self._push(max(bar, t + 1), TICK, self.number[symbol])

@@ -153,8 +153,7 @@ class Trader:
         if any(p.order.symbol == symbol for p in self.proposals.values()):
             return True
         if self.executor is not None:
-            return any(v.status == "running" and v.symbol == symbol
-                       for v in self.executor.views())
+            return self.executor.running(symbol)
         return self._running.get(symbol, 0) > 0
 
     def _target_qty(self, symbol: str, price: float, size_multiplier: float) -> Decimal:

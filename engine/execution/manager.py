@@ -21,6 +21,7 @@ cancels while the engine thread ticks).
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -67,7 +68,10 @@ class ExecutionManager:
         self._cfg = cfg
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
-        self._sessions: dict[str, ExecutionSession] = {}  # loaded, running or recently ended
+        self._sessions: dict[str, ExecutionSession] = {}  # running (or just loaded)
+        # Ended sessions leave `_sessions` (so ticks and in-flight checks stay cheap over a
+        # long run) and the newest of them stay on show in the Execution pane.
+        self._recent: deque[ExecutionSession] = deque(maxlen=50)
         self._children: dict[str, tuple[str, int]] = {}  # child cid -> (session id, part no)
         self._lookups: dict[tuple[str, int], tuple[datetime, int]] = {}  # next lookup, step
 
@@ -83,7 +87,7 @@ class ExecutionManager:
         mode = mode or self._cfg.mode
         with self._lock:
             sid = session_id_for(parent.client_order_id)
-            existing = self._sessions.get(sid) or self._load(sid)
+            existing = self._known(sid)
             if existing is not None:
                 return existing
             planned, fallback, params = plan(
@@ -290,7 +294,7 @@ class ExecutionManager:
         if ref is None:
             return False
         with self._lock:
-            s = self._sessions.get(ref[0]) or self._load(ref[0])
+            s = self._known(ref[0])
             if s is None or not 1 <= ref[1] <= len(s.parts):
                 return False
             part = s.part(ref[1])
@@ -337,6 +341,7 @@ class ExecutionManager:
                 "session_id": s.id, "filled_qty": filled, "total_qty": s.total_qty,
                 "avg_price": s.avg_price, "note": s.note, **counts,
             })
+        self._retire(s)
 
     # -- cancel ----------------------------------------------------------------------------
 
@@ -345,7 +350,7 @@ class ExecutionManager:
         broker. "" on success, else why not."""
         now = _utc(now)
         with self._lock:
-            s = self._sessions.get(session_id) or self._load(session_id)
+            s = self._known(session_id)
             if s is None:
                 return f"no execution session {session_id}"
             if s.status != "running":
@@ -383,6 +388,7 @@ class ExecutionManager:
                     "cancelled_children": sum(1 for _, ok in at_broker if ok),
                     "filled_qty": s.filled_qty,
                 }, actor)
+            self._retire(s)
             return ""
 
     # -- recovery --------------------------------------------------------------------------
@@ -507,31 +513,59 @@ class ExecutionManager:
             s.parts.append(part)
             if part.client_order_id:
                 self._children[part.client_order_id] = (s.id, part.part_no)
-        self._sessions[s.id] = s
+        if s.status == "running":
+            self._sessions[s.id] = s
         return s
+
+    def _known(self, session_id: str) -> ExecutionSession | None:
+        """The session in memory (running or recently ended), else rebuilt from the store."""
+        found = self._sessions.get(session_id) or next(
+            (s for s in self._recent if s.id == session_id), None)
+        return found or self._load(session_id)
+
+    def _retire(self, s: ExecutionSession) -> None:
+        self._sessions.pop(s.id, None)
+        self._recent.append(s)
 
     # -- views -----------------------------------------------------------------------------
 
     def session(self, session_id: str) -> ExecutionSession | None:
         with self._lock:
-            return self._sessions.get(session_id) or self._load(session_id)
+            return self._known(session_id)
+
+    def running(self, symbol: str) -> bool:
+        """Whether a session of `symbol` is still running."""
+        with self._lock:
+            return any(s.symbol == symbol and s.status == "running"
+                       for s in self._sessions.values())
+
+    def session_ids(self) -> list[str]:
+        """Every session in the store, oldest first."""
+        with self._store.lock:
+            return [sid for (sid,) in self._store.conn.execute(
+                "SELECT id FROM execution_sessions ORDER BY created_at, id")]
 
     def views(self) -> list[ExecutionView]:
-        """Sessions this manager has seen since start-up (running first), for the pane."""
+        """Running sessions, then the newest ended ones, for the Execution pane."""
         with self._lock:
-            ordered = sorted(self._sessions.values(),
-                             key=lambda s: (s.status != "running", s.created_at, s.id))
+            running = sorted(self._sessions.values(), key=lambda s: (s.created_at, s.id))
+            ended = [s for s in reversed(self._recent) if s.id not in self._sessions]
+            ordered = running + ended
             return [ExecutionView(
                 id=s.id, kind=s.kind, symbol=s.symbol, side=s.side, parts_done=s.parts_done,
                 parts_total=len(s.parts), filled_qty=s.filled_qty, total_qty=s.total_qty,
                 avg_price=s.avg_price, arrival_price=s.arrival_price, status=s.status,
             ) for s in ordered]
 
-    def quality(self, session_id: str, bars: Iterable[Bar] = ()) -> ExecutionQuality | None:
+    def quality(
+        self, session_id: str, bars: Iterable[Bar] = (),
+        bars_between: Callable[[datetime, datetime], Iterable[Bar]] | None = None,
+    ) -> ExecutionQuality | None:
         """Implementation shortfall of a session, and for given bars the market VWAP over
-        its window (first due time to the last stored fill)."""
+        its window (first due time to the last stored fill). `bars_between(start, end)`,
+        if given, supplies only the window's bars (a long backtest has many sessions)."""
         with self._lock:
-            s = self._sessions.get(session_id) or self._load(session_id)
+            s = self._known(session_id)
             if s is None:
                 return None
             cids = [child_order_id(s.id, p.part_no, a) for p in s.parts
@@ -539,6 +573,8 @@ class ExecutionManager:
             with self._store.lock:
                 fills = rows.fills_of(self._store.conn, cids)
         end = max([_dt(f["ts"]) for f in fills] + [p.due for p in s.parts])
+        if bars_between is not None:
+            bars = list(bars_between(s.created_at, end))
         return session_quality(
             side=s.side, arrival_price=s.arrival_price, avg_price=s.avg_price,
             filled_qty=s.filled_qty, start=s.created_at, end=end, bars=bars,
