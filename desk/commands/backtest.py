@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     print_summary(console, outcome, options)
+    # A desk.toml in the current directory is picked up silently otherwise.
+    console.print(f"config {cfg.source} (execution {cfg.execution.mode}, "
+                  f"{'regime on' if cfg.engine.regime else 'regime off'})", style="dim")
     return 0
 
 
