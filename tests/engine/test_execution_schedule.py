@@ -85,7 +85,7 @@ def _check(plan, qty, cap, first_now=True):
     assert sum((p.qty for p in plan), D(0)) == qty
     assert all(p.qty > 0 for p in plan)
     assert all(a.due <= b.due for a, b in zip(plan, plan[1:], strict=False))
-    assert 1 <= len(plan) <= cap
+    assert len(plan) in range(1, cap + 1)
     assert plan[0].due == T0 if first_now else plan[0].due >= T0
     assert all(p.qty == p.qty.quantize(QUANTUM) for p in plan)
 
