@@ -20,12 +20,13 @@ def build_feed(cfg):
         if not cfg.feed.source:
             raise DeskError(f"{cfg.source}: [feed] source: kind = \"replay\" needs a source")
         return ReplayFeed(load_source(cfg.feed.source).frames)
-    from engine.data.exchange_fetch import build_exchange
+    from engine.data.exchange_fetch import build_exchange, url_overrides
     from engine.feeds_ccxt import CcxtPollingFeed, WebsocketKlineFeed
 
     exchange = build_exchange(cfg.broker.exchange, symbol=cfg.feed.symbols[0])
     if cfg.broker.sandbox and hasattr(exchange, "set_sandbox_mode"):
         exchange.set_sandbox_mode(True)
+        exchange.urls["api"].update(url_overrides())  # the sandbox swap replaced them
     timeframe = _timeframe(cfg.feed.freq)
     if cfg.feed.stream_url:
         return WebsocketKlineFeed(cfg.feed.stream_url, cfg.feed.symbols, timeframe, exchange,
