@@ -1,0 +1,64 @@
+"""Executors in backtests: sessions persisted in a scratch store, and their quality."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from engine.types import Bar
+
+
+@contextmanager
+def executor_store(spec) -> Iterator[object | None]:
+    """Execution sessions are persisted like live ones, in a scratch store of the run."""
+    if spec.execution is None or spec.execution.mode == "market":
+        yield None
+        return
+    from store.db import Store
+
+    with tempfile.TemporaryDirectory(prefix="desk-backtest-") as folder:
+        store = Store.open(Path(folder) / "sessions.db",
+                           audit_key_path=Path(folder) / "audit.pem")
+        try:
+            yield store
+        finally:
+            store.close(checkpoint=False)
+
+
+def execution_quality(executor, frames) -> dict:
+    """Implementation shortfall (and for VWAP the gap to the market VWAP) per session,
+    averaged over the run, in basis points (positive = cost)."""
+    shortfalls, vwap_gaps, kinds = [], [], set()
+    ids = executor.session_ids()
+    for sid in ids:
+        session = executor.session(sid)
+        kinds.add(session.kind)
+        quality = executor.quality(sid, bars_between=_window(session.symbol,
+                                                             frames[session.symbol]))
+        if quality is None or quality.shortfall_bps is None:
+            continue
+        shortfalls.append(float(quality.shortfall_bps))
+        if quality.vwap_diff_bps is not None:
+            vwap_gaps.append(float(quality.vwap_diff_bps))
+    return {
+        "mode": ", ".join(sorted(kinds)) or None,
+        "sessions": len(ids),
+        "avg_shortfall_bps": float(np.mean(shortfalls)) if shortfalls else None,
+        "avg_vwap_diff_bps": float(np.mean(vwap_gaps)) if vwap_gaps else None,
+    }
+
+
+def _window(symbol: str, frame) -> Callable[[datetime, datetime], Iterator[Bar]]:
+    """The bars of `frame` between two times, found by binary search."""
+    from engine.data.frame import to_bars
+
+    def bars_between(start: datetime, end: datetime) -> Iterator[Bar]:
+        lo, hi = frame.index.searchsorted([start, end], side="left")
+        return to_bars(symbol, frame.iloc[lo:hi + 1])
+
+    return bars_between
