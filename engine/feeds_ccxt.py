@@ -35,6 +35,7 @@ from engine.data.exchange_fetch import (
 from engine.errors import DeskError
 from engine.feeds import Feed
 from engine.types import Bar
+from engine.ws_stream import StreamThread, reconnecting
 
 MAX_WAIT = 2.0
 
@@ -199,10 +200,8 @@ class WebsocketKlineFeed(_RestCandles):
         self.idle_timeout = idle_timeout
         self.connections = 0  # successful connects, all symbols (a reconnect counts)
         self.arrived = threading.Condition(self.lock)
-        self.stopping = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.loop = None
-        self.tasks: list = []
+        self.streams = StreamThread("desk-ws-feed")
+        self.stopping = self.streams.stopping
 
     def stream_url(self, symbol: str) -> str:
         market_id = self.exchange.market(symbol)["id"]
@@ -214,10 +213,7 @@ class WebsocketKlineFeed(_RestCandles):
         return frames
 
     def start(self) -> None:
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._thread_main, name="desk-ws-feed",
-                                           daemon=True)
-            self.thread.start()
+        self.streams.start(lambda: [self._stream(symbol) for symbol in self.symbols])
 
     def next_bars(self) -> dict[str, Bar]:
         with self.arrived:
@@ -233,56 +229,30 @@ class WebsocketKlineFeed(_RestCandles):
         return added
 
     def close(self) -> None:
-        self.stopping.set()
-        loop, tasks = self.loop, self.tasks
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(lambda: [t.cancel() for t in tasks])
-        if self.thread is not None:
-            self.thread.join(timeout=5)
+        self.streams.stop()
 
     # -- the websocket thread --------------------------------------------------------------
-
-    def _thread_main(self) -> None:
-        import asyncio
-
-        async def main() -> None:
-            self.tasks = [asyncio.create_task(self._stream(s)) for s in self.symbols]
-            self.loop = asyncio.get_running_loop()
-            if self.stopping.is_set():  # close() came before there was anything to cancel
-                for task in self.tasks:
-                    task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-
-        asyncio.run(main())
 
     async def _stream(self, symbol: str) -> None:
         import asyncio
 
-        import websockets
+        async def connected() -> None:
+            self.connections += 1
+            # Subscribed first, then back-filled: a kline closing in between is in the
+            # socket's buffer and deduplicated on arrival.
+            await asyncio.to_thread(self.backfill, symbol)
 
-        delay = self.backoff[0]
-        url = self.stream_url(symbol)
-        while not self.stopping.is_set():
-            try:
-                async with websockets.connect(url, open_timeout=10, close_timeout=1) as ws:
-                    self.connections += 1
-                    # Subscribed first, then back-filled: a kline closing in between is in
-                    # the socket's buffer and deduplicated on arrival.
-                    await asyncio.to_thread(self.backfill, symbol)
-                    delay = self.backoff[0]
-                    while True:
-                        message = await asyncio.wait_for(ws.recv(), self.idle_timeout)
-                        row = _closed_kline(message)
-                        if row is not None:
-                            await self._deliver(symbol, row)
-            except asyncio.CancelledError:
-                return
-            except Exception as error:  # noqa: BLE001 - any failure means: reconnect
-                self.last_error = error
-            if self.stopping.is_set():
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.backoff[1])
+        async def message(text) -> None:
+            row = _closed_kline(text)
+            if row is not None:
+                await self._deliver(symbol, row)
+
+        def failed(error: BaseException) -> None:
+            self.last_error = error
+
+        await reconnecting(self.stream_url(symbol), message, stopping=self.stopping,
+                           backoff=self.backoff, idle_timeout=self.idle_timeout,
+                           on_connect=connected, on_error=failed)
 
     async def _deliver(self, symbol: str, row: list) -> None:
         import asyncio

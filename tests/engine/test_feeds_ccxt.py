@@ -131,7 +131,7 @@ def test_websocket_feed_survives_a_dropped_connection_without_losing_or_repeatin
     ]
     assert extra == {}
     assert feed.connections >= 2
-    assert not feed.thread.is_alive()
+    assert not feed.streams.thread.is_alive()
 
 
 def test_importing_the_modules_loads_no_heavy_or_ui_library():
