@@ -42,7 +42,10 @@ class LiveEngine:
         feed: Feed,
         broker=None,
         wall_clock: Callable[[], datetime] | None = None,
+        market_stream: Callable[[], object] | None = None,
     ) -> None:
+        """`market_stream` builds a trade / order-book stream (engine.market_stream) once
+        the feed's history is in: positions are then marked at each trade between bars."""
         from engine.backtest_job import build_spec
         from engine.broker.paper import PaperBroker
         from engine.execution.manager import ExecutionManager
@@ -88,6 +91,8 @@ class LiveEngine:
         self._thread: threading.Thread | None = None
         self.verified_seq = 0
         self.chain_ok = True
+        self._market_stream_factory = market_stream
+        self.market_stream = None
         self.error: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -113,6 +118,9 @@ class LiveEngine:
             # in-flight child is looked up at the broker by its client order id first.
             for fill in self.executor.recover(self.now()):
                 self.portfolio.apply_fill(fill)
+            if self._market_stream_factory is not None:
+                self.market_stream = self._market_stream_factory()
+                self.market_stream.start()
             self._publish()
 
     def now(self) -> datetime:
@@ -148,9 +156,11 @@ class LiveEngine:
             while not self._stop.is_set():
                 wait = next_step - time.monotonic()
                 if wait > 0:
-                    # Wake up often enough for expiries and the countdown of proposals.
+                    # Wake up often enough for expiries, the countdown of proposals and
+                    # marks from the trade stream.
                     self._stop.wait(min(wait, 0.25))
                     self.expire_proposals()
+                    self.mark_from_stream()
                     continue
                 next_step += interval
                 if not self.paused and not self.step():
@@ -181,6 +191,8 @@ class LiveEngine:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self.feed.close()
+        if self.market_stream is not None:
+            self.market_stream.close()
         with self.lock:
             self.journal.event("engine.stopped", "system", {
                 "equity": self.portfolio.equity, "open_proposals": len(self.trader.proposals),
@@ -235,6 +247,20 @@ class LiveEngine:
 
     def _risk_tick(self, ts: datetime) -> None:
         self.gate.on_equity(ts, self.portfolio.equity)
+
+    def mark_from_stream(self) -> None:
+        """Mark open positions at the latest streamed trade (P&L moves between bars)."""
+        if self.market_stream is None:
+            return
+        with self.lock:
+            moved = False
+            for symbol in self.symbols:
+                trade = self.market_stream.last_trade(symbol)
+                if trade is not None and self.portfolio.position(symbol).qty:
+                    self.portfolio.mark(symbol, to_decimal(trade.price))
+                    moved = True
+            if moved:
+                self._publish()
 
     def expire_proposals(self) -> None:
         with self.lock:

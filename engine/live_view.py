@@ -33,6 +33,7 @@ def build_snapshot(engine) -> Snapshot:
         paused=engine.paused,
         symbols=symbols,
         last_prices=last_prices,
+        quotes=_quotes(engine),
         positions=_positions(portfolio, symbols),
         signals=tuple(
             SignalView(symbol, sid, side.name, confidence, ts)
@@ -65,6 +66,18 @@ def build_snapshot(engine) -> Snapshot:
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
     )
+
+
+def _quotes(engine) -> dict[str, tuple[Decimal, Decimal]]:
+    stream = engine.market_stream
+    if stream is None:
+        return {}
+    quotes = {}
+    for symbol in engine.symbols:
+        quote = stream.quote(symbol)
+        if quote is not None:
+            quotes[symbol] = (Decimal(repr(quote[0])), Decimal(repr(quote[1])))
+    return quotes
 
 
 def _positions(portfolio, symbols) -> tuple[PositionView, ...]:

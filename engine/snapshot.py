@@ -118,6 +118,7 @@ class Snapshot:
     paused: bool
     symbols: tuple[str, ...]
     last_prices: dict[str, Decimal] = field(default_factory=dict)
+    quotes: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # bid, ask
     positions: tuple[PositionView, ...] = ()
     signals: tuple[SignalView, ...] = ()
     proposals: tuple[ProposalView, ...] = ()

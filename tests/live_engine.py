@@ -23,7 +23,7 @@ class FakeWallClock:
         return self.now
 
 
-def live_engine(tmp_path, **sections):
+def live_engine(tmp_path, market_stream=None, **sections):
     """(engine, wall clock, config) with `sections` merged over a small default config;
     the engine has started (warmed up on 300 bars)."""
     cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
@@ -31,7 +31,8 @@ def live_engine(tmp_path, **sections):
     clock = FakeWallClock()
     feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                    history_bars=cfg.feed.history_bars, now=START)
-    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock)
+    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock,
+                        market_stream=market_stream)
     engine.start()
     return engine, clock, cfg
 

@@ -34,6 +34,22 @@ def build_feed(cfg):
     return CcxtPollingFeed(exchange, cfg.feed.symbols, timeframe, cfg.feed.history_bars)
 
 
+def build_market_stream(cfg, feed):
+    """Trades and books over websockets, beside an exchange feed with a `stream_url`."""
+    if cfg.feed.kind != "ccxt" or not cfg.feed.stream_url:
+        return None
+    from engine.market_stream import MarketStream
+
+    def build() -> MarketStream:
+        # Built on the engine's thread after the history: the markets are loaded by then.
+        exchange = feed.exchange
+        return MarketStream(cfg.feed.stream_url,
+                            {s: exchange.market(s)["id"] for s in cfg.feed.symbols},
+                            rest_exchange=exchange)
+
+    return build
+
+
 def _timeframe(freq: str) -> str:
     """A pandas bar interval ("1min", "1h", "1D") as a ccxt timeframe ("1m", "1h", "1d")."""
     from engine.feeds import freq_seconds
@@ -71,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(cfg)
     broker = build_broker(cfg, store)
     feed = build_feed(cfg)
-    engine = LiveEngine(cfg, store=store, feed=feed, broker=broker)
+    engine = LiveEngine(cfg, store=store, feed=feed, broker=broker,
+                        market_stream=build_market_stream(cfg, feed))
 
     from desk.app import DeskApp
 

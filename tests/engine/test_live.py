@@ -132,3 +132,52 @@ def test_live_decisions_equal_the_backtest_pipeline(tmp_path, strategies, dynami
     for symbol, frame in frames.items():
         plan = plan_symbol(frame, engine.strategies, engine.ensemble, regime_window=None)
         np.testing.assert_array_equal(plan.decision[-steps:], np.array(live[symbol]))
+
+
+class StreamDouble:
+    """Stands in for engine.market_stream.MarketStream: the last trade and quote of each
+    symbol, set by the test."""
+
+    def __init__(self) -> None:
+        self.prices: dict[str, float] = {}
+        self.started = self.closed = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def close(self) -> None:
+        self.closed = True
+
+    def last_trade(self, symbol):
+        from engine.data.microstructure import TradePrint
+        from engine.types import OrderSide
+
+        price = self.prices.get(symbol)
+        return None if price is None else TradePrint(symbol, START, price, 1.0, OrderSide.BUY)
+
+    def quote(self, symbol):
+        price = self.prices.get(symbol)
+        return None if price is None else (price - 0.5, price + 0.5)
+
+
+def test_streamed_trades_mark_open_positions_between_bars(tmp_path):
+    stream = StreamDouble()
+    engine, _, _ = live_engine(tmp_path, market_stream=lambda: stream,
+                               engine={"approval": "auto"})
+    assert stream.started
+    for _ in range(400):
+        engine.step()
+        held = [p for p in engine.latest_snapshot().positions if p.qty > 0]
+        if held:
+            break
+    position = held[0]
+    stream.prices[position.symbol] = float(position.avg_price) * 1.01
+    engine.mark_from_stream()
+    snapshot = engine.latest_snapshot()
+    marked = next(p for p in snapshot.positions if p.symbol == position.symbol)
+    assert float(marked.last) == pytest.approx(float(position.avg_price) * 1.01)
+    assert marked.unrealized > 0
+    bid, ask = snapshot.quotes[position.symbol]
+    assert bid < ask
+    engine.stop()
+    assert stream.closed
