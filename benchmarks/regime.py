@@ -5,9 +5,8 @@ Run: python benchmarks/regime.py
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from _timing import best_of
 
 from engine.regime import GaussianHMM, HMMParams
 from engine.regime.model import FittedHMM
@@ -30,14 +29,6 @@ def simulate(n: int, seed: int = 0) -> np.ndarray:
         states[t] = min(int(np.searchsorted(cum[states[t - 1]], u[t], side="right")), 2)
     return rng.normal(TRUTH.means[states], np.sqrt(TRUTH.vars[states]))
 
-
-def best_of(repeats: int, fn) -> float:  # noqa: ANN001 - any zero-argument callable
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -6,10 +6,10 @@ Run: python benchmarks/strategies.py [bars]
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 
 from engine.strategies.registry import STRATEGIES, create
 
@@ -30,14 +30,6 @@ def synthetic_frame(bars: int, seed: int = 7) -> pd.DataFrame:
         index=index,
     )
 
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -91,6 +91,7 @@ class LiveEngine:
         self._thread: threading.Thread | None = None
         self.verified_seq = 0
         self.chain_ok = True
+        self._audit_tail: tuple[int, list] = (-1, [])  # (chain head seq, its newest entries)
         self._market_stream_factory = market_stream
         self.market_stream = None
         self.error: BaseException | None = None
@@ -330,6 +331,14 @@ class LiveEngine:
         self.chain_ok = result.ok
         if result.ok:
             self.verified_seq = result.last_seq
+
+    def audit_tail(self, n: int) -> list:
+        """The newest audit entries, read again only when the chain has grown (a snapshot
+        is published every step, most of which append nothing)."""
+        head = self.store.audit.head[0]
+        if self._audit_tail[0] != head:
+            self._audit_tail = (head, self.store.audit.tail(n))
+        return self._audit_tail[1]
 
     def var_95(self) -> Decimal:
         """One-bar 95% value at risk of the book (variance-covariance, recent returns)."""

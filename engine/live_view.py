@@ -61,7 +61,7 @@ def build_snapshot(engine) -> Snapshot:
         risk=_risk(engine, risk),
         audit_tail=tuple(
             AuditView(e.seq, e.ts, e.kind, e.actor, _summary(e.payload))
-            for e in engine.store.audit.tail(AUDIT_TAIL)
+            for e in engine.audit_tail(AUDIT_TAIL)
         ),
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
