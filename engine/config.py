@@ -79,6 +79,8 @@ class BrokerConfig:
     max_volume_fraction: Decimal
     exchange: str
     sandbox: bool
+    # Seconds startup retries the exchange (load_markets) with backoff before failing.
+    startup_timeout: float
 
 
 @dataclass(frozen=True)
@@ -221,45 +223,62 @@ class _Table:
 
 _MEMBERS = "ensemble members"  # marker: the [[ensemble.strategies]] array of tables
 _MARKET = c.choice("market")
+# Bounds shared by several keys (see config_checks for why each ceiling is where it is).
+_PARTS = c.integer(1, c.MAX_PARTS)
+_MINUTES = c.number(0, c.MINUTES_PER_YEAR)
+_MONEY = c.amount(0, c.MAX_MONEY)
+# An id as ccxt spells them ("binance", "coinbaseexchange"), and a websocket base URL.
+_EXCHANGE = c.pattern(r"[a-z][a-z0-9_]{0,63}", "a ccxt exchange id (lower-case letters, digits, _)")
+_WS_URL = c.pattern(r"wss?://[^\s]{1,2000}", 'a "ws://" or "wss://" URL')
 
 _SCHEMA: dict[str, _Table] = {
-    "store": _Table(StoreConfig, {"path": c.text(), "busy_timeout_ms": c.integer(0)}),
+    "store": _Table(
+        StoreConfig,
+        # Up to an hour; SQLite holds the timeout in a 32-bit int of milliseconds.
+        {"path": c.path(), "busy_timeout_ms": c.integer(0, 3_600_000)},
+    ),
     "feed": _Table(
         FeedConfig,
         {
             "kind": c.choice("sim", "replay", "ccxt"),
             "symbols": c.symbols(),
-            "seed": c.integer(0),
+            "seed": c.integer(0, 2**32 - 1),  # what numpy's seeding takes as one word
             "freq": c.frequency(),
-            "speed": c.number(0),
-            "history_bars": c.integer(1),
-            "source": c.text(),
-            "stream_url": c.text(),
+            # Slower than 1/1000 of real time leaves hours between bars; faster than a
+            # million times is no longer a replay anyone watches.
+            "speed": c.number(0.001, 1_000_000, low_open=False),
+            "history_bars": c.integer(1, 1_000_000),
+            "source": c.text(c.MAX_PATH),
+            "stream_url": _WS_URL,
         },
     ),
     "broker": _Table(
         BrokerConfig,
         {
             "kind": c.choice("paper", "ccxt"),
-            "cash": c.amount(0),
+            "cash": _MONEY,
             "fee": c.amount(0, 1, low_open=False, high_open=True),
             "slippage_bps": c.amount(0, 10000, low_open=False, high_open=True),
             "partial_fills": c.boolean(),
             "max_volume_fraction": c.amount(0, 1),
-            "exchange": c.text(),
+            "exchange": _EXCHANGE,
             "sandbox": c.boolean(),
+            "startup_timeout": c.number(0, 86_400),
         },
     ),
     "engine": _Table(
         EngineConfig,
         {
             "approval": c.choice("manual", "auto"),
-            "approval_timeout": c.integer(1),
+            "approval_timeout": c.integer(1, c.SECONDS_PER_YEAR),
             "size": c.fraction(),
             "allow_short": c.boolean(),
             "regime": c.boolean(),
-            "regime_states": c.integer(2),
-            "regime_window": c.integer(1),
+            # Beyond 10 states the labels (bull / bear / sideways) stop meaning anything
+            # and a fit on a few hundred bars has too many parameters.
+            "regime_states": c.integer(2, 10),
+            # The lower bound, 10 x regime_states, is checked in _cross_check.
+            "regime_window": c.integer(1, 1_000_000),
         },
     ),
     "risk": _Table(
@@ -268,7 +287,7 @@ _SCHEMA: dict[str, _Table] = {
             "max_position_pct": c.fraction(),
             "max_daily_loss_pct": c.fraction(),
             "max_drawdown_pct": c.fraction(),
-            "min_order_notional": c.amount(0, low_open=False),
+            "min_order_notional": c.amount(0, c.MAX_MONEY, low_open=False),
         },
     ),
     "ensemble": _Table(
@@ -277,7 +296,7 @@ _SCHEMA: dict[str, _Table] = {
             "enabled": c.boolean(),
             "mode": c.choice("majority_vote", "weighted_vote", "confidence_average"),
             "dynamic_weights": c.boolean(),
-            "performance_window": c.integer(1),
+            "performance_window": c.integer(1, 100_000),
             "thresholds": _Table(
                 EnsembleThresholds,
                 {
@@ -296,32 +315,40 @@ _SCHEMA: dict[str, _Table] = {
             "smart": _Table(
                 SmartExecution,
                 {
-                    "split_threshold": c.amount(0),
-                    "max_parts": c.integer(1),
-                    "delay_seconds": c.number(0, low_open=False),
+                    "split_threshold": _MONEY,
+                    "max_parts": _PARTS,
+                    "delay_seconds": c.number(0, c.SECONDS_PER_YEAR, low_open=False),
                     "fallback_mode": _MARKET,
                 },
             ),
             "twap": _Table(
                 TwapExecution,
-                {"duration_minutes": c.number(0), "parts": c.integer(1), "fallback_mode": _MARKET},
+                {"duration_minutes": _MINUTES, "parts": _PARTS, "fallback_mode": _MARKET},
             ),
             "vwap": _Table(
                 VwapExecution,
                 {
-                    "duration_minutes": c.number(0),
-                    "parts": c.integer(1),
-                    "lookback_minutes": c.number(0),
+                    "duration_minutes": _MINUTES,
+                    "parts": _PARTS,
+                    "lookback_minutes": _MINUTES,
                     "fallback_mode": _MARKET,
                 },
             ),
             "dca": _Table(
                 DcaExecution,
-                {"interval_minutes": c.number(0), "parts": c.integer(1), "fallback_mode": _MARKET},
+                {"interval_minutes": _MINUTES, "parts": _PARTS, "fallback_mode": _MARKET},
             ),
         },
     ),
-    "audit": _Table(AuditConfig, {"checkpoint_every": c.integer(1), "key_path": c.text()}),
+    "audit": _Table(
+        AuditConfig,
+        {
+            "checkpoint_every": c.integer(1, 1_000_000),
+            # The signing key is created where it is named: a typo must not create
+            # directories, and a directory must not be taken for the key.
+            "key_path": c.path(parent_must_exist=True),
+        },
+    ),
     "desk": _Table(DeskConfig, {"theme": c.choice("desk-dark", "desk-light")}),
 }
 _TOP_LEVEL = [*_SCHEMA, "strategies"]
@@ -353,7 +380,7 @@ class _Origin:
         return _toml_text(value)
 
     def fail(self, where: str, key: str, message: str) -> NoReturn:
-        place = f"{where} {key}" if where else key
+        place = f"{where} {key}" if where and key else where or key
         raise ConfigError(f"{self.display}: {place}: {message}")
 
 
@@ -439,7 +466,7 @@ def _members(
             )
         if any(m.id == member_id for m in members):
             origin.fail(here, "id", f'expected each strategy once, got "{member_id}" twice')
-        weight = _checked(c.number(0), entry["weight"], here, "weight", origin)
+        weight = _checked(c.number(0, 10**6), entry["weight"], here, "weight", origin)
         members.append(EnsembleMember(member_id, weight))
     return tuple(members)
 
@@ -496,6 +523,47 @@ def _cross_check(config: Config, origin: _Origin) -> None:
         origin.fail(
             "[broker]", "exchange", 'expected a ccxt exchange id when a kind is "ccxt", got ""'
         )
+    engine = config.engine
+    if engine.regime_window < 10 * engine.regime_states:
+        # Fewer than ten returns per state leaves the HMM's variances undetermined.
+        origin.fail(
+            "[engine]",
+            "regime_window",
+            f"expected an integer >= {10 * engine.regime_states} (10 x regime_states),"
+            f" got {engine.regime_window}",
+        )
+    _check_schedule_spans(config.execution, origin)
+    _check_strategy_rules(config.strategies, origin)
+
+
+def _check_schedule_spans(execution: ExecutionConfig, origin: _Origin) -> None:
+    """Each key is bounded alone; a whole schedule must also end within a year, so its due
+    times stay far inside what datetime and pandas can hold."""
+    smart, dca = execution.smart, execution.dca
+    spans = (
+        # (table, key reported, parts, the key's value, its value in minutes, what)
+        ("[execution.smart]", "delay_seconds", smart.max_parts, smart.delay_seconds,
+         smart.delay_seconds / 60, "max_parts x delay_seconds"),
+        ("[execution.dca]", "interval_minutes", dca.parts, dca.interval_minutes,
+         dca.interval_minutes, "parts x interval_minutes"),
+    )
+    for where, key, parts, value, minutes, what in spans:
+        if parts * minutes > c.MINUTES_PER_YEAR:
+            origin.fail(where, key, f"expected {what} up to a year, got {parts} x {value:g}")
+
+
+def _check_strategy_rules(strategies: FrozenMap, origin: _Origin) -> None:
+    """Each strategy's own rules (fast < slow, 0 < oversold < overbought < 100), reported
+    against the file like every other value rather than later, when a run starts."""
+    from engine.strategies.registry import STRATEGIES
+
+    for strategy_id, params in strategies.items():
+        cls = STRATEGIES.get(strategy_id)
+        if cls is None:  # the packaged schema names a strategy the code lacks
+            continue
+        problems = cls.check(cls.Params(**params))
+        if problems:
+            origin.fail(f"[strategies.{strategy_id}]", "", "; ".join(problems))
 
 
 # --- files ----------------------------------------------------------------------------------

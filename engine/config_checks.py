@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 Check = Callable[[Any], Any]
@@ -19,6 +20,17 @@ Check = Callable[[Any], Any]
 # pandas (~0.3 s), which commands like `desk keys` never otherwise need.
 _PLAIN_FREQ = re.compile(r"([1-9][0-9]*)?(ms|s|min|h|D)")
 _SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+_FREQ_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "D": 86400}
+
+# Shared ceilings. Anything longer than a year is a typo, and every later computation
+# (timedelta, pandas timestamps, sleep) stays far from overflow under it.
+MINUTES_PER_YEAR = 525_600
+SECONDS_PER_YEAR = 31_536_000
+MAX_PARTS = 1_000  # execution parts: each one is a row, an order and a line in the pane
+MAX_MONEY = 10**15  # cash and notionals: beyond any account, and exact in a float
+AMOUNT_PLACES = 18  # finer than any venue's step; keeps Decimal arithmetic exact
+MAX_PATH = 4096  # PATH_MAX on Linux
+MAX_SYMBOLS = 100
 
 
 class Invalid(Exception):
@@ -30,6 +42,17 @@ class Invalid(Exception):
         self.hint = hint
 
 
+def _bound(value: Any) -> str:
+    """A bound as a reader takes it in: 10^15 rather than 1000000000000000."""
+    if isinstance(value, int | Decimal) and abs(value) >= 10**6:
+        digits = str(abs(int(value)))
+        if digits.rstrip("0") == "1":
+            return f"{'-' if value < 0 else ''}10^{len(digits) - 1}"
+    if isinstance(value, int) and abs(value) >= 10**5:
+        return f"{value:_}"  # as TOML lets one write it: 31_536_000
+    return str(value)
+
+
 def _interval(noun: str, low: Any, high: Any, low_open: bool, high_open: bool) -> str:
     article = "an" if noun[0] in "aeiou" else "a"
     if high is None:
@@ -37,8 +60,9 @@ def _interval(noun: str, low: Any, high: Any, low_open: bool, high_open: bool) -
             return f"{article} {noun}"
         if low == 0 and low_open:
             return f"a positive {noun}"
-        return f"{article} {noun} {'>' if low_open else '>='} {low}"
-    return f"{article} {noun} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        return f"{article} {noun} {'>' if low_open else '>='} {_bound(low)}"
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    return f"{article} {noun} in {left}{_bound(low)}, {_bound(high)}{right}"
 
 
 def _inside(value: Any, low: Any, high: Any, low_open: bool, high_open: bool) -> bool:
@@ -47,10 +71,54 @@ def _inside(value: Any, low: Any, high: Any, low_open: bool, high_open: bool) ->
     return high is None or (value < high if high_open else value <= high)
 
 
-def text() -> Check:
+def text(max_length: int = 256) -> Check:
+    """A string of at most `max_length` characters, without NUL (which no file name,
+    URL or id may hold, and which some C layers would silently cut at)."""
+
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise Invalid("a string")
+        if len(value) > max_length:
+            raise Invalid(f"a string of at most {max_length} characters")
+        if "\0" in value:
+            raise Invalid("a string without NUL characters")
+        return value
+
+    return check
+
+
+def pattern(regex: str, expected: str) -> Check:
+    """A string that is empty or matches `regex` in full (ids, URLs)."""
+    compiled = re.compile(regex)
+    base = text()
+
+    def check(value: Any) -> str:
+        value = base(value)
+        if value and not compiled.fullmatch(value):
+            raise Invalid(expected)
+        return value
+
+    return check
+
+
+def path(*, parent_must_exist: bool = False) -> Check:
+    """A file path, empty meaning "the default location". Never an existing directory;
+    with `parent_must_exist`, its directory must already exist (Desk never creates one
+    for a file the user named, e.g. a signing key)."""
+    base = text(MAX_PATH)
+
+    def check(value: Any) -> str:
+        value = base(value)
+        if not value:
+            return value
+        file = Path(value)
+        try:
+            if file.is_dir():
+                raise Invalid("a file path, not a directory")
+            if parent_must_exist and not file.parent.is_dir():
+                raise Invalid("a file path in an existing directory")
+        except OSError:  # a name too long for the filesystem, a loop of symlinks
+            raise Invalid("a usable file path") from None
         return value
 
     return check
@@ -65,8 +133,10 @@ def boolean() -> Check:
     return check
 
 
-def integer(minimum: int | None = None) -> Check:
-    if minimum == 1:
+def integer(minimum: int | None = None, maximum: int | None = None) -> Check:
+    if maximum is not None:
+        expected = _interval("integer", minimum, maximum, False, False)
+    elif minimum == 1:
         expected = "a positive integer"
     elif minimum is None:
         expected = "an integer"
@@ -78,6 +148,8 @@ def integer(minimum: int | None = None) -> Check:
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(expected)
         if minimum is not None and value < minimum:
+            raise Invalid(expected)
+        if maximum is not None and value > maximum:
             raise Invalid(expected)
         return value
 
@@ -132,9 +204,20 @@ def amount(
             raise Invalid(expected) from None
         if not exact.is_finite() or not _inside(exact, low, high, low_open, high_open):
             raise Invalid(expected)
+        if _decimal_places(exact) > AMOUNT_PLACES:
+            raise Invalid(expected, f" (more than {AMOUNT_PLACES} decimal places)")
         return exact
 
     return check
+
+
+def _decimal_places(exact: Decimal) -> int:
+    """Digits after the point that matter ("0.50" has 1); read from the digits, not by
+    arithmetic, so no context can round or trap whatever the exponent."""
+    sign, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked by the caller
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing)) if any(digits) else 0
 
 
 def choice(*options: str) -> Check:
@@ -160,7 +243,12 @@ def symbols() -> Check:
     def check(value: Any) -> tuple[str, ...]:
         if not isinstance(value, list | tuple) or not value:
             raise Invalid(expected)
-        if not all(isinstance(item, str) and _SYMBOL.fullmatch(item) for item in value):
+        if len(value) > MAX_SYMBOLS:
+            raise Invalid(f"{expected}, at most {MAX_SYMBOLS}")
+        if not all(
+            isinstance(item, str) and len(item) <= 64 and _SYMBOL.fullmatch(item)
+            for item in value
+        ):
             raise Invalid(expected)
         if len(set(value)) != len(value):
             raise Invalid(expected)
@@ -170,34 +258,45 @@ def symbols() -> Check:
 
 
 def frequency() -> Check:
-    expected = 'a fixed bar interval such as "1min", "1h" or "1D"'
+    expected = 'a fixed bar interval such as "1min", "1h" or "1D", up to a year'
 
     def check(value: Any) -> str:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > 32:
             raise Invalid(expected)
-        if _PLAIN_FREQ.fullmatch(value):
-            return value
-        import pandas as pd
-        from pandas.tseries.frequencies import to_offset
+        plain = _PLAIN_FREQ.fullmatch(value)
+        if plain:
+            seconds = int(plain.group(1) or 1) * _FREQ_SECONDS[plain.group(2)]
+        else:
+            import pandas as pd
+            from pandas.tseries.frequencies import to_offset
 
-        try:
-            step = pd.Timedelta(to_offset(value))
-        except (ValueError, TypeError):
-            raise Invalid(expected) from None
-        if step <= pd.Timedelta(0):
+            try:
+                seconds = pd.Timedelta(to_offset(value)).total_seconds()
+            except (ValueError, TypeError, OverflowError):  # OutOfBounds* are ValueErrors
+                raise Invalid(expected) from None
+        if not 0 < seconds <= SECONDS_PER_YEAR:
             raise Invalid(expected)
         return value
 
     return check
 
 
+# Strategy parameters: a window of 100,000 bars is over a year of minute bars, and no
+# level or threshold of ours is meaningful beyond a million.
+MAX_WINDOW = 100_000
+MAX_LEVEL = 10**6
+
+
 def like(default: Any) -> Check:
     """Check a strategy parameter against its documented default: same type (an int is
-    accepted where the default is a float), counts stay positive when the default is."""
+    accepted where the default is a float), counts stay positive when the default is.
+    The strategy's own rules (fast < slow, levels in order) are checked afterwards."""
     if isinstance(default, bool):
         return boolean()
     if isinstance(default, int):
-        return integer(1 if default > 0 else None)
+        if default > 0:
+            return integer(1, MAX_WINDOW)
+        return integer(-MAX_WINDOW, MAX_WINDOW)
     if isinstance(default, float):
-        return number()
+        return number(-MAX_LEVEL, MAX_LEVEL, low_open=False)
     return text()

@@ -49,15 +49,16 @@ def test_missing_or_none_attributes_are_ignored():
 @pytest.mark.parametrize(
     ("attributes", "message"),
     [
-        ({"cash": "-5"}, "--cash: expected a positive amount, got -5"),
-        ({"cash": "ten"}, "--cash: expected a positive amount, got ten"),
+        ({"cash": "-5"}, "--cash: expected an amount in (0, 10^15], got -5"),
+        ({"cash": "ten"}, "--cash: expected an amount in (0, 10^15], got ten"),
         ({"fee": "1"}, "--fee: expected an amount in [0, 1), got 1"),
         ({"slippage": "-0.5"}, "--slippage: expected an amount in [0, 10000), got -0.5"),
         ({"size": "abc"}, "--size: expected a number in (0, 1], got abc"),
         ({"size": "1.5"}, "--size: expected a number in (0, 1], got 1.5"),
-        ({"seed": -3}, "--seed: expected an integer >= 0, got -3"),
+        ({"seed": -3}, "--seed: expected an integer in [0, 4_294_967_295], got -3"),
         ({"freq": "xyz"},
-         "--freq: expected a fixed bar interval such as \"1min\", \"1h\" or \"1D\", got xyz"),
+         "--freq: expected a fixed bar interval such as \"1min\", \"1h\" or \"1D\","
+         " up to a year, got xyz"),
         ({"ensemble": "vote"},
          "--ensemble: expected one of \"majority_vote\", \"weighted_vote\","
          " \"confidence_average\", got vote"),
