@@ -20,12 +20,13 @@ from engine.types import Fill, OrderRequest
 class Journal(ABC):
     """Records orders, fills, decisions and audit events.
 
-    `step()` groups the writes of one loop step into one unit of work: the intent of an
-    order is committed before the order leaves the process, the outcome after.
+    `batch()` groups writes into one unit of work. A batch never spans a broker call:
+    the intent of an order is committed before the order leaves the process, the outcome
+    after, and no write lock is held across the network.
     """
 
     @contextmanager
-    def step(self) -> Iterator[None]:
+    def batch(self) -> Iterator[None]:
         yield
 
     @abstractmethod

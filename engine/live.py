@@ -220,7 +220,10 @@ class LiveEngine:
             return not self.feed.ended
         # Strategies over the windows: engine-thread data only, outside the lock.
         views = {s: self.symbols[s].advance(bar) for s, bar in bars.items()}
-        with self.lock, self.journal.step():
+        # No transaction spans the step: every broker call below (fills, parts, orders)
+        # must come after the intent it depends on is committed, and no write lock may be
+        # held across the network. Writes that call no broker are batched per symbol.
+        with self.lock:
             for bar in bars.values():
                 self.trader.on_bar(bar)  # pending children fill at this bar's open
             self.market_ts = max(bar.ts for bar in bars.values())
@@ -234,10 +237,12 @@ class LiveEngine:
 
     def _trade_bar(self, bar: Bar, view) -> None:
         state = self.symbols[bar.symbol]
-        for strategy_id, (side, confidence) in view.new_signals.items():
-            self.journal.signal(bar.ts, bar.symbol, strategy_id, side.name, confidence)
-        if view.decision is not None:
-            self.journal.decision(view.decision.to_payload() | {"regime": state.regime_label})
+        with self.journal.batch():
+            for strategy_id, (side, confidence) in view.new_signals.items():
+                self.journal.signal(bar.ts, bar.symbol, strategy_id, side.name, confidence)
+            if view.decision is not None:
+                self.journal.decision(view.decision.to_payload()
+                                      | {"regime": state.regime_label})
         if view.changed and view.side != Side.HOLD:
             self.trader.on_decision(
                 bar.symbol, bar.ts, view.side, bar.close,

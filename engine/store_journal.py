@@ -1,7 +1,8 @@
 """The journal over the SQLite store: every live decision becomes rows and audit entries.
 
-Each loop step is one unit of work (one `BEGIN IMMEDIATE` transaction), so a step is
-either wholly on disk or not at all.
+Each write is one unit of work (one `BEGIN IMMEDIATE` transaction) unless a `batch()`
+groups several; no batch spans a broker call, so an order's intent is on disk before the
+order leaves and no write lock is held while the broker answers.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class StoreJournal(Journal):
         self.conn = store.conn
 
     @contextmanager
-    def step(self) -> Iterator[None]:
+    def batch(self) -> Iterator[None]:
         with self.store.unit_of_work():
             yield
 

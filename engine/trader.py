@@ -215,7 +215,7 @@ class Trader:
         if self.executor is not None:
             self._execute(order, ts, execution)
             return
-        with self.journal.step():
+        with self.journal.batch():  # committed before the order leaves
             self.journal.order(order, "submitted", ts)
             self.journal.event("order.submitted", actor, _order_payload(order))
         try:

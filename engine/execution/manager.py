@@ -50,6 +50,10 @@ _UNKNOWN_ERRORS = (OrderOutcomeUnknown, DuplicateOrderError, TimeoutError, Conne
 _ZERO = Decimal(0)
 
 
+class BrokerCallInTransaction(RuntimeError):
+    """A programming error: the engine tried to reach the broker before committing."""
+
+
 def _utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
@@ -185,6 +189,7 @@ class ExecutionManager:
             "submitted", part.attempt + 1, cid, type_)
         self._children[cid] = (s.id, part.part_no)
         try:
+            self._outside_transaction()
             broker_id = self._broker.submit(order, price=price, now=now)
         except OrderDenied as denied:
             self._denied(s, part, order, denied.decision.reasons, now, intent=True)
@@ -241,6 +246,7 @@ class ExecutionManager:
         due, step = self._lookups.get(key, (now, 0))
         if due > now:
             return
+        self._outside_transaction()
         try:
             found = self._broker.fetch_order(part.client_order_id)
         except (*_UNKNOWN_ERRORS, BrokerError, OSError):
@@ -358,6 +364,7 @@ class ExecutionManager:
             at_broker: list[tuple[Part, bool]] = []
             for part in s.parts:
                 if part.status in ("submitted", "unknown"):
+                    self._outside_transaction()
                     try:
                         ok = self._broker.cancel(part.client_order_id)
                     except (BrokerError, OSError):
@@ -438,6 +445,7 @@ class ExecutionManager:
         return recon
 
     def _recover_child(self, s, part: Part, now, counts, recon: list[Fill], sent) -> None:
+        self._outside_transaction()
         try:
             found = self._broker.fetch_order(part.client_order_id)
         except (*_UNKNOWN_ERRORS, BrokerError, OSError):
@@ -580,6 +588,15 @@ class ExecutionManager:
             filled_qty=s.filled_qty, start=s.created_at, end=end, bars=bars,
             with_vwap=s.kind == "vwap" or bool(bars),
         )
+
+    def _outside_transaction(self) -> None:
+        """Every broker call comes after its intent is committed: a transaction still open
+        here would send an order the database does not yet hold (lost on a crash or a
+        rollback) and keep SQLite's write lock across the network."""
+        with self._store.lock:  # another thread's transaction ends first; ours would not
+            if self._store.conn.in_transaction:
+                raise BrokerCallInTransaction(
+                    "a broker call inside an open store transaction: commit the intent first")
 
     def _audit(self, kind: str, payload: dict, actor: str = "engine") -> None:
         self._store.audit.append(kind, actor, payload)

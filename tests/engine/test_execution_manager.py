@@ -23,7 +23,7 @@ from engine.config import (
     TwapExecution,
     VwapExecution,
 )
-from engine.execution.manager import ExecutionManager
+from engine.execution.manager import BrokerCallInTransaction, ExecutionManager
 from engine.execution.session import OrderRejected
 from engine.portfolio import Portfolio
 from engine.risk import GatedBroker, RiskGate, RiskLimits
@@ -271,3 +271,39 @@ def test_cancel_mid_session_drops_parts_and_cancels_open_child(db):
     again = Desk(db, broker)
     again.manager.recover(T0 + 2 * HOUR)
     assert again.manager.views() == [] and len(broker.submits) == 2
+
+
+def test_no_broker_call_happens_inside_an_open_transaction(db):
+    desk = Desk(db, Recording())
+    desk.manager.start(parent("1"), T0, mode="dca", arrival_price=D("100"))
+    with pytest.raises(BrokerCallInTransaction), desk.store.unit_of_work():
+        desk.manager.tick(T0)
+    assert not desk.broker.submits  # the order never left
+
+
+def test_the_intent_is_committed_when_the_broker_is_called(db):
+    """Read from another connection at the moment of the call: the order row and its audit
+    entry are on disk, and SQLite's write lock is free."""
+    import sqlite3
+
+    seen: list[tuple] = []
+
+    class Watching(Recording):
+        def submit(self, order: OrderRequest) -> str:
+            other = sqlite3.connect(db, timeout=0, isolation_level=None)
+            try:
+                row = other.execute("SELECT status FROM orders WHERE client_order_id = ?",
+                                    (order.client_order_id,)).fetchone()
+                kind = other.execute("SELECT kind FROM audit_entries ORDER BY seq DESC"
+                                     " LIMIT 1").fetchone()
+                other.execute("BEGIN IMMEDIATE")  # raises if a write lock were held
+                other.execute("ROLLBACK")
+                seen.append((row, kind))
+            finally:
+                other.close()
+            return super().submit(order)
+
+    desk = Desk(db, Watching())
+    desk.manager.start(parent("1"), T0, mode="dca", arrival_price=D("100"))
+    run_dca(desk, range(5))
+    assert seen == [(("submitted",), ("order.submitted",))] * 5
