@@ -301,7 +301,9 @@ _SCHEMA: dict[str, _Table] = {
                 EnsembleThresholds,
                 {
                     "confidence": c.number(0, 1, low_open=False),
-                    "vote_ratio": c.number(0, 1, low_open=False),
+                    # A winning side needs some share of the votes: 0 would let any
+                    # single vote win (and the ensemble refuses it).
+                    "vote_ratio": c.number(0, 1),
                 },
             ),
             "strategies": _MEMBERS,
@@ -364,7 +366,11 @@ def _toml_text(value: Any) -> str:
         shown = json.dumps(value, ensure_ascii=False)
         return shown if len(shown) <= 60 else shown[:56] + '..."'
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_text(item) for item in value) + "]"
+        shown = "[" + ", ".join(_toml_text(item) for item in value[:8]) + "]"
+        # A long array would turn the one-line error into a screenful.
+        if len(value) > 8 or len(shown) > 80:
+            shown = shown[:72] + f" ...{len(value)} items]"
+        return shown
     if isinstance(value, dict):
         return "a table"
     return str(value)
@@ -392,7 +398,9 @@ class _FlagOrigin(_Origin):
         self.flags = flags
 
     def show(self, value: Any) -> str:
-        return value if isinstance(value, str) else _toml_text(value)
+        if isinstance(value, str) and value.isprintable() and len(value) <= 60:
+            return value
+        return _toml_text(value)
 
     def fail(self, where: str, key: str, message: str) -> NoReturn:
         flag = self.flags.get((where, key))
@@ -522,6 +530,15 @@ def _cross_check(config: Config, origin: _Origin) -> None:
     if "ccxt" in (config.feed.kind, config.broker.kind) and not config.broker.exchange:
         origin.fail(
             "[broker]", "exchange", 'expected a ccxt exchange id when a kind is "ccxt", got ""'
+        )
+    feed = config.feed
+    span = c.bar_seconds(feed.freq) or 0.0  # the freq check has already read it
+    if feed.history_bars * span > c.MAX_HISTORY_YEARS * c.SECONDS_PER_YEAR:
+        origin.fail(
+            "[feed]",
+            "history_bars",
+            f"expected history_bars x freq within {c.MAX_HISTORY_YEARS} years,"
+            f" got {feed.history_bars} x {origin.show(feed.freq)}",
         )
     engine = config.engine
     if engine.regime_window < 10 * engine.regime_states:

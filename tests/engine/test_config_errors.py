@@ -81,6 +81,8 @@ CASES = [
      " \"confidence_average\", got \"vote\""),
     ("[ensemble.thresholds]\nconfidence = 1.5\n",
      "[ensemble.thresholds] confidence: expected a number in [0, 1], got 1.5"),
+    ("[ensemble.thresholds]\nvote_ratio = 0.0\n",
+     "[ensemble.thresholds] vote_ratio: expected a number in (0, 1], got 0.0"),
     ("[ensemble]\nstrategies = []\n",
      "[ensemble] strategies: expected a non-empty array of tables with id and weight, got []"),
     ("[[ensemble.strategies]]\nid = \"smacross\"\nweight = 1.0\n",
@@ -163,6 +165,9 @@ CASES = [
     ("[feed]\nfreq = \"999999999D\"\n",
      "[feed] freq: expected a fixed bar interval such as \"1min\", \"1h\" or \"1D\","
      " up to a year, got \"999999999D\""),
+    ("[feed]\nfreq = \"1D\"\nhistory_bars = 1000000\n",
+     "[feed] history_bars: expected history_bars x freq within 100 years,"
+     " got 1000000 x \"1D\""),
     ("[feed]\nspeed = nan\n", "[feed] speed: expected a number in [0.001, 10^6], got nan"),
     ("[feed]\nstream_url = \"http://example.com\"\n",
      "[feed] stream_url: expected a \"ws://\" or \"wss://\" URL, got \"http://example.com\""),
