@@ -27,7 +27,8 @@ from store.canonical import (
     utc_iso,
     utc_now_iso,
 )
-from store.errors import StoreError
+from store.errors import ForgedChainError, StoreError
+from store.key_anchor import KeyAnchor, check_extends, warn
 from store.signing import AuditSigner
 
 if TYPE_CHECKING:
@@ -42,7 +43,16 @@ INSERT_ENTRY = (
 )
 # OR IGNORE: an export may already have signed this head; one checkpoint per seq is enough.
 INSERT_CHECKPOINT = (
-    "INSERT OR IGNORE INTO audit_checkpoints (seq, hash, ts, signature) VALUES (?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO audit_checkpoints (seq, hash, ts, signature, every) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+# The chain head and the last checkpoint (its seq and the cadence it put in force), in one
+# statement over the two primary keys: run at the start of every write transaction.
+SELECT_HEAD = (
+    "SELECT (SELECT seq FROM audit_entries ORDER BY seq DESC LIMIT 1),"
+    " (SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1),"
+    " (SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1),"
+    " (SELECT every FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)"
 )
 
 
@@ -62,7 +72,8 @@ class Checkpoint:
     seq: int
     hash: str
     ts: str
-    signature: str  # base64 Ed25519 signature of checkpoint_json(seq, hash, ts)
+    signature: str  # base64 Ed25519 signature of checkpoint_json(seq, hash, ts, every)
+    every: int | None = None  # the cadence from this checkpoint on (None: not recorded)
 
 
 def validate_kind_actor(kind: str, actor: str) -> None:
@@ -72,22 +83,42 @@ def validate_kind_actor(kind: str, actor: str) -> None:
         raise ValueError(f"audit actor {actor!r} must be one of {', '.join(sorted(ACTORS))}")
 
 
-def sign_checkpoint(signer: AuditSigner, seq: int, hash_: str, ts: str | None = None) -> Checkpoint:
+def sign_checkpoint(
+    signer: AuditSigner,
+    seq: int,
+    hash_: str,
+    ts: str | None = None,
+    every: int | None = None,
+) -> Checkpoint:
+    """Sign (seq, hash, ts[, every]). Callers check the key holder's anchor first."""
     ts = ts or utc_now_iso()
-    signature = signer.sign(checkpoint_json(seq, hash_, ts))
-    return Checkpoint(seq, hash_, ts, base64.b64encode(signature).decode("ascii"))
+    signature = signer.sign(checkpoint_json(seq, hash_, ts, every))
+    return Checkpoint(seq, hash_, ts, base64.b64encode(signature).decode("ascii"), every)
 
 
 def store_checkpoint(conn: sqlite3.Connection, checkpoint: Checkpoint) -> None:
     conn.execute(
         INSERT_CHECKPOINT,
-        (checkpoint.seq, checkpoint.hash, checkpoint.ts, checkpoint.signature),
+        (checkpoint.seq, checkpoint.hash, checkpoint.ts, checkpoint.signature, checkpoint.every),
     )
 
 
 class AuditLog:
     """The audit chain of one store. Reached as `store.audit`; appends join the store's
-    current unit of work (or open one)."""
+    current unit of work (or open one).
+
+    Several processes may append to one database. The head is re-read at the start of every
+    write transaction (`_reload`, called by the store's outer unit of work) under SQLite's
+    write lock, so appends interleave into one chain and nobody's append collides.
+
+    Cadence: a checkpoint is signed at every multiple of the cadence in force, which each
+    stored checkpoint records (signed). When the database's cadence differs from this
+    store's `checkpoint_every`, the next append signs a checkpoint that changes it.
+
+    Before signing, the key holder's last signed head for this database must still be in the
+    chain, linked to the new head by valid hashes (store.key_anchor); otherwise
+    ForgedChainError, and from then on this log refuses every append and signature.
+    """
 
     def __init__(self, store: Store, signer: AuditSigner, checkpoint_every: int) -> None:
         if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
@@ -97,15 +128,16 @@ class AuditLog:
         self._store = store
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        self.anchor = KeyAnchor(signer.key_path, store.path)
         self._valid: set[tuple[str, str]] = set()
-        conn = store.conn
-        row = conn.execute(
-            "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        # The chain head is read once: appends then cost one INSERT, no query.
-        self._seq, self._hash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-        row = conn.execute("SELECT MAX(seq) FROM audit_checkpoints").fetchone()
-        self._checkpoint_seq = int(row[0] or 0)
+        self._seq, self._hash = 0, GENESIS_HASH
+        self._checkpoint_seq = 0
+        self._cadence: int | None = None  # recorded by the database's last checkpoint
+        self._unsigned = False  # this store appended entries no checkpoint has signed yet
+        self._anchor_checked = False  # the chain was checked against the anchor once
+        self._pending_head: tuple[int, str] | None = None  # signed, to remember on commit
+        self._forged: ForgedChainError | None = None
+        self._reload(store.conn)
 
     @property
     def head(self) -> tuple[int, str]:
@@ -127,6 +159,11 @@ class AuditLog:
         payload_json = canonical_dumps(clean)
         ts_text = utc_iso(ts) if ts is not None else utc_now_iso()
         with self._store.unit_of_work() as conn:
+            if self._forged is not None:
+                raise self._forged  # nothing is journaled over a forged chain
+            if not self._anchor_checked:
+                self._check_anchor(conn, self._seq, self._hash)
+                self._anchor_checked = True
             seq = self._seq + 1
             prev_hash = self._hash
             hash_ = entry_hash(seq, ts_text, kind, actor, payload_json, prev_hash)
@@ -135,12 +172,17 @@ class AuditLog:
                     INSERT_ENTRY, (seq, ts_text, kind, actor, payload_json, prev_hash, hash_)
                 )
             except sqlite3.IntegrityError as error:
+                # Cannot happen while every writer re-reads the head under the write lock;
+                # kept as a clear message should a foreign writer break that rule.
                 raise StoreError(
-                    f"{self._store.path}: audit entry {seq} already exists: another process "
-                    "is appending to this audit log"
+                    f"{self._store.path}: audit entry {seq} already exists: a writer that "
+                    "does not read the chain head in its transaction appended to this log"
                 ) from error
             self._seq, self._hash = seq, hash_
-            if seq % self.checkpoint_every == 0:
+            self._unsigned = True
+            cadence = self._cadence
+            if cadence != self.checkpoint_every or seq % cadence == 0:
+                # A multiple of the cadence in force, or the first entry under a new one.
                 self._checkpoint(conn)
         return AuditEntry(seq, ts_text, kind, actor, clean, prev_hash, hash_)
 
@@ -168,19 +210,68 @@ class AuditLog:
                 return None
             return self._checkpoint(conn)
 
+    def checkpoint_own(self) -> Checkpoint | None:
+        """Sign the head only if this store appended entries no checkpoint covers yet: a
+        store that only read (or only touched other tables) signs nothing when it closes."""
+        if not self._unsigned:
+            return None
+        return self.checkpoint()
+
     def public_key_b64(self) -> str:
         return self.signer.public_key_b64()
 
     def _checkpoint(self, conn: sqlite3.Connection) -> Checkpoint:
-        checkpoint = sign_checkpoint(self.signer, self._seq, self._hash)
+        if self._forged is not None:
+            raise self._forged
+        self._check_anchor(conn, self._seq, self._hash)
+        checkpoint = sign_checkpoint(
+            self.signer, self._seq, self._hash, every=self.checkpoint_every
+        )
         store_checkpoint(conn, checkpoint)
         self._checkpoint_seq = self._seq
+        self._cadence = self.checkpoint_every
+        self._unsigned = False
+        self._pending_head = (self._seq, self._hash)
         return checkpoint
+
+    def _check_anchor(self, conn: sqlite3.Connection, seq: int, hash_: str) -> None:
+        anchor = self.anchor.read()
+        if anchor is None:
+            return
+        try:
+            check_extends(
+                conn, anchor, seq, hash_, db_label=self._store.path, heads_file=self.anchor.path
+            )
+        except ForgedChainError as error:
+            self._forged = error
+            raise
+
+    # --- the store's unit of work calls these --------------------------------------------
+
+    def _reload(self, conn: sqlite3.Connection) -> None:
+        """Re-read the head inside the write transaction just begun (one indexed query)."""
+        seq, hash_, checkpoint_seq, cadence = conn.execute(SELECT_HEAD).fetchone()
+        self._seq, self._hash = (int(seq), str(hash_)) if seq is not None else (0, GENESIS_HASH)
+        self._checkpoint_seq = int(checkpoint_seq or 0)
+        # A log that never recorded a cadence takes ours without a checkpoint of its own.
+        self._cadence = int(cadence) if cadence else self.checkpoint_every
+
+    def _committed(self) -> None:
+        """After COMMIT: remember the head this transaction signed, beside the key."""
+        pending, self._pending_head = self._pending_head, None
+        if pending is None:
+            return
+        try:
+            self.anchor.advance(*pending)
+        except (OSError, StoreError) as error:
+            # The checkpoint is committed; the next signature checks against the older head.
+            warn(f"could not record the signed audit head in {self.anchor.path}: {error}")
 
     # The store saves this before a transaction and puts it back on rollback, so the
     # in-memory head never points at an entry that was not committed.
-    def _state(self) -> tuple[int, str, int]:
-        return self._seq, self._hash, self._checkpoint_seq
+    def _state(self) -> tuple[Any, ...]:
+        return self._seq, self._hash, self._checkpoint_seq, self._cadence, self._unsigned
 
-    def _restore(self, state: tuple[int, str, int]) -> None:
-        self._seq, self._hash, self._checkpoint_seq = state
+    def _restore(self, state: tuple[Any, ...]) -> None:
+        self._seq, self._hash, self._checkpoint_seq, self._cadence, self._unsigned = state
+        self._pending_head = None

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import TextIO
 
 from store.audit import Checkpoint, sign_checkpoint, store_checkpoint
-from store.db import read_only_connection
+from store.audit_export_check import check_export_range
+from store.db import open_read_only
 from store.errors import StoreError
-from store.migrations import check_not_too_new
+from store.key_anchor import KeyAnchor, warn
 from store.signing import AuditSigner
 
 FORMAT = "desk-audit/1"
@@ -55,10 +56,18 @@ def export_audit(
     to_seq: int | None = None,
     fmt: str = "jsonl",
     key_path: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
 ) -> ExportSummary:
+    """Export seq from_seq..to_seq, signed. The range is verified first (chain, checkpoint
+    hashes and signatures, and the link to the key holder's last signed head): StoreError
+    (ForgedChainError for a rewritten log) and nothing written if it is broken.
+    `checkpoint_every` is the cadence recorded by the checkpoint stored in the database when
+    the log has none recorded yet."""
     if fmt not in ("jsonl", "csv"):
         raise ValueError(f"export format must be 'jsonl' or 'csv', got {fmt!r}")
     out_path = Path(out)
+    signer = AuditSigner(key_path)
+    anchor = KeyAnchor(signer.key_path, db_path)
     conn = open_audit_db(db_path)
     try:
         # One read transaction: the range, its head hash and the rows come from one
@@ -68,7 +77,7 @@ def export_audit(
         (last_hash,) = conn.execute(
             "SELECT hash FROM audit_entries WHERE seq = ?", (last,)
         ).fetchone()
-        signer = AuditSigner(key_path)
+        cadence = check_export_range(conn, db_path, first, last, signer, anchor)
         checkpoint = sign_checkpoint(signer, last, last_hash)
         public_key = signer.public_key_b64()
         cursor = conn.execute(SELECT_RANGE, (first, last))
@@ -77,23 +86,26 @@ def export_audit(
             out_path, lambda handle: writer(handle, cursor, public_key, first, last, checkpoint)
         )
         conn.execute("COMMIT")
+    except sqlite3.Error as error:
+        raise StoreError(f"{db_path}: cannot read the audit log: {error}") from error
     finally:
         conn.close()
-    stored = last == head and _store_checkpoint(db_path, checkpoint)
+    stored = False
+    if last == head:
+        # The same head signed again with the cadence in force: the form stored checkpoints
+        # take, which does not change the cadence.
+        every = cadence if cadence is not None else checkpoint_every
+        stored = _store_checkpoint(db_path, sign_checkpoint(signer, last, last_hash, every=every))
+    try:
+        anchor.advance(last, last_hash)
+    except (OSError, StoreError) as error:
+        warn(f"could not record the signed audit head in {anchor.path}: {error}")
     return ExportSummary(out_path, fmt, first, last, entries, checkpoint, public_key, stored)
 
 
 def open_audit_db(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-only connection to a Desk database this code can read; never creates one."""
-    conn = read_only_connection(db_path)
-    try:
-        version = check_not_too_new(conn, db_path)
-        if version < 1:
-            raise StoreError(f"{db_path}: not a Desk database (schema version {version})")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+    return open_read_only(db_path)
 
 
 def _range(

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.audit_chain import HEX64, ChainOutcome, Failure, Row, RowError, check_chain
-from store.audit_export import CSV_COLUMNS, FORMAT, open_audit_db
-from store.canonical import GENESIS_HASH, canonical_dumps, checkpoint_json
+from store.audit_chain import HEX64, ChainOutcome, Failure, check_chain
+from store.audit_export import open_audit_db
+from store.canonical import GENESIS_HASH, checkpoint_json
 from store.errors import StoreError
+from store.key_anchor import KeyAnchor, SignedHead
+from store.paths import default_audit_key_path
 from store.signing import AuditSigner, public_key_from_b64, signature_valid
 
 SELECT_ALL = "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM audit_entries ORDER BY seq"
@@ -68,37 +67,136 @@ def verify_db(
     anchor: str | tuple[int, str] | None = None,
     key_path: str | os.PathLike[str] | None = None,
 ) -> VerifyResult:
-    """Verify a whole database log: chain, checkpoints (signature and hash) and tail."""
+    """Verify a whole database log: chain, checkpoints (signature, hash, cadence), tail, and
+    the key holder's last signed head when the key's heads file is at hand.
+
+    With `pubkey_b64` (a key the caller trusts) an empty log, or one without a single valid
+    checkpoint, fails: nothing signed, nothing proven. Read-only: writes nothing anywhere.
+    """
     anchor_pair = parse_anchor(anchor) if isinstance(anchor, str) else anchor
     conn = open_audit_db(db_path)
     try:
-        conn.execute("BEGIN")  # one snapshot for checkpoints and entries
-        checkpoints = conn.execute(
-            "SELECT seq, hash, ts, signature FROM audit_checkpoints ORDER BY seq"
-        ).fetchall()
-        notes: list[str] = []
-        failures: list[Failure] = []
-        trusted, other = _db_keys(checkpoints, pubkey_b64, key_path, notes)
-        expected: dict[int, list[tuple[str, str]]] = {}
-        for seq, hash_, ts, signature in checkpoints:
-            problem = _signature_problem(trusted, other, seq, hash_, ts, signature)
-            if problem:
-                failures.append(Failure(seq, problem))
-            expected.setdefault(seq, []).append(
-                (hash_, f"checkpoint at seq {seq} does not match the entry's hash")
-            )
-        _add_anchor(expected, anchor_pair)
-        outcome = check_chain(conn.execute(SELECT_ALL), start_seq=1, expected_hashes=expected)
-        conn.execute("COMMIT")
+        return _verify_db(conn, db_path, pubkey_b64, anchor_pair, key_path)
+    except sqlite3.Error as error:
+        # A damaged schema (a dropped table or column) or an unreadable page.
+        raise StoreError(f"{db_path}: cannot read the audit log: {error}") from error
     finally:
         conn.close()
+
+
+def _verify_db(
+    conn: sqlite3.Connection,
+    db_path: str | os.PathLike[str],
+    pubkey_b64: str | None,
+    anchor_pair: tuple[int, str] | None,
+    key_path: str | os.PathLike[str] | None,
+) -> VerifyResult:
+    conn.execute("BEGIN")  # one snapshot for checkpoints and entries
+    checkpoints = read_checkpoints(conn)
+    notes: list[str] = []
+    failures: list[Failure] = []
+    trusted, other = _db_keys(checkpoints, pubkey_b64, key_path, notes)
+    expected: dict[int, list[tuple[str, str]]] = {}
+    for seq, hash_, ts, signature, every in checkpoints:
+        problem = _signature_problem(trusted, other, seq, hash_, ts, signature, every)
+        if problem:
+            failures.append(Failure(seq, problem))
+        expected.setdefault(seq, []).append(
+            (hash_, f"checkpoint at seq {seq} does not match the entry's hash")
+        )
+    _add_anchor(expected, anchor_pair)
+    held = _held_head(db_path, key_path, notes)
+    if held is not None:
+        expected.setdefault(held.seq, []).append(
+            (held.hash, f"entry {held.seq} is not the one the key holder signed (rewritten)")
+        )
+    outcome = check_chain(conn.execute(SELECT_ALL), start_seq=1, expected_hashes=expected)
+    conn.execute("COMMIT")
     if outcome.failure:
         failures.append(outcome.failure)
     else:
         failures.extend(_beyond_end(outcome, checkpoints, anchor_pair))
+        if held is not None and held.seq > (outcome.last_seq or 0):
+            reason = (
+                f"the key holder signed entry {held.seq} but the log ends at seq "
+                f"{outcome.last_seq or 0} (emptied or truncated)"
+            )
+            failures.append(Failure(held.seq, reason))
+        failures.extend(cadence_failures(checkpoints, outcome.last_seq or 0))
+    if not failures and pubkey_b64:
+        failures.extend(_nothing_signed(outcome, checkpoints))
     if outcome.entries == 0 and not failures:
         notes.append("the audit log is empty")
+    elif not checkpoints and not failures:
+        notes.append("no checkpoint: nothing is signed, the entries are protected by hashes alone")
     return _result(outcome, len(checkpoints), failures, notes)
+
+
+def read_checkpoints(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """(seq, hash, ts, signature, every) in seq order; every is None in a database not yet
+    migrated to record it (a read-only verifier never migrates)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(audit_checkpoints)")}
+    if not columns:
+        raise StoreError("the audit_checkpoints table is missing")
+    every = "every" if "every" in columns else "NULL"
+    return conn.execute(
+        f"SELECT seq, hash, ts, signature, {every} FROM audit_checkpoints ORDER BY seq"
+    ).fetchall()
+
+
+def cadence_failures(checkpoints: list[tuple[Any, ...]], last_seq: int) -> list[Failure]:
+    """A checkpoint must exist at each multiple of the cadence in force. The cadence is what
+    the last checkpoint before the multiple recorded (signed); it applies after that
+    checkpoint's seq. Before the first recorded cadence nothing is required."""
+    cadence: int | None = None
+    since = 0
+    for seq, _hash, _ts, _signature, every in checkpoints:
+        if cadence is not None:
+            due = (since // cadence + 1) * cadence
+            if due < seq:
+                return [_no_checkpoint(due, cadence)]
+        if isinstance(every, int) and every >= 1:
+            cadence, since = every, seq
+        elif cadence is not None:
+            since = seq
+    if cadence is not None:
+        due = (since // cadence + 1) * cadence
+        if due <= last_seq:
+            return [_no_checkpoint(due, cadence)]
+    return []
+
+
+def _no_checkpoint(seq: int, cadence: int) -> Failure:
+    return Failure(
+        seq,
+        f"no checkpoint at seq {seq}, a multiple of the recorded cadence {cadence} "
+        "(checkpoints were deleted)",
+    )
+
+
+def _nothing_signed(outcome: ChainOutcome, checkpoints: list[tuple[Any, ...]]) -> list[Failure]:
+    if outcome.entries == 0:
+        return [Failure(0, "the audit log is empty: nothing signed: nothing is proven")]
+    if not checkpoints:
+        return [
+            Failure(
+                outcome.first_seq or 1,
+                f"no signed checkpoint in {outcome.entries} entries: nothing signed: "
+                "nothing is proven",
+            )
+        ]
+    return []
+
+
+def _held_head(
+    db_path: str | os.PathLike[str], key_path: str | os.PathLike[str] | None, notes: list[str]
+) -> SignedHead | None:
+    """The key holder's last signed head of this database, if its heads file is here."""
+    key = Path(key_path) if key_path else default_audit_key_path()
+    held = KeyAnchor(key, db_path).read()
+    if held is not None:
+        notes.append(f"checked against the key holder's last signed head, seq {held.seq}")
+    return held
 
 
 def verify_range(conn: sqlite3.Connection, after_seq: int = 0) -> VerifyResult:
@@ -127,17 +225,10 @@ def verify_export(
     anchor: str | tuple[int, str] | None = None,
 ) -> VerifyResult:
     """Verify a JSONL export (chain and signed checkpoint) or a CSV export (chain only)."""
+    from store.audit_verify_export import verify_export_file
+
     anchor_pair = parse_anchor(anchor) if isinstance(anchor, str) else anchor
-    file = Path(path)
-    if not file.is_file():
-        raise StoreError(f"{file}: no such export file")
-    with open(file, encoding="utf-8", newline="") as handle:
-        first_line = handle.readline()
-        if first_line.startswith("{"):
-            return _verify_jsonl(file, first_line, handle, pubkey_b64, anchor_pair)
-        if first_line.rstrip("\r\n").split(",") == list(CSV_COLUMNS):
-            return _verify_csv(file, handle, anchor_pair)
-    raise StoreError(f"{file}: line 1: not a desk audit export (JSONL header or CSV header)")
+    return verify_export_file(Path(path), pubkey_b64, anchor_pair)
 
 
 # --- database keys and signatures -------------------------------------------------------
@@ -167,11 +258,13 @@ def _db_keys(
 
 
 def _signature_problem(
-    trusted: Any, other: Any, seq: int, hash_: str, ts: str, signature: Any
+    trusted: Any, other: Any, seq: int, hash_: str, ts: str, signature: Any, every: Any
 ) -> str | None:
     try:
         raw = base64.b64decode(signature, validate=True)
-        message = checkpoint_json(seq, hash_, ts)
+        if every is not None and (type(every) is not int or every < 1):
+            raise ValueError(every)
+        message = checkpoint_json(seq, hash_, ts, every)
     except (binascii.Error, ValueError, TypeError):
         return f"checkpoint at seq {seq}: malformed signature"
     if trusted is not None and signature_valid(trusted, message, raw):
@@ -220,183 +313,3 @@ def _result(
         last_seq=outcome.last_seq,
         notes=notes,
     )
-
-
-# --- exports ----------------------------------------------------------------------------
-
-
-class _JsonlRows:
-    """Entry rows of a JSONL export; keeps the checkpoint line when it reaches it."""
-
-    def __init__(self, lines: Any, first_line_no: int) -> None:
-        self.lines = lines
-        self.line_no = first_line_no
-        self.trailer: dict[str, Any] | None = None
-        self.last_seq = 0
-
-    def __iter__(self) -> Iterator[Row]:
-        for line in self.lines:
-            self.line_no += 1
-            if not line.strip():
-                continue
-            if self.trailer is not None:
-                raise RowError(self.last_seq + 1, f"line {self.line_no}: data after the checkpoint")
-            try:
-                obj = json.loads(line)
-            except ValueError as error:
-                raise RowError(self.last_seq + 1, f"line {self.line_no}: not JSON") from error
-            if not isinstance(obj, dict):
-                raise RowError(self.last_seq + 1, f"line {self.line_no}: not a JSON object")
-            if "checkpoint" in obj:
-                self.trailer = obj
-                continue
-            try:
-                seq = obj["seq"]
-                payload = obj["payload"]
-                if type(seq) is not int or not isinstance(payload, dict):
-                    raise TypeError
-                row = (
-                    seq,
-                    obj["ts"],
-                    obj["kind"],
-                    obj["actor"],
-                    canonical_dumps(payload),
-                    obj["prev_hash"],
-                    obj["hash"],
-                )
-            except (KeyError, TypeError) as error:
-                raise RowError(
-                    self.last_seq + 1, f"line {self.line_no}: not an audit entry"
-                ) from error
-            self.last_seq = seq
-            yield row
-
-
-def _verify_jsonl(
-    file: Path,
-    first_line: str,
-    handle: Any,
-    pubkey_b64: str | None,
-    anchor: tuple[int, str] | None,
-) -> VerifyResult:
-    header = _header(file, first_line)
-    first_seq, last_seq = header["first_seq"], header["last_seq"]
-    notes: list[str] = []
-    if first_seq > 1:
-        notes.append(f"the range starts at seq {first_seq}: its first prev_hash is taken as given")
-    expected: dict[int, list[tuple[str, str]]] = {}
-    _add_anchor(expected, anchor if anchor and anchor[0] >= first_seq else None)
-    rows = _JsonlRows(handle, 1)
-    outcome = check_chain(rows, start_seq=first_seq, expected_hashes=expected)
-    failures = [outcome.failure] if outcome.failure else []
-    if not failures:
-        # The rest of the file after a failure is not read; here the whole file was.
-        failures.extend(_export_end(outcome, rows.trailer, last_seq, header, pubkey_b64, notes))
-        if anchor is not None:
-            failures.extend(_export_anchor(outcome, anchor, first_seq, last_seq))
-    result = _result(outcome, 1 if rows.trailer is not None else 0, failures, notes)
-    if outcome.first_prev_hash and first_seq > 1:
-        result.notes.append(f"starting anchor: seq {first_seq - 1}:{outcome.first_prev_hash}")
-    return result
-
-
-def _header(file: Path, line: str) -> dict[str, Any]:
-    try:
-        header = json.loads(line)
-    except ValueError as error:
-        raise StoreError(f"{file}: line 1: the header is not JSON") from error
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise StoreError(f"{file}: line 1: not a {FORMAT} export header")
-    for key in ("first_seq", "last_seq"):
-        if type(header.get(key)) is not int or header[key] < 1:
-            raise StoreError(f"{file}: line 1: header key {key!r} must be a positive integer")
-    if not isinstance(header.get("public_key"), str):
-        raise StoreError(f"{file}: line 1: header key 'public_key' is missing")
-    return header
-
-
-def _export_end(
-    outcome: ChainOutcome,
-    trailer: dict[str, Any] | None,
-    last_seq: int,
-    header: dict[str, Any],
-    pubkey_b64: str | None,
-    notes: list[str],
-) -> list[Failure]:
-    end = outcome.last_seq if outcome.last_seq is not None else header["first_seq"] - 1
-    if end < last_seq:
-        return [Failure(end + 1, f"truncated: the header says the export ends at seq {last_seq}")]
-    if end > last_seq:
-        return [Failure(last_seq + 1, f"entries past the header's last_seq {last_seq}")]
-    if trailer is None:
-        return [Failure(end + 1, "no checkpoint line: the export was truncated")]
-    checkpoint, signature = trailer.get("checkpoint"), trailer.get("signature")
-    if (
-        not isinstance(checkpoint, dict)
-        or set(checkpoint) != {"seq", "hash", "ts"}
-        or not isinstance(signature, str)
-    ):
-        return [Failure(end, "the checkpoint line is malformed")]
-    if checkpoint["seq"] != end or checkpoint["hash"] != outcome.last_hash:
-        return [Failure(end, "the checkpoint does not sign the last entry")]
-    try:
-        raw = base64.b64decode(signature, validate=True)
-    except (binascii.Error, ValueError):
-        return [Failure(end, "the checkpoint signature is not base64")]
-    message = canonical_dumps(checkpoint)
-    file_key = _key_or_none(header["public_key"])
-    if pubkey_b64:
-        if signature_valid(public_key_from_b64(pubkey_b64), message, raw):
-            if header["public_key"].strip() != pubkey_b64.strip():
-                notes.append("the export's header names a different key than --pubkey")
-            return []
-        if file_key is not None and signature_valid(file_key, message, raw):
-            reason = "signed by an untrusted key: the export's own key, not the --pubkey key"
-            return [Failure(end, reason)]
-        return [Failure(end, "bad checkpoint signature")]
-    if file_key is None or not signature_valid(file_key, message, raw):
-        return [Failure(end, "bad checkpoint signature")]
-    notes.append(UNTRUSTED_FILE_KEY_NOTE)
-    return []
-
-
-def _key_or_none(text: str) -> Any:
-    try:
-        return public_key_from_b64(text)
-    except StoreError:
-        return None
-
-
-def _export_anchor(
-    outcome: ChainOutcome, anchor: tuple[int, str], first_seq: int, last_seq: int
-) -> list[Failure]:
-    seq, hash_ = anchor
-    if seq == first_seq - 1:
-        if outcome.first_prev_hash != hash_:
-            return [Failure(first_seq, f"the range does not continue from anchor entry {seq}")]
-        return []
-    if not first_seq - 1 <= seq <= last_seq:
-        return [Failure(seq, f"anchor entry {seq} is not in the export")]
-    return []  # checked inside the chain walk
-
-
-def _verify_csv(file: Path, handle: Any, anchor: tuple[int, str] | None) -> VerifyResult:
-    def rows() -> Iterator[Row]:
-        line_no = 1
-        for record in csv.reader(handle):
-            line_no += 1
-            if len(record) != len(CSV_COLUMNS) or not record[0].isdigit():
-                raise RowError(0, f"{file}: line {line_no}: not an audit entry row")
-            seq, ts, kind, actor, payload, prev, hash_ = record
-            yield int(seq), ts, kind, actor, payload, prev, hash_
-
-    expected: dict[int, list[tuple[str, str]]] = {}
-    _add_anchor(expected, anchor)
-    outcome = check_chain(rows(), start_seq=None, expected_hashes=expected)
-    failures = [outcome.failure] if outcome.failure else []
-    notes = ["a CSV export carries no signature: only the chain's own consistency was checked"]
-    if outcome.first_seq is not None and outcome.first_seq > 1:
-        notes.append(f"starting anchor: seq {outcome.first_seq - 1}:{outcome.first_prev_hash}")
-    if outcome.failure is None and anchor is not None and outcome.first_seq is not None:
-        failures.extend(_export_anchor(outcome, anchor, outcome.first_seq, outcome.last_seq or 0))
-    return _result(outcome, 0, failures, notes)

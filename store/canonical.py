@@ -153,6 +153,10 @@ def entry_hash(seq: int, ts: str, kind: str, actor: str, payload_json: str, prev
     return hashlib.sha256(data).hexdigest()
 
 
-def checkpoint_json(seq: int, hash_: str, ts: str) -> str:
-    """The bytes a checkpoint signature covers (canonical JSON of {"seq","hash","ts"})."""
-    return canonical_dumps({"seq": seq, "hash": hash_, "ts": ts})
+def checkpoint_json(seq: int, hash_: str, ts: str, every: int | None = None) -> str:
+    """The bytes a checkpoint signature covers: canonical JSON of {"seq","hash","ts"}, plus
+    "every" (the checkpoint cadence from this entry on) for checkpoints stored in the
+    database, so the cadence verify enforces is signed and cannot be changed quietly."""
+    if every is None:
+        return canonical_dumps({"seq": seq, "hash": hash_, "ts": ts})
+    return canonical_dumps({"seq": seq, "hash": hash_, "ts": ts, "every": every})

@@ -15,6 +15,7 @@ from typing import Any
 from store.audit import AuditLog
 from store.canonical import utc_now_iso
 from store.errors import StoreError
+from store.files import prepare_database_files
 from store.migrations import apply_migrations, check_not_too_new
 from store.signing import AuditSigner
 
@@ -34,6 +35,23 @@ def read_only_connection(
         conn.execute("PRAGMA user_version").fetchone()  # fails here if not a database
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{file}: cannot open database: {error}") from error
+    return conn
+
+
+def open_read_only(path: str | os.PathLike[str], busy_timeout_ms: int = 5000) -> sqlite3.Connection:
+    """A read-only connection to a Desk database this code can read (schema checked), for
+    commands that must never write: verify, export's reads, `keys list`."""
+    conn = read_only_connection(path, busy_timeout_ms)
+    try:
+        version = check_not_too_new(conn, path)
+        if version < 1:
+            raise StoreError(f"{path}: not a Desk database (schema version {version})")
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise StoreError(f"{path}: cannot read database: {error}") from error
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -69,7 +87,7 @@ class Store:
         checkpoint_every: int = 1000,
     ) -> Store:
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        prepare_database_files(file)
         try:
             conn = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as error:
@@ -121,13 +139,16 @@ class Store:
         return self._db
 
     def close(self, checkpoint: bool = True) -> None:
-        """Sign the chain's head (if it moved since the last checkpoint) and close."""
+        """Close; with `checkpoint`, first sign the head if this store appended entries that
+        no checkpoint covers. A store that appended nothing signs nothing: read-only work
+        (listing keys) never writes, and never vouches for what other writers appended.
+        ForgedChainError if the chain no longer extends the key holder's last signed head."""
         with self.lock:
             if self.conn is None:
                 return
             try:
                 if checkpoint:
-                    self.audit.checkpoint()
+                    self.audit.checkpoint_own()
             finally:
                 self.conn.close()
                 self.conn = None  # type: ignore[assignment]
@@ -153,12 +174,20 @@ class _UnitOfWork:
         store.lock.acquire()
         self._outer = store._depth == 0
         if self._outer:
-            self._audit_state = store.audit._state()
             try:
                 store.conn.execute("BEGIN IMMEDIATE")
             except BaseException:
                 store.lock.release()
                 raise
+            try:
+                # Other processes may have appended since our last transaction: the chain
+                # head is read again now that we hold the write lock.
+                store.audit._reload(store.conn)
+            except BaseException:
+                store.conn.execute("ROLLBACK")
+                store.lock.release()
+                raise
+            self._audit_state = store.audit._state()
         store._depth += 1
         return store.conn
 
@@ -172,10 +201,11 @@ class _UnitOfWork:
             if exc_type is None:
                 try:
                     conn.execute("COMMIT")
-                    return
                 except BaseException:
                     self._rollback()
                     raise
+                store.audit._committed()
+                return
             self._rollback()
         finally:
             store.lock.release()

@@ -172,8 +172,14 @@ CREATE TABLE secrets (
 );
 """
 
+# The checkpoint cadence in force from each checkpoint on, covered by its signature. NULL
+# only in checkpoints written before this migration (their signature does not cover it).
+MIGRATION_2 = """
+ALTER TABLE audit_checkpoints ADD COLUMN every INTEGER;
+"""
+
 # (version, SQL). The schema_migrations table itself is created by migration 1.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, MIGRATION_1),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, MIGRATION_1), (2, MIGRATION_2))
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import subprocess
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from store.audit_export import export_audit
 from store.audit_verify import verify_export
+from store.canonical import canonical_dumps
 from store.errors import StoreError
 from store.signing import AuditSigner
 from tests.store.helpers_audit import build_log, rows
@@ -184,10 +186,22 @@ def test_untrusted_and_forged_signatures(log, tmp_path):
     assert result.failure.seq == ENTRIES and "untrusted key" in result.failure.reason
     # A forger re-signs with their own key and puts it in the header: valid on its own
     # terms, rejected against the trusted key.
-    forged = export_audit(db, tmp_path / "forged.jsonl", key_path=tmp_path / "stranger.pem")
-    assert verify_export(forged.path).ok
-    rejected = verify_export(forged.path, pubkey_b64=summary.public_key)
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, trailer = json.loads(lines[0]), json.loads(lines[-1])
+    header["public_key"] = stranger.public_key_b64()
+    trailer["signature"] = base64.b64encode(
+        stranger.sign(canonical_dumps(trailer["checkpoint"]))
+    ).decode()
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text(json.dumps(header) + "\n" + "".join(lines[1:-1]) + json.dumps(trailer)
+                      + "\n", encoding="utf-8")
+    assert verify_export(forged).ok
+    rejected = verify_export(forged, pubkey_b64=summary.public_key)
     assert "untrusted key" in rejected.failure.reason
+    # Desk itself never vouches with a key that did not sign the log's checkpoints.
+    with pytest.raises(StoreError, match="refusing to export a broken audit chain: seq 10"):
+        export_audit(db, tmp_path / "other.jsonl", key_path=tmp_path / "stranger.pem")
+    assert not (tmp_path / "other.jsonl").exists()
     lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
     trailer = json.loads(lines[-1])
     trailer["checkpoint"]["ts"] = "2020-01-01T00:00:00.000000Z"

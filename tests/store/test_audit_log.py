@@ -75,7 +75,7 @@ def test_checkpoints_every_n_entries_in_the_same_transaction_and_at_close(tmp_pa
         "SELECT seq, hash, ts, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
     ).fetchone()
     assert seq == 12 and h == hashes[12]
-    message = json.dumps({"seq": seq, "hash": h, "ts": ts}, sort_keys=True,
+    message = json.dumps({"seq": seq, "hash": h, "ts": ts, "every": 5}, sort_keys=True,
                          separators=(",", ":"), ensure_ascii=False)  # fmt: skip
     public.verify(base64.b64decode(sig), message.encode())  # raises if not valid
     store.close()  # nothing new since the last checkpoint: no second one

@@ -27,7 +27,9 @@ def test_open_creates_parent_dirs_wal_and_schema(tmp_path, store):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
-    assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+    assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [
+        (v,) for v in range(1, LATEST_VERSION + 1)
+    ]
     tables = set(sqlite_utils.Database(conn).table_names())
     assert {
         "orders", "fills", "positions", "signals", "ensemble_decisions", "execution_sessions",
@@ -53,7 +55,8 @@ def test_reopen_is_idempotent(tmp_path):
     Store.open(path).close()
     store = Store.open(path)
     try:
-        assert store.conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 1
+        count = store.conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
+        assert count == LATEST_VERSION
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
     finally:
         store.close()
