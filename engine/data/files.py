@@ -9,6 +9,8 @@ ambiguous). Naive times are UTC. Price and volume columns are matched in any cas
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,13 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_ROW_NOTE = "row = line number as a spreadsheet shows it, header = row 1"
 EPOCH_UNITS = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", float("inf")))
 PARQUET_ROW_NOTE = "row = record number in the file, first record = row 1"
+# An OHLCV export has a handful of columns and short lines. Far beyond that, a file is not
+# one, and pandas would spend minutes (a 200,000-column header) or gigabytes (one 5 MB line)
+# finding out; these are refused first, reading the bytes in one linear pass.
+MAX_COLUMNS = 1_000
+MAX_LINE_BYTES = 1 << 20
+_SCAN_CHUNK = 1 << 22
+_SEPARATORS = (",", ";", "\t", "|")
 
 
 def load_file(path: str | Path, *, clean: bool = False) -> tuple[pd.DataFrame, int]:
@@ -33,8 +42,7 @@ def load_file(path: str | Path, *, clean: bool = False) -> tuple[pd.DataFrame, i
     """
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise DataError(f"{name}: no such file")
+    _require_regular_file(path, name)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         raw = _read_csv(path, name)
@@ -106,27 +114,93 @@ def _time_values(raw: pd.DataFrame, time_col: str) -> pd.Series:
     return raw[time_col]
 
 
-def _read_csv(path: Path, name: str) -> pd.DataFrame:
+def _require_regular_file(path: Path, name: str) -> None:
+    """A directory, FIFO or device is refused by its metadata: opening a FIFO would block."""
     try:
-        with path.open(encoding="utf-8-sig") as fh:
-            header = fh.readline()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{name}: cannot read the file ({exc})") from exc
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read the file ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{name}: not a regular file")
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """A parser's message as one short line (pandas and pyarrow write several)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _read_header(path: Path, name: str) -> str:
+    """The first line, read without ever holding more than MAX_LINE_BYTES of it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(MAX_LINE_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read the file ({exc.strerror})") from None
+    end = head.find(b"\n")
+    if end < 0 and len(head) > MAX_LINE_BYTES:
+        raise DataError(f"{name}: row 1 is longer than {MAX_LINE_BYTES >> 20} MB: not a CSV export")
+    line = head if end < 0 else head[:end]
+    try:
+        return line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: row 1: not UTF-8 text") from None
+
+
+def _check_line_lengths(path: Path, name: str) -> None:
+    """Refuse any line over MAX_LINE_BYTES, naming its row; one pass over the bytes."""
+    row, run = 1, 0  # the row being read, and its bytes so far
+    with path.open("rb") as fh:
+        while chunk := fh.read(_SCAN_CHUNK):
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(ends) == 0:
+                run += len(chunk)
+            else:
+                lengths = np.diff(ends, prepend=-1) - 1
+                lengths[0] += run
+                too_long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+                if len(too_long):
+                    row += int(too_long[0])
+                    run = MAX_LINE_BYTES + 1
+                    break
+                row += len(ends)
+                run = len(chunk) - int(ends[-1]) - 1
+            if run > MAX_LINE_BYTES:
+                break
+    if run > MAX_LINE_BYTES:
+        raise DataError(
+            f"{name}: row {row} is longer than {MAX_LINE_BYTES >> 20} MB: not a CSV export"
+        )
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    header = _read_header(path, name)
     if not header.strip():
         raise DataError(f"{name}: the file is empty (no header line)")
     # Exports use ',' ';' tab or '|': the most frequent one in the header line wins.
-    sep = max((",", ";", "\t", "|"), key=header.count)
+    sep = max(_SEPARATORS, key=header.count)
+    columns = header.count(sep) + 1
+    if columns > MAX_COLUMNS:
+        raise DataError(
+            f"{name}: the header has {columns:,} columns (at most {MAX_COLUMNS:,}):"
+            " not an OHLCV export"
+        )
+    _check_line_lengths(path, name)
     try:
         return pd.read_csv(path, sep=sep, dtype=str, skip_blank_lines=False, encoding="utf-8-sig")
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{name}: cannot read as CSV ({exc})") from exc
+        # ParserError is a ValueError; its message names the line pandas stopped at.
+        raise DataError(f"{name}: cannot read as CSV ({one_line(exc)})") from None
 
 
 def _read_parquet(path: Path, name: str) -> pd.DataFrame:
     try:
         raw = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataError(f"{name}: cannot read as Parquet ({exc})") from exc
+        raise DataError(f"{name}: cannot read as Parquet ({one_line(exc)})") from None
     if not isinstance(raw.index, pd.RangeIndex):
         # A frame saved with its time index: the index becomes the first column.
         raw = raw.reset_index()

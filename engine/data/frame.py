@@ -55,9 +55,9 @@ def validate_frame(
         raise DataError(f"{name}: no data rows")
     numbers = np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers)
     values = {c: _as_float(df[c]) for c in COLUMNS}
-    index = _utc_index(df.index)
+    index, outside = _utc_index(df.index)
 
-    reasons = _row_reasons(values, index)
+    reasons = _row_reasons(values, index, outside)
     bad = np.flatnonzero(reasons != "")
     if len(bad) and not clean:
         listed = [(int(numbers[i]), str(reasons[i])) for i in bad]
@@ -93,14 +93,30 @@ def _as_float(col: pd.Series) -> np.ndarray:
     return arr
 
 
-def _utc_index(index: pd.Index) -> pd.DatetimeIndex:
+# The span a nanosecond timestamp holds (1677-09-21 .. 2262-04-11): a time outside it is a
+# bad row, not an OutOfBoundsDatetime from deep inside pandas.
+NS_RANGE_NOTE = "time out of range (before 1677-09-22 or after 2262-04-10)"
+_NS_LOW = pd.Timestamp("1677-09-22", tz="UTC")
+_NS_HIGH = pd.Timestamp("2262-04-10", tz="UTC")
+
+
+def _utc_index(index: pd.Index) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The index in UTC nanoseconds, and which entries were outside that range (now NaT).
+
+    Parsers keep years like 1500 or 9999 at a coarser unit; converting those to
+    nanoseconds would overflow."""
     idx = pd.DatetimeIndex(index)
     idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    outside = np.asarray((idx < _NS_LOW) | (idx > _NS_HIGH))  # NaT compares False
+    if outside.any():
+        idx = idx.where(~outside)
     # One resolution everywhere so frames from different sources compare and align.
-    return idx.as_unit("ns")
+    return idx.as_unit("ns"), outside
 
 
-def _row_reasons(values: dict[str, np.ndarray], index: pd.DatetimeIndex) -> np.ndarray:
+def _row_reasons(
+    values: dict[str, np.ndarray], index: pd.DatetimeIndex, outside: np.ndarray
+) -> np.ndarray:
     """The first broken rule of every row ("" for a good row)."""
     n = len(index)
     reasons = np.full(n, "", dtype=object)
@@ -109,6 +125,7 @@ def _row_reasons(values: dict[str, np.ndarray], index: pd.DatetimeIndex) -> np.n
         reasons[mask & (reasons == "")] = reason
 
     o, h, lo, c, v = (values[k] for k in COLUMNS)
+    mark(outside, NS_RANGE_NOTE)
     mark(np.asarray(index.isna()), "missing or unreadable time")
     for col in COLUMNS:
         mark(~np.isfinite(values[col]), f"missing or non-numeric {col}")
