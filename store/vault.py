@@ -149,12 +149,22 @@ class Vault:
                 (exchange, salt, nonce, ciphertext, now, now),
             )
 
-    def delete(self, exchange: str) -> bool:
-        """Remove an exchange's credentials; False if there were none."""
+    def delete(self, exchange: str, passphrase: str) -> bool:
+        """Remove an exchange's credentials; False if there were none. The passphrase must
+        decrypt the entry first (VaultError, nothing deleted, otherwise): whoever can run
+        `desk` but does not know the passphrase cannot destroy keys either."""
         check_exchange_name(exchange)
+        _check_passphrase(passphrase)
         with self._transaction():
-            cursor = self._conn.execute("DELETE FROM secrets WHERE exchange = ?", (exchange,))
-        return cursor.rowcount > 0
+            row = self._conn.execute(
+                "SELECT salt, nonce, ciphertext FROM secrets WHERE exchange = ?", (exchange,)
+            ).fetchone()
+            if row is None:
+                return False
+            salt, nonce, ciphertext = row
+            _unseal(_derive(passphrase, bytes(salt)), bytes(nonce), exchange, bytes(ciphertext))
+            self._conn.execute("DELETE FROM secrets WHERE exchange = ?", (exchange,))
+        return True
 
     def verify_passphrase(self, passphrase: str) -> None:
         """VaultError unless `passphrase` opens the vault (any passphrase opens an empty one):

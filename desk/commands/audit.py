@@ -21,10 +21,30 @@ def _resolve(args: argparse.Namespace) -> tuple[Path, Path]:
     else:
         db = Path(cfg.store.path) if cfg.store.path else default_db_path()
     key = Path(cfg.audit.key_path) if cfg.audit.key_path else default_audit_key_path()
+    args.checkpoint_every = cfg.audit.checkpoint_every  # what an export records if none is
     return db, key
 
 
 def run(args: argparse.Namespace) -> int:
+    """Any failure is one line on stderr and exit 1, never a traceback: the library names
+    the place; the last resort below covers what it did not foresee (a damaged file can
+    raise from deep inside sqlite3 or json)."""
+    import sqlite3
+
+    from store.errors import StoreError
+
+    try:
+        return _run(args)
+    except StoreError:
+        raise  # already one line; desk.cli prints it
+    except RecursionError:
+        raise StoreError(f"audit {args.audit_command}: input nested too deeply") from None
+    except (sqlite3.Error, OSError, UnicodeError, ValueError, MemoryError) as error:
+        text = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise StoreError(f"audit {args.audit_command}: {text}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
     db, key = _resolve(args)
     if args.audit_command == "export":
         return _export(args, db, key)
@@ -42,7 +62,13 @@ def _export(args: argparse.Namespace, db: Path, key: Path) -> int:
     from store.audit_export import export_audit
 
     summary = export_audit(
-        db, args.out, from_seq=args.from_seq, to_seq=args.to_seq, fmt=args.format, key_path=key
+        db,
+        args.out,
+        from_seq=args.from_seq,
+        to_seq=args.to_seq,
+        fmt=args.format,
+        key_path=key,
+        checkpoint_every=args.checkpoint_every,
     )
     print(
         f"exported {summary.entries} entries (seq {summary.first_seq}..{summary.last_seq}) "

@@ -78,6 +78,38 @@ def _set(vault: Vault, exchange: str) -> int:
     return 0
 
 
+def _list(path: Path, busy_timeout_ms: int) -> int:
+    """Names only, over a read-only connection: listing never migrates, signs or writes."""
+    import sqlite3
+
+    from store.db import open_read_only
+    from store.errors import StoreError
+    from store.vault import Vault
+
+    conn = open_read_only(path, busy_timeout_ms)
+    try:
+        names = Vault(conn).list()
+    except sqlite3.Error as error:
+        raise StoreError(f"{path}: cannot read the key vault: {error}") from error
+    finally:
+        conn.close()
+    print("\n".join(names) if names else "no keys stored")
+    return 0
+
+
+def _delete(vault: Vault, exchange: str) -> int:
+    from store.vault import check_exchange_name
+
+    check_exchange_name(exchange)
+    if exchange not in vault.list():
+        raise DeskError(f"no keys stored for {exchange}")
+    # Proved against the entry itself before anything is deleted.
+    if not vault.delete(exchange, _passphrase(confirm=False)):
+        raise DeskError(f"no keys stored for {exchange}")
+    print(f"deleted keys for {exchange}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     # The configuration comes first: a bad desk.toml stops here, before any prompt.
     cfg = apply_cli_overrides(load_config(args.config), args)
@@ -88,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
             print("no keys stored")
             return 0
         raise DeskError(f"no keys stored for {args.exchange}")
+    if args.keys_command == "list":
+        return _list(path, cfg.store.busy_timeout_ms)
     from store.db import Store
     from store.vault import Vault
 
@@ -97,17 +131,12 @@ def run(args: argparse.Namespace) -> int:
         audit_key_path=cfg.audit.key_path or None,
         checkpoint_every=cfg.audit.checkpoint_every,
     )
+    # keys set|delete touch the vault only: they append no audit entry, so closing the
+    # store signs nothing (Store.close signs only heads this store extended).
     with store:
         vault = Vault(store.conn)
-        if args.keys_command == "list":
-            names = vault.list()
-            print("\n".join(names) if names else "no keys stored")
-            return 0
         if args.keys_command == "set":
             return _set(vault, args.exchange)
         if args.keys_command == "delete":
-            if not vault.delete(args.exchange):
-                raise DeskError(f"no keys stored for {args.exchange}")
-            print(f"deleted keys for {args.exchange}")
-            return 0
+            return _delete(vault, args.exchange)
     raise DeskError(f"unknown keys action: {args.keys_command}")

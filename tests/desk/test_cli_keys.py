@@ -36,8 +36,8 @@ def test_set_list_delete_with_the_passphrase_from_the_environment(tmp_path):
     stored = desk("keys", "set", "binance", "--db", "desk.db",
                   stdin=f"{KEY}\n{SECRET}\n{PASSWORD}\n", passphrase=PASS)
     listed = desk("keys", "list", "--db", "desk.db")
-    deleted = desk("keys", "delete", "binance", "--db", "desk.db")
-    again = desk("keys", "delete", "binance", "--db", "desk.db")
+    deleted = desk("keys", "delete", "binance", "--db", "desk.db", passphrase=PASS)
+    again = desk("keys", "delete", "binance", "--db", "desk.db", passphrase=PASS)
     empty = desk("keys", "list", "--db", "desk.db")
 
     assert (stored.returncode, stored.stdout) == (0, "stored keys for binance\n")
@@ -109,3 +109,43 @@ def test_bad_config_stops_keys_with_one_line_and_exit_2(tmp_path):
         "desk: bad.toml: [risk] max_position_pct: expected a number in (0, 1], got 1.5\n"
     )
     assert result.stdout == ""
+
+
+def test_delete_requires_the_passphrase_that_decrypts_the_entry(tmp_path):
+    desk("keys", "set", "binance", "--db", "desk.db", stdin=f"{KEY}\n{SECRET}\n\n",
+         passphrase=PASS)
+    wrong = desk("keys", "delete", "binance", "--db", "desk.db", passphrase="guess")
+    no_input = desk("keys", "delete", "binance", "--db", "desk.db")  # stdin is empty
+    listed = desk("keys", "list", "--db", "desk.db")
+    typed = desk("keys", "delete", "binance", "--db", "desk.db", stdin=f"{PASS}\n")
+
+    assert (wrong.returncode, wrong.stderr) == (1, "desk: wrong passphrase for the key vault\n")
+    assert no_input.returncode == 1 and "Vault passphrase" in no_input.stderr
+    assert listed.stdout == "binance\n"  # neither attempt deleted anything
+    assert (typed.returncode, typed.stdout) == (0, "deleted keys for binance\n")
+    assert secrets_absent(*(r.stdout + r.stderr for r in (wrong, no_input, listed, typed)))
+
+
+def test_keys_list_writes_nothing_and_signs_nothing(tmp_path):
+    """A desk that crashed leaves entries no checkpoint covers; `keys list` must not sign
+    them (nor migrate, nor touch the file)."""
+    import sqlite3
+
+    from store.db import Store
+
+    key = tmp_path / "config" / "desk" / "audit_ed25519.pem"
+    store = Store.open(tmp_path / "desk.db", audit_key_path=key)
+    store.audit.append("engine.started", "system", {})
+    store.close(checkpoint=False)  # as after a crash: the head is unsigned
+    db = tmp_path / "desk.db"
+    before = (db.read_bytes(), db.stat().st_mtime_ns)
+    env_home = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    listed = subprocess.run([sys.executable, "-m", "desk.cli", "keys", "list", "--db", "desk.db"],
+                            capture_output=True, text=True, env=dict(os.environ, **env_home),
+                            timeout=60)
+    assert (listed.returncode, listed.stdout) == (0, "no keys stored\n"), listed.stderr
+    assert (db.read_bytes(), db.stat().st_mtime_ns) == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM audit_checkpoints").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0] == 1
+    assert not key.with_name(key.name + ".heads").exists()

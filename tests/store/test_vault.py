@@ -135,8 +135,11 @@ def test_delete_and_missing_entries(filled):
     with pytest.raises(NoSuchKeysError, match="^no keys stored for kraken$"):
         filled.get("kraken", PASS)
 
-    assert filled.delete("binance") is True
-    assert filled.delete("binance") is False
+    with pytest.raises(VaultError, match="wrong passphrase"):
+        filled.delete("binance", "not the passphrase")
+    assert filled.list() == ["binance"]  # a wrong passphrase deletes nothing
+    assert filled.delete("binance", PASS) is True
+    assert filled.delete("binance", PASS) is False
     assert filled.list() == []
 
 
