@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -74,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
         print("desk: --backtest needs --data SOURCE", file=sys.stderr)
         return 2
     cfg = apply_cli_overrides(load_config(args.config), args)
+    # The run is stored at the end: a database that cannot take it must stop us now, not
+    # after the whole run.
+    unwritable = database_unwritable(_database_path(cfg))
+    if unwritable:
+        print(f"desk: {unwritable}", file=sys.stderr)
+        return 2
     options = JobOptions(
         data=args.data, bars=args.bars, seed=args.seed, freq=args.freq, start=args.start,
         end=args.end, clean=args.clean, strategy_specs=tuple(args.strategy or ()),
@@ -85,11 +93,57 @@ def run(args: argparse.Namespace) -> int:
         outcome = run_job(cfg, options, progress=progress)
     finally:
         progress.close()
+    warning = warmup_warning(cfg, options, outcome)
+    if warning:
+        print(f"desk: warning: {warning}", file=sys.stderr)
     print_summary(console, outcome, options)
     # A desk.toml in the current directory is picked up silently otherwise.
     console.print(f"config {cfg.source} (execution {cfg.execution.mode}, "
                   f"{'regime on' if cfg.engine.regime else 'regime off'})", style="dim")
     return 0
+
+
+def _database_path(cfg) -> Path:
+    from store.paths import default_db_path
+
+    return Path(cfg.store.path) if cfg.store.path else default_db_path()
+
+
+def database_unwritable(path: Path) -> str | None:
+    """Why the run could not be stored in `path`, or None. SQLite in WAL mode writes the
+    file and creates -wal and -shm beside it, so the directory must be writable too; a
+    database not yet created needs its nearest existing directory writable."""
+    if path.is_dir():
+        return f"{path}: the database is a directory"
+    if path.exists():
+        for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if file.exists() and not os.access(file, os.R_OK | os.W_OK):
+                return f"{file}: the database is read-only: the run could not be stored"
+        folder = path.parent
+    else:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"{path}: cannot create the database: {folder} is not a directory"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (f"{path}: the database's directory {folder} is read-only:"
+                " the run could not be stored")
+    return None
+
+
+def warmup_warning(cfg, options, outcome) -> str | None:
+    """A line saying why a run could not trade when its data is shorter than the
+    warm-up of every strategy (the run itself 'succeeds' with 0 trades)."""
+    from engine.backtest_job import build_spec
+
+    strategies = build_spec(cfg, options.strategy_specs).strategies.values()
+    warmup = min(strategy.warmup for strategy in strategies)
+    bars = outcome.result.timing["bars"] // max(len(outcome.symbols), 1)
+    if bars > warmup:
+        return None
+    return (f"{outcome.source}: {bars:,} bar{'s' if bars != 1 else ''} per symbol, but the"
+            f" strategies need more than {warmup:,} to warm up: no trade is possible")
 
 
 def print_summary(console: Console, outcome, options) -> None:
