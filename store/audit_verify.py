@@ -92,7 +92,7 @@ def _verify_db(
     key_path: str | os.PathLike[str] | None,
 ) -> VerifyResult:
     conn.execute("BEGIN")  # one snapshot for checkpoints and entries
-    checkpoints = read_checkpoints(conn)
+    checkpoints = read_checkpoints(conn, db_path)
     notes: list[str] = []
     failures: list[Failure] = []
     trusted, other = _db_keys(checkpoints, pubkey_b64, key_path, notes)
@@ -132,12 +132,14 @@ def _verify_db(
     return _result(outcome, len(checkpoints), failures, notes)
 
 
-def read_checkpoints(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+def read_checkpoints(conn: sqlite3.Connection, label: object) -> list[tuple[Any, ...]]:
     """(seq, hash, ts, signature, every) in seq order; every is None in a database not yet
     migrated to record it (a read-only verifier never migrates)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(audit_checkpoints)")}
     if not columns:
-        raise StoreError("the audit_checkpoints table is missing")
+        raise StoreError(
+            f"{label}: cannot read the audit log: the audit_checkpoints table is missing"
+        )
     every = "every" if "every" in columns else "NULL"
     return conn.execute(
         f"SELECT seq, hash, ts, signature, {every} FROM audit_checkpoints ORDER BY seq"

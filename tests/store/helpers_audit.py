@@ -100,3 +100,21 @@ def swap_rows(path: Path, i: int, j: int) -> None:
         ("UPDATE audit_entries SET seq = ? WHERE seq = ?", (i, j)),
         ("UPDATE audit_entries SET seq = ? WHERE seq = -1", (j,)),
     )
+
+
+def rechain(path: Path, rows_in: list[tuple], *, keep_checkpoints: bool = False) -> None:
+    """The silent rewrite: replace the log by `rows_in` (seq, ts, kind, actor, payload, ...)
+    re-numbered from 1 and re-hashed correctly; checkpoints deleted unless kept."""
+    from store.canonical import GENESIS_HASH, entry_hash
+
+    prev = GENESIS_HASH
+    fresh = []
+    for seq, (_, ts, kind, actor, payload, *_rest) in enumerate(rows_in, start=1):
+        hash_ = entry_hash(seq, ts, kind, actor, payload, prev)
+        fresh.append((seq, ts, kind, actor, payload, prev, hash_))
+        prev = hash_
+    statements: list[tuple[str, tuple]] = [("DELETE FROM audit_entries", ())]
+    if not keep_checkpoints:
+        statements.append(("DELETE FROM audit_checkpoints", ()))
+    statements += [(INSERT_ROW, row) for row in fresh]
+    execute(path, *statements)
