@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -20,10 +21,12 @@ from textual.screen import Screen
 from desk.messages import SnapshotPublished
 from desk.screens.confirm import ConfirmScreen
 from desk.screens.main import PANES, MainScreen
+from desk.screens.stopped import EngineStoppedScreen
 from engine.snapshot import EngineControl, Snapshot
 from themes import DOMAIN_VARIABLE_DEFAULTS, STYLESHEET, THEMES
 
 CLOCK_TICK_SECONDS = 1.0  # proposal countdowns move once a second
+HEALTH_CHECK_SECONDS = 0.5  # a stopped engine shows within a second
 # Snapshots may arrive many times a second; the panes redraw at most this often, always
 # from the newest one, so a busy feed never queues work in front of a keypress.
 RENDER_INTERVAL_SECONDS = 0.25
@@ -81,6 +84,7 @@ class DeskApp(App[None]):
         # The first frame's data: MainScreen renders this once its panes exist.
         self.snapshot = self.control.latest_snapshot()
         self.set_interval(CLOCK_TICK_SECONDS, self._tick)
+        self._health = self.set_interval(HEALTH_CHECK_SECONDS, self._check_engine)
         self.theme_changed_signal.subscribe(self, self._restyle)
 
     # Snapshots ----------------------------------------------------------------------------
@@ -89,6 +93,8 @@ class DeskApp(App[None]):
         self.post_message(SnapshotPublished(snapshot))
 
     def on_snapshot_published(self, message: SnapshotPublished) -> None:
+        if self.snapshot is not None and self.snapshot.engine_stopped:
+            return  # the stopped picture stays
         self.snapshot = message.snapshot
         if self._render_pending:
             return  # the pending redraw will show this newer snapshot
@@ -109,6 +115,17 @@ class DeskApp(App[None]):
         self._last_render = time.monotonic()
         if self.main.ready:
             self.main.show(self.title, snapshot, self.clock())
+
+    def _check_engine(self) -> None:
+        """The engine thread publishes nothing once it has died: ask it, and if it has,
+        freeze the last picture with a red line and say why in a modal."""
+        reason = self.control.failure()
+        if not reason:
+            return
+        self._health.stop()
+        self.render_snapshot(replace(self.snapshot or self.control.latest_snapshot(),
+                                     engine_stopped=reason))
+        self.push_screen(EngineStoppedScreen(reason))
 
     def _tick(self) -> None:
         if self.snapshot is not None and self.snapshot.proposals and self.main.ready:

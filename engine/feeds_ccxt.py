@@ -46,7 +46,7 @@ class _RestCandles(Feed):
     ended = False
 
     def __init__(self, exchange, symbols, timeframe: str, history_bars: int,
-                 retry: Retry | None) -> None:
+                 retry: Retry | None, startup: Retry | None = None) -> None:
         self.symbols = tuple(symbols)
         if not self.symbols:
             raise DeskError("a live feed needs at least one symbol")
@@ -55,8 +55,8 @@ class _RestCandles(Feed):
         # A live loop does not block for minutes on a dead network: the next poll retries.
         self.retry = retry or Retry(attempts=2, first_delay=0.5)
         self.exchange = build_exchange(exchange, symbol=self.symbols[0])
-        for symbol in self.symbols:
-            check_market(self.exchange, symbol, timeframe, self.retry)
+        for symbol in self.symbols:  # at startup, an exchange briefly down is waited for
+            check_market(self.exchange, symbol, timeframe, startup or self.retry)
         self.tf_ms = timeframe_ms(self.exchange, timeframe)
         self.bar_seconds = self.tf_ms / 1000
         self.last_ms: dict[str, int | None] = dict.fromkeys(self.symbols)  # last candle queued
@@ -142,8 +142,9 @@ class CcxtPollingFeed(_RestCandles):
     """Polls `fetch_ohlcv` for newly closed candles of every symbol."""
 
     def __init__(self, exchange, symbols, timeframe: str, history_bars: int, *,
-                 retry: Retry | None = None, max_wait: float = MAX_WAIT) -> None:
-        super().__init__(exchange, symbols, timeframe, history_bars, retry)
+                 retry: Retry | None = None, max_wait: float = MAX_WAIT,
+                 startup: Retry | None = None) -> None:
+        super().__init__(exchange, symbols, timeframe, history_bars, retry, startup)
         self.max_wait = max_wait
 
     def next_bars(self) -> dict[str, Bar]:
@@ -192,8 +193,9 @@ class WebsocketKlineFeed(_RestCandles):
 
     def __init__(self, url: str, symbols, timeframe: str, rest_exchange, history_bars: int, *,
                  retry: Retry | None = None, max_wait: float = MAX_WAIT,
-                 backoff: tuple[float, float] = (0.5, 30.0), idle_timeout: float = 60.0) -> None:
-        super().__init__(rest_exchange, symbols, timeframe, history_bars, retry)
+                 backoff: tuple[float, float] = (0.5, 30.0), idle_timeout: float = 60.0,
+                 startup: Retry | None = None) -> None:
+        super().__init__(rest_exchange, symbols, timeframe, history_bars, retry, startup)
         self.url = url.rstrip("/")
         self.max_wait = max_wait
         self.backoff = backoff

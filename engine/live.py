@@ -14,6 +14,8 @@ most for the short trading part of a step.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from engine.errors import DeskError, one_line_reason
 from engine.feeds import Feed
 from engine.live_state import SymbolState
 from engine.live_view import build_snapshot
@@ -95,6 +98,7 @@ class LiveEngine:
         self._market_stream_factory = market_stream
         self.market_stream = None
         self.error: BaseException | None = None
+        self.instance_lock = None  # held from build_live until stop(): one desk per database
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -194,18 +198,34 @@ class LiveEngine:
         self.feed.close()
         if self.market_stream is not None:
             self.market_stream.close()
-        with self.lock:
-            self.journal.event("engine.stopped", "system", {
-                "equity": self.portfolio.equity, "open_proposals": len(self.trader.proposals),
-            })
-            self.store.close(checkpoint=True)
+        try:
+            with self.lock:
+                self.journal.event("engine.stopped", "system", {
+                    "equity": self.portfolio.equity,
+                    "open_proposals": len(self.trader.proposals),
+                })
+                self.store.close(checkpoint=True)
+        except (sqlite3.Error, OSError) as error:  # a full disk, a read-only file
+            with contextlib.suppress(Exception):
+                self.store.close(checkpoint=False)
+            raise DeskError(f"{self.store.path}: the engine stopped, but its last entries "
+                            f"could not be written ({one_line_reason(error)})") from None
+        finally:
+            if self.instance_lock is not None:
+                self.instance_lock.release()
+
+    def failure(self) -> str:
+        """"" while the engine runs; the one-line reason once its thread ended on an error."""
+        error = self.error
+        return "" if error is None else one_line_reason(error)
 
     def record_crash(self, error: BaseException) -> None:
         """Save what we know and leave an audit entry; never the error's local variables."""
         with self.lock:
             try:
                 self.journal.event("engine.crashed", "system", {
-                    "error": type(error).__name__, "equity": self.portfolio.equity,
+                    "error": type(error).__name__, "reason": one_line_reason(error),
+                    "equity": self.portfolio.equity,
                 })
             except Exception:  # noqa: BLE001 - the store itself may be what failed
                 pass

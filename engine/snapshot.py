@@ -129,6 +129,9 @@ class Snapshot:
     audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
     chain_verified_seq: int = 0
     chain_ok: bool = True
+    # Why the engine stopped, in one line; "" while it runs. Once set, nothing in the
+    # snapshot moves any more and the chain is no longer being verified.
+    engine_stopped: str = ""
 
 
 class EngineControl(Protocol):
@@ -149,3 +152,7 @@ class EngineControl(Protocol):
     def set_paused(self, paused: bool) -> None: ...
 
     def latest_snapshot(self) -> Snapshot: ...
+
+    def failure(self) -> str: ...
+    # "" while the engine runs; once its thread has ended on an error, the one-line reason
+    # (no local variables, no secrets).

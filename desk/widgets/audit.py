@@ -41,9 +41,14 @@ class AuditPane(Pane):
 
     def show(self, snapshot: Snapshot, now: datetime) -> None:
         status = self.query_one("#chain-status", Label)
-        state = "OK" if snapshot.chain_ok else "BROKEN"
-        status.update(f"Chain {state} · verified through seq {snapshot.chain_verified_seq}")
-        status.set_class(not snapshot.chain_ok, "-broken")
+        if snapshot.engine_stopped:
+            # Nothing checks the chain once the engine is gone: claim nothing about it.
+            status.update(f"Chain NOT CHECKED (engine stopped) · verified through seq "
+                          f"{snapshot.chain_verified_seq}")
+        else:
+            state = "OK" if snapshot.chain_ok else "BROKEN"
+            status.update(f"Chain {state} · verified through seq {snapshot.chain_verified_seq}")
+        status.set_class(bool(snapshot.engine_stopped) or not snapshot.chain_ok, "-broken")
 
         table = self.query_one(KeyedTable)
         # Follow the tail unless the user moved the cursor up to read an older entry.

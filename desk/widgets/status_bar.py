@@ -25,6 +25,9 @@ class StatusBar(Static):
 
         text = Text()
         text.append(f" {title} ", "bold")
+        if snapshot.engine_stopped:
+            # First, so that no terminal width hides it.
+            text.append(f" ENGINE STOPPED: {snapshot.engine_stopped} ", style("alert"))
         text.append(f" Equity {money(snapshot.equity)}")
         text.append("  Day P&L ")
         day_style = style("profit" if snapshot.day_pnl >= 0 else "loss")

@@ -69,26 +69,44 @@ class Retry:
     first_delay: float = 1.0
     max_delay: float = 30.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    # With a time budget, tries go on (whatever `attempts` says) until the next wait would
+    # end past it: startup against an exchange that is briefly down.
+    within_s: float | None = None
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    @classmethod
+    def for_startup(cls, seconds: float) -> Retry:
+        """Backoff from 0.5 s to 10 s for up to `seconds` ([broker] startup_timeout)."""
+        return cls(first_delay=0.5, max_delay=10.0, within_s=seconds)
 
     def call(self, what: str, fn: Callable, *args, **kwargs):
         import ccxt
 
         delay = self.first_delay
-        for attempt in range(1, self.attempts + 1):
+        start = self.clock()
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return fn(*args, **kwargs)
             except ccxt.OperationFailed as error:  # timeouts, 5xx, 429: worth another try
-                if attempt == self.attempts:
+                if self._given_up(attempt, start, delay):
+                    spent = "" if self.within_s is None else \
+                        f" in {self.clock() - start:.0f} s"
                     raise ExchangeFetchError(
-                        f"{what}: failed after {attempt} attempts ({type(error).__name__}: "
-                        f"{_short(error)})"
+                        f"{what}: failed after {attempt} attempts{spent} "
+                        f"({type(error).__name__}: {_short(error)})"
                     ) from error
                 self.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
             except ccxt.BaseError as error:  # the request itself is wrong: retrying won't help
                 raise ExchangeFetchError(f"{what}: {type(error).__name__}: {_short(error)}") \
                     from error
-        raise AssertionError("unreachable")
+
+    def _given_up(self, attempt: int, start: float, delay: float) -> bool:
+        if self.within_s is None:
+            return attempt >= self.attempts
+        return self.clock() + delay - start > self.within_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,7 @@ class RecordingControl:
     current: Snapshot = field(default_factory=snapshot)
     calls: list[tuple[str, object]] = field(default_factory=list)
     refusal: str = ""
+    stopped: str = ""  # what failure() answers: set it to play a dead engine
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _record(self, name: str, *arguments: object) -> None:
@@ -200,3 +201,6 @@ class RecordingControl:
 
     def latest_snapshot(self) -> Snapshot:
         return self.current
+
+    def failure(self) -> str:
+        return self.stopped

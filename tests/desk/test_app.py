@@ -268,3 +268,28 @@ async def test_the_command_palette_offers_the_desk_actions():
         await pilot.pause()
         assert app.main.active == 6
     assert control.calls == [("approve", "desk-0007-btc-buy")]
+
+
+async def test_a_dead_engine_shows_within_a_second_and_q_still_quits():
+    control = RecordingControl()
+    app = make_app(control)
+    async with app.run_test(size=SIZE) as pilot:
+        control.stopped = "StoreError: desk.db: database or disk is full"
+        await pilot.pause(1.0)
+        from desk.screens.stopped import EngineStoppedScreen
+
+        assert isinstance(app.screen, EngineStoppedScreen)
+        assert "database or disk is full" in str(app.screen.query_one("#stopped-reason").render())
+        status = str(app.main.query_one("#status-bar").render())
+        assert "ENGINE STOPPED: StoreError" in status
+        # A snapshot arriving late must not bring back a live-looking picture.
+        app.post_message(SnapshotPublished(control.current))
+        await pilot.pause(0.3)
+        assert app.snapshot is not None and app.snapshot.engine_stopped
+        await pilot.press("escape")
+        await pilot.press("7")
+        await pilot.pause(0.3)
+        chain = str(app.main.query_one("#chain-status").render())
+        assert "NOT CHECKED" in chain and "OK" not in chain
+        await pilot.press("q")
+    assert app.return_code in (0, None)

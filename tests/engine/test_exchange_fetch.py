@@ -176,3 +176,41 @@ def expected_frame_like(n):
     values = np.arange(1.0, n + 1.0)
     return pd.DataFrame({"open": values, "high": values + 1, "low": values, "close": values,
                          "volume": values}, index=index)
+
+
+class _FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_startup_retries_with_backoff_until_its_time_budget():
+    import ccxt
+
+    fake = _FakeTime()
+    retry = Retry(first_delay=0.5, max_delay=10.0, within_s=60.0, sleep=fake.sleep,
+                  clock=lambda: fake.now)
+    calls = []
+
+    def down_for_a_while():
+        calls.append(fake.now)
+        if fake.now < 20:
+            raise ccxt.NetworkError("connection refused")
+        return "markets"
+
+    assert retry.call("binance: load markets", down_for_a_while) == "markets"
+    assert len(calls) > 2  # more than the two tries a live poll gets
+    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    assert gaps[:3] == [0.5, 1.0, 2.0] and max(gaps) == 10.0
+
+    fake.now = 0.0
+
+    def never_up():
+        raise ccxt.NetworkError("connection refused")
+
+    with pytest.raises(ExchangeFetchError, match=r"failed after \d+ attempts in \d+ s"):
+        retry.call("binance: load markets", never_up)
+    assert 50 <= fake.now <= 60  # gave up within its budget, not before most of it
+    assert Retry.for_startup(60.0).within_s == 60.0
