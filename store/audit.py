@@ -181,8 +181,9 @@ class AuditLog:
             self._seq, self._hash = seq, hash_
             self._unsigned = True
             cadence = self._cadence
-            if cadence != self.checkpoint_every or seq % cadence == 0:
-                # A multiple of the cadence in force, or the first entry under a new one.
+            if seq == 1 or cadence != self.checkpoint_every or seq % cadence == 0:
+                # The first entry (its checkpoint records the log's cadence from the start),
+                # a multiple of the cadence in force, or the first entry under a new one.
                 self._checkpoint(conn)
         return AuditEntry(seq, ts_text, kind, actor, clean, prev_hash, hash_)
 
@@ -206,6 +207,8 @@ class AuditLog:
     def checkpoint(self) -> Checkpoint | None:
         """Sign the current head now if entries were appended since the last checkpoint."""
         with self._store.unit_of_work() as conn:
+            if self._forged is not None:
+                raise self._forged
             if self._seq <= self._checkpoint_seq:
                 return None
             return self._checkpoint(conn)

@@ -23,8 +23,8 @@ from typing import TextIO
 from store.audit import Checkpoint, sign_checkpoint, store_checkpoint
 from store.audit_export_check import check_export_range
 from store.db import open_read_only
-from store.errors import StoreError
-from store.key_anchor import KeyAnchor, warn
+from store.errors import ForgedChainError, StoreError
+from store.key_anchor import KeyAnchor, SignedHead, warn
 from store.signing import AuditSigner
 
 FORMAT = "desk-audit/1"
@@ -73,7 +73,7 @@ def export_audit(
         # One read transaction: the range, its head hash and the rows come from one
         # snapshot even while the engine keeps appending.
         conn.execute("BEGIN")
-        first, last, head = _range(conn, db_path, from_seq, to_seq)
+        first, last, head = _range(conn, db_path, from_seq, to_seq, anchor.read())
         (last_hash,) = conn.execute(
             "SELECT hash FROM audit_entries WHERE seq = ?", (last,)
         ).fetchone()
@@ -109,9 +109,21 @@ def open_audit_db(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 def _range(
-    conn: sqlite3.Connection, db_path: object, from_seq: int | None, to_seq: int | None
+    conn: sqlite3.Connection,
+    db_path: object,
+    from_seq: int | None,
+    to_seq: int | None,
+    held: SignedHead | None = None,
 ) -> tuple[int, int, int]:
     low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM audit_entries").fetchone()
+    if low is None and held is not None:
+        raise ForgedChainError(
+            f"{db_path}: refusing to sign an export: the key holder last signed entry "
+            f"{held.seq} ({held.hash[:16]}...), but the log is empty",
+            seq=held.seq,
+            hash_=held.hash,
+            reason="the log is empty",
+        )
     if low is None:
         raise StoreError(f"{db_path}: the audit log is empty: nothing to export")
     first = low if from_seq is None else from_seq

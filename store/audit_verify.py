@@ -152,6 +152,11 @@ def cadence_failures(checkpoints: list[tuple[Any, ...]], last_seq: int) -> list[
     checkpoint's seq. Before the first recorded cadence nothing is required."""
     cadence: int | None = None
     since = 0
+    if checkpoints and checkpoints[0][4] is not None and checkpoints[0][0] != 1:
+        # Desk signs the first entry of every log it creates, recording its cadence: the
+        # cadence then holds from seq 1 and deleting early checkpoints cannot hide it.
+        return [Failure(1, "no checkpoint at seq 1, where the log records its cadence "
+                           "(checkpoints were deleted)")]
     for seq, _hash, _ts, _signature, every in checkpoints:
         if cadence is not None:
             due = (since // cadence + 1) * cadence

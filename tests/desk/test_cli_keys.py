@@ -136,16 +136,18 @@ def test_keys_list_writes_nothing_and_signs_nothing(tmp_path):
     key = tmp_path / "config" / "desk" / "audit_ed25519.pem"
     store = Store.open(tmp_path / "desk.db", audit_key_path=key)
     store.audit.append("engine.started", "system", {})
+    store.audit.append("order.proposed", "engine", {})
     store.close(checkpoint=False)  # as after a crash: the head is unsigned
     db = tmp_path / "desk.db"
-    before = (db.read_bytes(), db.stat().st_mtime_ns)
+    heads = key.with_name(key.name + ".heads")
+    before = (db.read_bytes(), db.stat().st_mtime_ns, heads.read_bytes())
     env_home = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
     listed = subprocess.run([sys.executable, "-m", "desk.cli", "keys", "list", "--db", "desk.db"],
                             capture_output=True, text=True, env=dict(os.environ, **env_home),
                             timeout=60)
     assert (listed.returncode, listed.stdout) == (0, "no keys stored\n"), listed.stderr
-    assert (db.read_bytes(), db.stat().st_mtime_ns) == before
+    assert (db.read_bytes(), db.stat().st_mtime_ns, heads.read_bytes()) == before
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM audit_checkpoints").fetchone()[0] == 0
-        assert conn.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0] == 1
-    assert not key.with_name(key.name + ".heads").exists()
+        # Only the checkpoint that opened the log; the second entry stays unsigned.
+        assert conn.execute("SELECT seq FROM audit_checkpoints").fetchall() == [(1,)]
+        assert conn.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0] == 2

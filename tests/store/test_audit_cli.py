@@ -17,7 +17,7 @@ def make_default_log(entries=25):
 def test_verify_export_and_pubkey(capsys, tmp_path):
     db = make_default_log()
     assert main(["audit", "verify"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "25 entries valid, 3 checkpoints valid"
+    assert capsys.readouterr().out.splitlines()[0] == "25 entries valid, 4 checkpoints valid"
     assert main(["audit", "pubkey"]) == 0
     pubkey = capsys.readouterr().out.strip()
     assert len(pubkey) == 44

@@ -50,8 +50,8 @@ def test_untouched_log_verifies(golden):
     db, key, _ = golden
     result = verify_db(db, key_path=key)
     assert result.ok, result.failure
-    assert (result.entries, result.checkpoints) == (ENTRIES, ENTRIES // EVERY)
-    assert result.summary() == "40 entries valid, 4 checkpoints valid"
+    assert (result.entries, result.checkpoints) == (ENTRIES, 1 + ENTRIES // EVERY)
+    assert result.summary() == "40 entries valid, 5 checkpoints valid"
 
 
 @FAST
@@ -106,7 +106,7 @@ def test_inserting_a_self_consistent_forged_entry_is_detected(golden, at, payloa
     assert not result.ok
     # The forged entry links correctly to the one before it, so the break shows at the
     # entry after it, unless a checkpoint signed the genuine entry at its seq.
-    expected = at if at % EVERY == 0 else at + 1
+    expected = at if at % EVERY == 0 or at == 1 else at + 1
     assert result.failure.seq == expected, result.failure
 
 
@@ -151,7 +151,7 @@ def test_another_trusted_key_makes_the_signatures_untrusted(golden, tmp_path):
     db, key, _ = golden
     stranger = AuditSigner(tmp_path / "stranger.pem").public_key_b64()
     result = verify_db(db, pubkey_b64=stranger, key_path=key)
-    assert result.failure.seq == EVERY and "untrusted key" in result.failure.reason
+    assert result.failure.seq == 1 and "untrusted key" in result.failure.reason
     genuine = AuditSigner(key).public_key_b64()
     assert verify_db(db, pubkey_b64=genuine, key_path=tmp_path / "none.pem").ok
 

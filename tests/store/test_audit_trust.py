@@ -63,7 +63,7 @@ def test_checkpoints_record_the_cadence_and_a_deleted_one_is_named(log):
     db, key, pubkey = log
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT seq, every FROM audit_checkpoints ORDER BY seq").fetchall() == [
-            (10, 10), (20, 10), (25, 10),
+            (1, 10), (10, 10), (20, 10), (25, 10),
         ]  # fmt: skip
     execute(db, ("DELETE FROM audit_checkpoints WHERE seq = 20", ()))
     result = verify_db(db, pubkey_b64=pubkey, key_path=key)
@@ -82,8 +82,8 @@ def test_a_changed_cadence_is_signed_where_it_changes_and_cannot_be_edited(tmp_p
     store.close(checkpoint=False)
     with sqlite3.connect(db) as conn:
         marks = conn.execute("SELECT seq, every FROM audit_checkpoints ORDER BY seq").fetchall()
-    # 4 under the first cadence; 7 records the change; then every multiple of 3.
-    assert marks == [(4, 4), (7, 3), (9, 3), (12, 3)]
+    # 1 opens the log, 4 under its cadence; 7 records the change; then multiples of 3.
+    assert marks == [(1, 4), (4, 4), (7, 3), (9, 3), (12, 3)]
     pubkey = AuditSigner(key).public_key_b64()
     assert verify_db(db, pubkey_b64=pubkey, key_path=key).ok
     execute(db, ("UPDATE audit_checkpoints SET every = 1000 WHERE seq = 12", ()))
