@@ -22,8 +22,8 @@ import numpy as np
 from engine.backtest_execution import execution_quality, executor_store
 from engine.backtest_loop import EventLoop
 from engine.journal import MemoryJournal
+from engine.kernel import Kernel
 from engine.pipeline import REGIME_LABELS, SymbolPlan, plan_symbol
-from engine.trader import Trader, TradingRules
 from engine.trades import Trade
 
 
@@ -42,8 +42,9 @@ class BacktestSpec:
     regime_states: int = 3
     stops: bool = True
     label: str = "ensemble"
-    execution: object | None = None  # ExecutionConfig; its mode other than "market" runs
-    # every order as an execution session on the simulated clock
+    execution: object | None = None  # ExecutionConfig: how every order is executed (a
+    # market order is a one-part session), on the simulated clock
+    warmup: int = 0  # bars that only prime the strategies, as the live history does
 
 
 @dataclass
@@ -76,8 +77,6 @@ def run_backtest(
 ) -> BacktestResult:
     """Run `spec` over `frames` (symbol -> OHLCV DataFrame, sharing one index)."""
     from engine.broker.paper import PaperBroker
-    from engine.portfolio import Portfolio
-    from engine.risk import GatedBroker, RiskGate
 
     started = time.perf_counter()
     symbols = list(frames)
@@ -96,28 +95,14 @@ def run_backtest(
     }
     clock = _Clock()
     with executor_store(spec) as store:
-        journal = MemoryJournal(keep_events=False)
-        portfolio = Portfolio(spec.cash)
-        gate = RiskGate(spec.risk_limits)
-        gated = GatedBroker(PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps), gate,
-                            portfolio)
-        executor = None
-        if store is not None:
-            from engine.execution.manager import ExecutionManager
-
-            executor = ExecutionManager(gated, store, spec.execution, clock=clock)
-        trader = Trader(
-            broker=gated,
-            journal=journal,
-            rules=TradingRules(spec.size, spec.allow_short, "auto", 0.0),
-            wall_clock=clock,
-            id_prefix="bt",
-            executor=executor,
-        )
-        loop = EventLoop(symbols, index, arrays, plans, trader, gate, clock, spec)
+        kernel = Kernel(spec, broker=PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps),
+                        journal=MemoryJournal(keep_events=False), execution_store=store,
+                        clock=clock, id_prefix="bt")
+        loop = EventLoop(symbols, index, arrays, plans, kernel, clock, spec)
         loop.run(progress)
         loop.close_open_positions()
-        execution = execution_quality(executor, frames) if executor else {}
+        execution = execution_quality(kernel.executor, frames)
+    trader = kernel.trader
     from engine.metrics import compute_metrics
 
     equity = loop.equity_curve()
@@ -138,7 +123,7 @@ def run_backtest(
             "orders_denied": trader.stats.denied,
             "orders_filled": trader.stats.filled,
             "deny_reasons": dict(trader.stats.deny_reasons),
-            "stops_hit": loop.stops_hit,
+            "stops_hit": kernel.stops_hit,
             "execution": execution,
         },
         regimes={s: _regime_summary(plans[s]) for s in symbols},

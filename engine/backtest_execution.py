@@ -16,9 +16,6 @@ from engine.types import Bar
 @contextmanager
 def executor_store(spec) -> Iterator[object | None]:
     """Execution sessions are persisted like live ones, in a scratch store of the run."""
-    if spec.execution is None or spec.execution.mode == "market":
-        yield None
-        return
     from store.db import Store
 
     with tempfile.TemporaryDirectory(prefix="desk-backtest-") as folder:

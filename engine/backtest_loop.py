@@ -13,7 +13,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from engine.kernel import Kernel
 from engine.pipeline import REGIME_LABELS
+from engine.stops import StopBook
 from engine.trader import to_decimal
 from engine.types import Bar, Fill, OrderSide, Side
 
@@ -25,13 +27,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EventLoop:
-    def __init__(self, symbols, index, arrays, plans, trader, gate, clock, spec) -> None:
+    """Decides only *when* the kernel is called: every rule is the kernel's."""
+
+    def __init__(self, symbols, index, arrays, plans, kernel: Kernel, clock, spec) -> None:
         self.symbols = symbols
         self.index = index
         self.arrays = arrays
         self.plans = plans
-        self.trader = trader
-        self.gate = gate
+        self.kernel = kernel
+        self.trader = kernel.trader
+        self.gate = kernel.gate
         self.clock = clock
         self.spec = spec
         self.n = len(index)
@@ -41,24 +46,25 @@ class EventLoop:
         # UTC day number of every bar, for the daily loss rule.
         self.day_of = index.asi8 // (86_400 * _TICKS_PER_SECOND[index.dtype.unit])
         self.heap: list[tuple[int, int, int, int]] = []  # (bar, kind, symbol no, token)
-        self.stop_token = {s: 0 for s in symbols}
-        self.stop_level: dict[str, float] = {}
         # Step changes of cash and quantities (bar, value) to rebuild equity at the end.
         self.cash_steps: list[tuple[int, float]] = [(0, float(spec.cash))]
         self.qty_steps = {s: [(0, 0.0)] for s in symbols}
         self.qty = {s: 0.0 for s in symbols}
         self.cash = float(spec.cash)
         self.last_risk_bar = 0
+        self.prepared = -1  # the last bar whose marks and risk path the kernel has seen
         self.decisions: list[dict] = []
-        self.stops_hit = 0
         self.exposed = np.zeros(self.n, dtype=bool)
 
     # -- the loop ----------------------------------------------------------------------
 
     def run(self, progress) -> None:
+        warmup = self.spec.warmup
         for number, symbol in enumerate(self.symbols):
             for t in self.plans[symbol].decision_changes():
-                if t < self.n - 1:  # a decision on the last close could never fill
+                # The warm-up only primes the strategies (as the live history does), and a
+                # decision on the last close could never fill.
+                if warmup <= t < self.n - 1:
                     self.heap.append((int(t), DECISION, number, 0))
         heapq.heapify(self.heap)
         report_every = max(self.n // 100, 1)
@@ -70,48 +76,49 @@ class EventLoop:
             if kind == FILL:
                 self._fill(symbol, t)
             elif kind == TICK:
-                if self.trader.executor.tick(self.times[t]):
+                self._prepare(t)
+                if self.kernel.parts_due(self.times[t]):
                     self._push(t + 1, FILL, number)
             elif kind == STOP:
-                if token == self.stop_token[symbol] and self.qty[symbol] != 0:
-                    self.stops_hit += 1
-                    self._decide(symbol, t, -int(np.sign(self.qty[symbol])), "stop")
+                if self.kernel.stops.take(symbol, token):
+                    self._act(symbol, t, self.kernel.stop_hit, symbol, self.clock.now,
+                              self.plans[symbol].close[t])
             else:
-                self._decide(symbol, t, int(self.plans[symbol].decision[t]), "signal")
+                self._decide(symbol, t, int(self.plans[symbol].decision[t]))
             if progress and t >= next_report:
                 progress(t, self.n)
                 next_report = t + report_every
         if progress:
             progress(self.n, self.n)
 
-    def _decide(self, symbol: str, t: int, decision: int, why: str) -> None:
+    def _decide(self, symbol: str, t: int, decision: int) -> None:
+        self._record_decision(symbol, t, decision)
+        side = Side(decision)
+        if not self.kernel.acts_on(symbol, side):
+            return  # nothing to do: skip the market-state work below
         plan = self.plans[symbol]
-        held = self.qty[symbol]
-        if why == "signal":
-            self._record_decision(symbol, t, decision)
-        if (decision > 0 and held > 0) or (decision < 0 and held < 0):
-            return  # already positioned that way
-        if decision < 0 and held == 0 and not self.spec.allow_short:
-            return  # nothing to close, and no shorts
-        self._update_risk(t)
-        self._mark_all(t)
-        side, now = Side(decision), self.clock.now
+        regime = int(plan.regime[t])
+        self._act(symbol, t, self.kernel.decide, symbol, self.clock.now, side, plan.close[t],
+                  regime=REGIME_LABELS[regime] if regime >= 0 else "unknown",
+                  size_multiplier=float(plan.size_multiplier[t]))
+
+    def _act(self, symbol: str, t: int, event, *args, **kwargs) -> None:
+        """Run a kernel event that may send orders, at bar t's close."""
+        self._prepare(t)
         submitted = self.trader.stats.submitted
-        if why == "stop":
-            self.trader.on_decision(symbol, now, side, plan.close[t], reason="stop",
-                                    strategy="stop", close_only=True)
-        else:
-            regime = int(plan.regime[t])
-            label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
-            self.trader.on_decision(
-                symbol, now, side, plan.close[t],
-                size_multiplier=float(plan.size_multiplier[t]),
-                reason=f"{self.spec.label} {side.name} (regime {label})",
-                strategy=self.spec.label,
-            )
+        event(*args, **kwargs)
         if self.trader.stats.submitted > submitted:  # something left for the broker
             self._push(t + 1, FILL, self.number[symbol])
             self._schedule_parts(symbol, t)
+
+    def _prepare(self, t: int) -> None:
+        """The market state the live engine has at bar t's close: every position marked,
+        and the risk gate shown the equity path up to t."""
+        if t == self.prepared:
+            return
+        self.prepared = t
+        self._update_risk(t)
+        self._mark_all(t)
 
     def _push(self, t: int, kind: int, number: int, token: int = 0) -> None:
         if t < self.n:
@@ -120,9 +127,7 @@ class EventLoop:
     def _schedule_parts(self, symbol: str, t: int) -> None:
         """Execution parts due after this bar get a TICK at the first bar at or after
         their due time (the first part, due now, went out with the decision)."""
-        executor = self.trader.executor
-        if executor is None:
-            return
+        executor = self.kernel.executor
         for view in executor.views():
             if view.symbol != symbol or view.status != "running":
                 continue
@@ -151,7 +156,10 @@ class EventLoop:
         a = self.arrays[symbol]
         bar = Bar(symbol, self.clock.now, a["open"][t], a["high"][t], a["low"][t],
                   a["close"][t], a["volume"][t])
-        fills = self.trader.on_bar(bar)
+        plan = self.plans[symbol]
+        # The stop's width as known at the close before the fill (regime multiple x ATR).
+        width = plan.stop_atr[t - 1] * plan.atr[t - 1] if t > 0 else np.nan
+        fills = self.kernel.open_bar(bar, width)
         if not fills:
             return
         portfolio = self.trader.portfolio
@@ -160,23 +168,12 @@ class EventLoop:
         qty = float(portfolio.position(symbol).qty)
         self.qty[symbol] = qty
         self.qty_steps[symbol].append((t, qty))
-        self._arm_stop(symbol, t, fills[-1])
-
-    def _arm_stop(self, symbol: str, t: int, fill: Fill) -> None:
-        """Place a protective stop `stop_atr` ATRs from the fill (regime-adaptive)."""
-        self.stop_token[symbol] += 1
-        qty = self.qty[symbol]
-        plan = self.plans[symbol]
-        width = plan.stop_atr[t - 1] * plan.atr[t - 1] if t > 0 else np.nan
-        if qty == 0 or not self.spec.stops or not np.isfinite(width):
-            return
-        price = float(fill.price)
-        level = price - width if qty > 0 else price + width
-        prices = self.arrays[symbol]["low" if qty > 0 else "high"]
-        hit = _first_cross(prices, t, level, below=qty > 0)
-        if hit is not None:
-            token = self.stop_token[symbol]
-            heapq.heappush(self.heap, (hit, STOP, self.number[symbol], token))
+        stop = self.kernel.stops.get(symbol)
+        if stop is not None:
+            a = self.arrays[symbol]
+            hit = StopBook.first_hit(stop, a["low"], a["high"], t)
+            if hit is not None:
+                heapq.heappush(self.heap, (hit, STOP, self.number[symbol], stop.version))
 
     def _mark_all(self, t: int) -> None:
         portfolio = self.trader.portfolio
@@ -277,18 +274,3 @@ def _steps(changes: list[tuple[int, float]], n: int) -> np.ndarray:
     for (bar, value), end in zip(changes, bars[1:], strict=True):
         out[bar:end] = value
     return out
-
-
-def _first_cross(prices: np.ndarray, start: int, level: float, *, below: bool) -> int | None:
-    """First bar at or after `start` whose price crosses `level`; searched in growing
-    chunks so a stop far away costs little and a stop nearby costs less."""
-    n = len(prices)
-    lo, chunk = start, 64
-    while lo < n:
-        hi = min(n, lo + chunk)
-        window = prices[lo:hi]
-        hits = np.flatnonzero(window <= level if below else window >= level)
-        if len(hits):
-            return lo + int(hits[0])
-        lo, chunk = hi, chunk * 4
-    return None

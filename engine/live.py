@@ -26,11 +26,13 @@ import numpy as np
 
 from engine.errors import DeskError, one_line_reason
 from engine.feeds import Feed
-from engine.live_state import SymbolState
+from engine.kernel import Kernel
+from engine.live_state import StepView, SymbolState
 from engine.live_view import build_snapshot
 from engine.snapshot import Snapshot
+from engine.stops import stop_width
 from engine.store_journal import StoreJournal
-from engine.trader import Trader, TradingRules, to_decimal
+from engine.trader import to_decimal
 from engine.types import Bar, Fill, OrderSide, Side
 
 WINDOW = 600  # bars each strategy sees live; see SymbolState for why this is enough
@@ -51,9 +53,6 @@ class LiveEngine:
         the feed's history is in: positions are then marked at each trade between bars."""
         from engine.backtest_job import build_spec
         from engine.broker.paper import PaperBroker
-        from engine.execution.manager import ExecutionManager
-        from engine.portfolio import Portfolio
-        from engine.risk import GatedBroker, RiskGate
 
         self.cfg = cfg
         self.store = store
@@ -64,27 +63,25 @@ class LiveEngine:
         self.strategies = spec.strategies
         self.ensemble = spec.ensemble
         self.journal = StoreJournal(store)
-        self.portfolio = Portfolio(cfg.broker.cash)
-        self.gate = RiskGate(spec.risk_limits)
         self.broker = broker or PaperBroker(
             fee=cfg.broker.fee, slippage_bps=cfg.broker.slippage_bps,
             partial_fills=cfg.broker.partial_fills,
             max_volume_fraction=cfg.broker.max_volume_fraction,
         )
         started = self.wall_clock()
-        gated = GatedBroker(self.broker, self.gate, self.portfolio, known_fill=self._stored_fill)
         self.market_ts: datetime | None = None
-        self.executor = ExecutionManager(gated, store, cfg.execution, clock=self.now)
-        self.trader = Trader(
-            broker=gated,
-            journal=self.journal,
-            executor=self.executor,
-            volume_history=self._volume_history,
-            rules=TradingRules(cfg.engine.size, cfg.engine.allow_short, cfg.engine.approval,
-                               float(cfg.engine.approval_timeout)),
-            wall_clock=self.wall_clock,
-            id_prefix=f"desk-{started:%Y%m%d%H%M%S}",
+        # The one trading kernel the backtest runs too; only the edges are live here.
+        self.kernel = Kernel(
+            spec, broker=self.broker, journal=self.journal, execution_store=store,
+            clock=self.now, wall_clock=self.wall_clock, approval=cfg.engine.approval,
+            approval_timeout=float(cfg.engine.approval_timeout),
+            id_prefix=f"desk-{started:%Y%m%d%H%M%S}", volume_history=self._volume_history,
+            known_fill=self._stored_fill,
         )
+        self.portfolio = self.kernel.portfolio
+        self.gate = self.kernel.gate
+        self.executor = self.kernel.executor
+        self.trader = self.kernel.trader
         self.symbols: dict[str, SymbolState] = {}
         self.paused = False
         self.lock = threading.RLock()
@@ -238,24 +235,29 @@ class LiveEngine:
         if not bars:
             self.expire_proposals()
             return not self.feed.ended
+        # A fill at this bar's open arms its stop with what was known at the last close.
+        widths = {s: stop_width(st.regime_label, st.data[:, 1], st.data[:, 2], st.data[:, 3])
+                  for s, st in ((s, self.symbols[s]) for s in bars)}
         # Strategies over the windows: engine-thread data only, outside the lock.
         views = {s: self.symbols[s].advance(bar) for s, bar in bars.items()}
         # No transaction spans the step: every broker call below (fills, parts, orders)
         # must come after the intent it depends on is committed, and no write lock may be
         # held across the network. Writes that call no broker are batched per symbol.
         with self.lock:
-            for bar in bars.values():
-                self.trader.on_bar(bar)  # pending children fill at this bar's open
+            kernel = self.kernel
+            for symbol, bar in bars.items():  # pending orders fill at this bar's open
+                kernel.open_bar(bar, widths[symbol])
             self.market_ts = max(bar.ts for bar in bars.values())
-            self.executor.tick(self.market_ts)  # parts that are due now go out
+            kernel.equity_at(next(iter(bars.values())).ts, self.portfolio.equity)
+            kernel.parts_due(self.market_ts)
             for symbol, bar in bars.items():
+                kernel.check_stop(bar)
                 self._trade_bar(bar, views[symbol])
-            self._risk_tick(next(iter(bars.values())).ts)
             self.trader.expire(self.market_ts)
             self._publish()
         return True
 
-    def _trade_bar(self, bar: Bar, view) -> None:
+    def _trade_bar(self, bar: Bar, view: StepView) -> None:
         state = self.symbols[bar.symbol]
         with self.journal.batch():
             for strategy_id, (side, confidence) in view.new_signals.items():
@@ -264,15 +266,8 @@ class LiveEngine:
                 self.journal.decision(view.decision.to_payload()
                                       | {"regime": state.regime_label})
         if view.changed and view.side != Side.HOLD:
-            self.trader.on_decision(
-                bar.symbol, bar.ts, view.side, bar.close,
-                size_multiplier=state.size_multiplier,
-                reason=f"{self.spec.label} {view.side.name} ({state.regime_label})",
-                strategy=self.spec.label,
-            )
-
-    def _risk_tick(self, ts: datetime) -> None:
-        self.gate.on_equity(ts, self.portfolio.equity)
+            self.kernel.decide(bar.symbol, bar.ts, view.side, bar.close,
+                               regime=state.regime_label, size_multiplier=state.size_multiplier)
 
     def mark_from_stream(self) -> None:
         """Mark open positions at the latest streamed trade (P&L moves between bars)."""

@@ -13,11 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 from engine.journal import Journal
-from engine.risk import GatedBroker, OrderDenied
+from engine.risk import GatedBroker
 from engine.trades import TradeTracker
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderType, Side
+
+if TYPE_CHECKING:
+    from engine.execution.manager import ExecutionManager
 
 QTY_STEP = Decimal("0.00000001")
 
@@ -35,20 +39,6 @@ class Proposal:
     order: OrderRequest
     created_at: datetime  # wall clock
     expires_at: datetime
-
-
-@dataclass
-class OrderProgress:
-    """A submitted order as the Execution pane shows it."""
-
-    order: OrderRequest
-    filled_qty: Decimal = Decimal(0)
-    notional: Decimal = Decimal(0)
-    status: str = "running"  # "running" | "done" | "cancelled"
-
-    @property
-    def avg_price(self) -> Decimal | None:
-        return self.notional / self.filled_qty if self.filled_qty else None
 
 
 @dataclass
@@ -75,8 +65,8 @@ class Trader:
         journal: Journal,
         rules: TradingRules,
         wall_clock: Callable[[], datetime],
+        executor: ExecutionManager,
         id_prefix: str = "o",
-        executor=None,  # engine.execution.manager.ExecutionManager
         volume_history: Callable[[str], list] | None = None,
     ) -> None:
         # The gated broker is the only way to the market: it checks every order against
@@ -91,11 +81,8 @@ class Trader:
         self.trades = TradeTracker()
         self.stats = TraderStats()
         self.strategy_of: dict[str, str] = {}
-        self.submitted: dict[str, OrderProgress] = {}  # newest last, bounded
-        self._running: dict[str, int] = {}  # symbol -> submitted orders not yet filled
-        # With an executor every approved order becomes an execution session (a market
-        # order is a one-part session), persisted and resumable; without one (backtests in
-        # market mode) orders go straight to the broker.
+        # Every approved order becomes an execution session (a market order is a one-part
+        # session), persisted and resumable, live and in backtests.
         self.executor = executor
         self.volume_history = volume_history or (lambda symbol: [])
         self._id_prefix = id_prefix
@@ -134,9 +121,7 @@ class Trader:
                 target = target_abs
             else:
                 target = -target_abs if self.rules.allow_short else Decimal(0)
-            if (decision == Side.BUY and current > 0) or (decision == Side.SELL and current < 0):
-                return []  # already positioned that way: hold, don't re-size
-            if decision == Side.SELL and current == 0 and not self.rules.allow_short:
+            if not self.acts_on(symbol, decision):
                 return []
             orders = []
             if current != 0 and (target == 0 or (target > 0) != (current > 0)):
@@ -149,12 +134,18 @@ class Trader:
                 self._propose(order, ts)
             return orders
 
+    def acts_on(self, symbol: str, decision: Side) -> bool:
+        """False when `decision` cannot change the position: already positioned that way
+        (hold, don't re-size), or a SELL when flat and shorts are not allowed."""
+        current = self.portfolio.position(symbol).qty
+        if (decision == Side.BUY and current > 0) or (decision == Side.SELL and current < 0):
+            return False
+        return not (decision == Side.SELL and current == 0 and not self.rules.allow_short)
+
     def _in_flight(self, symbol: str) -> bool:
         if any(p.order.symbol == symbol for p in self.proposals.values()):
             return True
-        if self.executor is not None:
-            return self.executor.running(symbol)
-        return self._running.get(symbol, 0) > 0
+        return self.executor.running(symbol)
 
     def _target_qty(self, symbol: str, price: float, size_multiplier: float) -> Decimal:
         equity = float(self.portfolio.equity)
@@ -212,24 +203,7 @@ class Trader:
         if not verdict.allowed:
             self._denied(order, verdict.reasons, ts)
             return
-        if self.executor is not None:
-            self._execute(order, ts, execution)
-            return
-        with self.journal.batch():  # committed before the order leaves
-            self.journal.order(order, "submitted", ts)
-            self.journal.event("order.submitted", actor, _order_payload(order))
-        try:
-            self.broker.submit(order, price=order.ref_price, now=ts)
-        except OrderDenied as denied:
-            self._denied(order, denied.decision.reasons, ts)
-            return
-        self.stats.submitted += 1
-        self.submitted[order.client_order_id] = OrderProgress(order)
-        self._running[order.symbol] = self._running.get(order.symbol, 0) + 1
-        while len(self.submitted) > 50:
-            oldest = self.submitted.pop(next(iter(self.submitted)))
-            if oldest.status == "running":  # forgotten, so no longer counted either
-                self._running[oldest.order.symbol] -= 1
+        self._execute(order, ts, execution)
 
     def _execute(self, order: OrderRequest, ts: datetime, mode: str | None = None) -> None:
         """Hand the order to the executor: its session (schedule and parts) is committed
@@ -246,8 +220,6 @@ class Trader:
     def approve(self, client_order_id: str, ts: datetime, execution: str | None = None) -> str:
         """Approve a proposal; `execution` names an executor for this order alone."""
         with self._lock:
-            if execution is not None and self.executor is None:
-                return "this desk has no executors"
             proposal = self.proposals.pop(client_order_id, None)
             if proposal is None:
                 return f"no proposed order {client_order_id}"
@@ -297,7 +269,7 @@ class Trader:
             self._record_fill(fill)
 
     def _record_fill(self, fill: Fill) -> None:
-        if self.executor is not None and self.executor.owns(fill.client_order_id):
+        if self.executor.owns(fill.client_order_id):
             # A session's child: the executor stores it (once per trade id) and audits it.
             self.executor.on_fill(fill)
             self.stats.filled += 1
@@ -309,16 +281,10 @@ class Trader:
             self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
                                   pos.fees)
             return
+        # Not a session's child: a fill booked from outside (the backtest's final close).
         if not self.journal.fill(fill):
             return  # already recorded: fills are stored once per trade id
         self.stats.filled += 1
-        progress = self.submitted.get(fill.client_order_id)
-        if progress is not None:
-            progress.filled_qty += fill.qty
-            progress.notional += fill.qty * fill.price
-            if progress.filled_qty >= progress.order.qty and progress.status == "running":
-                progress.status = "done"
-                self._running[fill.symbol] -= 1
         strategy = self.strategy_of.get(fill.client_order_id, "")
         self.trades.on_fill(fill, strategy)
         pos = self.portfolio.position(fill.symbol)
