@@ -1,30 +1,22 @@
-"""Executors in backtests: sessions persisted in a scratch store, and their quality."""
+"""Executors in backtests: sessions journaled in memory, and their quality."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 
+from engine.adapters.memory import MemoryExecutionStore
 from engine.types import Bar
 
 
 @contextmanager
-def executor_store(spec) -> Iterator[object | None]:
-    """Execution sessions are persisted like live ones, in a scratch store of the run."""
-    from store.db import Store
-
-    with tempfile.TemporaryDirectory(prefix="desk-backtest-") as folder:
-        store = Store.open(Path(folder) / "sessions.db",
-                           audit_key_path=Path(folder) / "audit.pem")
-        try:
-            yield store
-        finally:
-            store.close(checkpoint=False)
+def executor_store(spec) -> Iterator[MemoryExecutionStore]:
+    """The execution store of one run: in memory, whatever the mode (a market order is a
+    one-part session too). Nothing outlives the run, so no file is written."""
+    yield MemoryExecutionStore()
 
 
 def execution_quality(executor, frames) -> dict:

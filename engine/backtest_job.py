@@ -171,35 +171,29 @@ def result_strategies(outcome: JobOutcome) -> list[str]:
 
 def record_run(cfg, outcome: JobOutcome, document: dict) -> int:
     """Store the run (config hash, metrics, trades) and one `backtest.completed` entry."""
-    from engine.store_journal import open_store
-    from store.backtests import save_backtest_run
+    from engine.adapters.sqlite.open import open_store
+    from engine.adapters.sqlite.runs import save_run
 
     store = open_store(cfg)
     try:
-        with store.unit_of_work():
-            run_id = save_backtest_run(
-                store.conn,
-                config_hash=cfg.hash(),
-                config_json=json.dumps(document["config"], sort_keys=True),
-                data_source=outcome.source,
-                metrics_json=json.dumps(document["metrics"], sort_keys=True),
-                timing_json=json.dumps(document["timing"], sort_keys=True),
-                trades=document["trades"],
-            )
-            store.audit.append(
-                "backtest.completed",
-                "engine",
-                {
-                    "run_id": run_id,
-                    "config_hash": cfg.hash(),
-                    "source": outcome.source,
-                    "label": outcome.result.label,
-                    "bars": outcome.result.timing["bars"],
-                    "trades": len(outcome.result.trades),
-                    "total_return": document["metrics"].get("total_return"),
-                    "sharpe": document["metrics"].get("sharpe"),
-                },
-            )
+        run_id = save_run(
+            store,
+            config_hash=cfg.hash(),
+            config_json=json.dumps(document["config"], sort_keys=True),
+            data_source=outcome.source,
+            metrics_json=json.dumps(document["metrics"], sort_keys=True),
+            timing_json=json.dumps(document["timing"], sort_keys=True),
+            trades=document["trades"],
+            audit={
+                "config_hash": cfg.hash(),
+                "source": outcome.source,
+                "label": outcome.result.label,
+                "bars": outcome.result.timing["bars"],
+                "trades": len(outcome.result.trades),
+                "total_return": document["metrics"].get("total_return"),
+                "sharpe": document["metrics"].get("sharpe"),
+            },
+        )
     finally:
         store.close()
     return run_id

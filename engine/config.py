@@ -654,7 +654,7 @@ def find_config(path: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
     local = Path(CONFIG_NAME)
     if local.is_file():
         return local.resolve(), CONFIG_NAME
-    from store.paths import config_home
+    from engine.adapters.sqlite.paths import config_home
 
     user = config_home() / CONFIG_NAME
     if user.is_file():

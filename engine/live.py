@@ -24,6 +24,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from engine.adapters.sqlite.journal import StoreJournal
 from engine.errors import DeskError, one_line_reason
 from engine.feeds import Feed
 from engine.kernel import Kernel
@@ -31,9 +32,8 @@ from engine.live_state import StepView, SymbolState
 from engine.live_view import build_snapshot
 from engine.snapshot import Snapshot
 from engine.stops import stop_width
-from engine.store_journal import StoreJournal
 from engine.trader import to_decimal
-from engine.types import Bar, Fill, OrderSide, Side
+from engine.types import Bar, Side
 
 WINDOW = 600  # bars each strategy sees live; see SymbolState for why this is enough
 
@@ -130,9 +130,9 @@ class LiveEngine:
         return self.market_ts or self.wall_clock()
 
     def _stored_fill(self, trade_id: str) -> bool:
-        with self.store.lock:
-            return self.store.conn.execute("SELECT 1 FROM fills WHERE trade_id = ?",
-                                           (trade_id,)).fetchone() is not None
+        from engine.adapters.sqlite.fills import stored_fill
+
+        return stored_fill(self.store, trade_id)
 
     def _volume_history(self, symbol: str) -> list:
         state = self.symbols[symbol]
@@ -141,14 +141,10 @@ class LiveEngine:
     def _restore_portfolio(self) -> None:
         """The paper account as the stored fills left it: positions, cash and fees survive
         a restart (or a crash) of the desk."""
-        with self.store.lock:
-            rows = self.store.conn.execute(
-                "SELECT client_order_id, trade_id, symbol, side, qty, price, fee, ts"
-                " FROM fills ORDER BY id").fetchall()
-        for cid, trade_id, symbol, side, qty, price, fee, ts in rows:
-            self.portfolio.apply_fill(Fill(cid, trade_id, symbol, OrderSide(side), Decimal(qty),
-                                           Decimal(price), Decimal(fee),
-                                           datetime.fromisoformat(ts)))
+        from engine.adapters.sqlite.fills import stored_fills
+
+        for fill in stored_fills(self.store):
+            self.portfolio.apply_fill(fill)
 
     def run_forever(self) -> None:
         """Step on the feed's rhythm until stopped (call on a worker thread)."""
@@ -344,10 +340,9 @@ class LiveEngine:
     def _verify_chain(self) -> None:
         """Re-hash the audit entries written since the last check (the Audit pane shows the
         last verified seq)."""
-        from store.audit_verify import verify_range
+        from engine.adapters.sqlite.audit import verify_since
 
-        with self.store.lock:  # the writer connection: no half-written step is read
-            result = verify_range(self.store.conn, self.verified_seq)
+        result = verify_since(self.store, self.verified_seq)
         self.chain_ok = result.ok
         if result.ok:
             self.verified_seq = result.last_seq

@@ -17,12 +17,11 @@ def build_live(cfg: Config, *, passphrase: Callable[[str], str] | None = None,
     """The live engine for `cfg`, not started. It holds the database's instance lock (one
     desk per database) until `engine.stop()`. `passphrase(exchange)` is asked for the vault
     passphrase when `[broker] kind = "ccxt"`."""
-    from engine.store_journal import open_store
-    from store.instance_lock import InstanceLock
+    from engine.adapters.sqlite.open import acquire_instance_lock, open_store
 
     store = open_store(cfg)
     try:
-        lock = InstanceLock.acquire(store.path)
+        lock = acquire_instance_lock(store)
     except BaseException:
         store.close(checkpoint=False)  # another desk is running: write nothing
         raise
@@ -91,9 +90,9 @@ def build_broker(cfg: Config, store, passphrase: Callable[[str], str] | None):
         return None
     import os
 
+    from engine.adapters.sqlite.open import vault
     from engine.broker.ccxt_broker import from_config
     from engine.data.exchange_fetch import url_overrides
-    from store.vault import Vault
 
     secret = os.environ.get("DESK_VAULT_PASSPHRASE")
     if not secret:
@@ -101,7 +100,7 @@ def build_broker(cfg: Config, store, passphrase: Callable[[str], str] | None):
             raise DeskError(f"[broker] kind = \"ccxt\": the {cfg.broker.exchange} keys need "
                             "the vault passphrase (set DESK_VAULT_PASSPHRASE)")
         secret = passphrase(cfg.broker.exchange)
-    return from_config(cfg, Vault(store.conn), secret, urls=url_overrides() or None)
+    return from_config(cfg, vault(store), secret, urls=url_overrides() or None)
 
 
 def _timeframe(freq: str) -> str:

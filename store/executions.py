@@ -112,6 +112,12 @@ def sessions(conn: sqlite3.Connection, status: str | None = None) -> list[dict[s
     return [_session_dict(r) for r in conn.execute(sql + " ORDER BY created_at, id", args)]
 
 
+def session_ids(conn: sqlite3.Connection) -> list[str]:
+    """The id of every session, oldest first."""
+    return [sid for (sid,) in conn.execute(
+        "SELECT id FROM execution_sessions ORDER BY created_at, id")]
+
+
 def parts(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
     """The parts of a session; `order_type` is the type of the current attempt's orders
     row (None before the first submission)."""
@@ -202,3 +208,18 @@ def fills_of(conn: sqlite3.Connection, client_order_ids: Iterable[str]) -> list[
     )
     cols = ("trade_id", "client_order_id", "qty", "price", "fee", "ts")
     return [dict(zip(cols, r, strict=True)) for r in cur]
+
+
+def fill_exists(conn: sqlite3.Connection, trade_id: str) -> bool:
+    """Whether a fill with this trade id is stored (by anyone: a session or the journal)."""
+    return conn.execute(
+        "SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)).fetchone() is not None
+
+
+FILL_COLUMNS = ("client_order_id", "trade_id", "symbol", "side", "qty", "price", "fee", "ts")
+
+
+def all_fills(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every stored fill (values as TEXT), in the order they were stored."""
+    cur = conn.execute(f"SELECT {', '.join(FILL_COLUMNS)} FROM fills ORDER BY id")
+    return [dict(zip(FILL_COLUMNS, r, strict=True)) for r in cur]

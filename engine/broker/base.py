@@ -8,6 +8,9 @@ Lifecycle of an order, identified by the client order id the engine gives it:
 1. `submit(order)` accepts the order and returns the broker's own id. A second submission
    with the same client order id is refused with `DuplicateOrderError`, so a restart that
    replays an intent never places it twice; the caller can `fetch_order` instead.
+   A venue that refuses the order raises `OrderRejected`; one that may or may not have
+   taken it (timeout) raises `OrderOutcomeUnknown`. These are the only two classes of
+   each: adapters raise them and the execution manager catches them.
 2. Fills come back from `on_bar(bar)`, which the engine calls once per new bar before it
    asks the strategies for decisions. A paper broker matches its pending orders against
    that bar; a live broker polls the venue for fills since the previous call and may
@@ -44,6 +47,32 @@ class InvalidOrderError(BrokerError):
         super().__init__(f"order {order.client_order_id!r} refused: {why}")
         self.order = order
         self.why = why
+
+
+class OrderRejected(BrokerError):  # noqa: N818 - reads as what happened
+    """The venue answered and definitively refused the order (insufficient balance, a
+    filter, a bad symbol): nothing was placed. `reason` is the venue's own message. The
+    execution manager falls back to market once, if the session says so, then fails the
+    part; it never resends the same order."""
+
+    def __init__(self, client_order_id: str, reason: str) -> None:
+        super().__init__(f"order {client_order_id!r} rejected: {reason}")
+        self.client_order_id = client_order_id
+        self.reason = reason
+
+
+class OrderOutcomeUnknown(BrokerError):  # noqa: N818 - the name says what is known
+    """The order was sent and no usable answer came back (timeout, dropped connection,
+    5xx): the venue may or may not have it. Never treat it as failed; the execution
+    manager looks it up by its client order id before anything is resent."""
+
+    def __init__(self, client_order_id: str, cause: str = "") -> None:
+        detail = f" ({cause})" if cause else ""
+        super().__init__(
+            f"order {client_order_id!r}: outcome unknown{detail}; look it up by its client id"
+        )
+        self.client_order_id = client_order_id
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +116,9 @@ class Broker(ABC):
     @abstractmethod
     def submit(self, order: OrderRequest) -> str:
         """Accept an order; return the broker order id. Raises `DuplicateOrderError` for a
-        client order id already seen and `InvalidOrderError` for an order it cannot take."""
+        client order id already seen, `InvalidOrderError` for an order it cannot take,
+        `OrderRejected` when the venue refuses it and `OrderOutcomeUnknown` when whether
+        the venue has it is not known."""
 
     @abstractmethod
     def cancel(self, client_order_id: str) -> bool:

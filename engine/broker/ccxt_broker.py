@@ -31,14 +31,10 @@ from engine.broker.base import (
     BrokerOrder,
     DuplicateOrderError,
     InvalidOrderError,
-)
-from engine.broker.ccxt_errors import (
-    ExchangeUnavailable,
     OrderOutcomeUnknown,
     OrderRejected,
-    exchange_reason,
-    scrub,
 )
+from engine.broker.ccxt_errors import ExchangeUnavailable, exchange_reason, scrub
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
 
 # Options that keep each exchange on the endpoints a spot desk needs (no margin or futures
@@ -510,4 +506,4 @@ def from_config(cfg: Any, vault: Any, passphrase: str, **kwargs: Any) -> CcxtBro
     return CcxtBroker(broker.exchange, credentials, sandbox=broker.sandbox, **kwargs)
 
 
-__all__ = ["CcxtBroker", "from_config", "OrderOutcomeUnknown", "OrderRejected", "scrub"]
+__all__ = ["CcxtBroker", "from_config", "scrub"]

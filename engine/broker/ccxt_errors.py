@@ -1,6 +1,7 @@
 """Errors of the ccxt broker, and how ccxt's exceptions become them.
 
-Three outcomes matter to the caller of `submit`:
+Three outcomes matter to the caller of `submit` (the first two are the broker port's own
+classes, defined once in base.py):
 
 - `OrderRejected`: the exchange answered and refused (insufficient funds, a filter, a bad
   symbol). Nothing was placed; the reason is the exchange's own message.
@@ -20,27 +21,6 @@ import json
 import re
 
 from engine.broker.base import BrokerError
-
-
-class OrderRejected(BrokerError):
-    """The exchange refused the order; `reason` is what it said."""
-
-    def __init__(self, client_order_id: str, reason: str) -> None:
-        super().__init__(f"order {client_order_id!r} rejected by the exchange: {reason}")
-        self.client_order_id = client_order_id
-        self.reason = reason
-
-
-class OrderOutcomeUnknown(BrokerError):
-    """The order was sent but whether it exists is unknown; resolve with fetch_order."""
-
-    def __init__(self, client_order_id: str, cause: str = "") -> None:
-        detail = f" ({cause})" if cause else ""
-        super().__init__(
-            f"order {client_order_id!r}: outcome unknown{detail}; look it up by its client id"
-        )
-        self.client_order_id = client_order_id
-        self.cause = cause
 
 
 class ExchangeUnavailable(BrokerError):

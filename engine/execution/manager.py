@@ -11,8 +11,11 @@ Never twice, never lost:
   under the next attempt's id;
 - fills are stored once per trade id, and a part's filled quantity is recomputed from the
   stored fills, so a fill seen twice (or first recorded by someone else) counts once;
-- `recover` rebuilds the running sessions from SQLite alone and reconciles every child that
+- `recover` rebuilds the running sessions from the store alone and reconciles every child that
   was in flight with the broker.
+
+Persistence goes through the `ExecutionStore` port (store_port.py): SQLite live, memory in
+backtests; the manager runs no SQL.
 
 Thread-safety: one re-entrant lock around every public method (the desk's UI thread
 cancels while the engine thread ticks).
@@ -27,22 +30,27 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from engine.broker.base import BrokerError, BrokerOrder, DuplicateOrderError, InvalidOrderError
+from engine.broker.base import (
+    BrokerError,
+    BrokerOrder,
+    DuplicateOrderError,
+    InvalidOrderError,
+    OrderOutcomeUnknown,
+    OrderRejected,
+)
 from engine.execution.quality import ExecutionQuality, session_quality
 from engine.execution.schedule import on_grid, plan
 from engine.execution.session import (
     ExecutionSession,
-    OrderOutcomeUnknown,
-    OrderRejected,
     Part,
     child_order_id,
     parse_child_id,
     session_id_for,
 )
+from engine.execution.store_port import ExecutionStore
 from engine.risk import GatedBroker, OrderDenied
 from engine.snapshot import ExecutionView
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
-from store import executions as rows
 
 # Seconds between lookups of an order whose submission outcome is unknown.
 LOOKUP_BACKOFF = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 60.0)
@@ -64,11 +72,13 @@ def _dt(text: str) -> datetime:
 
 class ExecutionManager:
     def __init__(
-        self, broker: GatedBroker, store: Any, cfg: Any, *,
+        self, broker: GatedBroker, store: ExecutionStore | Any, cfg: Any, *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """`store` is an `ExecutionStore`; a desk `Store` (what callers passed before the
+        port existed) is wrapped in the SQLite adapter."""
         self._broker = broker
-        self._store = store
+        self._store = store if isinstance(store, ExecutionStore) else _sqlite(store)
         self._cfg = cfg
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
@@ -114,9 +124,8 @@ class ExecutionManager:
                 parts=[Part(i, p.due, p.qty, order_type=str(parent.type))
                        for i, p in enumerate(planned, 1)],
             )
-            with self._store.unit_of_work() as conn:
-                rows.insert_session(
-                    conn,
+            with self._store.unit_of_work():
+                self._store.insert_session(
                     {"id": sid, "kind": mode, "symbol": parent.symbol, "side": session.side,
                      "total_qty": parent.qty, "arrival_price": arrival_price, "params": params},
                     [{"part_no": p.part_no, "scheduled_at": p.due, "qty": p.qty}
@@ -180,10 +189,10 @@ class ExecutionManager:
             self._denied(s, part, order, verdict.reasons, now, intent=False)
             return
         cid = order.client_order_id
-        with self._store.unit_of_work() as conn:
-            rows.update_part(conn, s.id, part.part_no, status="submitted",
+        with self._store.unit_of_work():
+            self._store.update_part(s.id, part.part_no, status="submitted",
                              client_order_id=cid, attempt=part.attempt + 1)
-            rows.upsert_order(conn, _order_row(order, s.id, "submitted"), now)
+            self._store.upsert_order(_order_row(order, s.id, "submitted"), now)
             self._audit("order.submitted", _order_payload(order, s.id, part.part_no))
         part.status, part.attempt, part.client_order_id, part.order_type = (
             "submitted", part.attempt + 1, cid, type_)
@@ -199,19 +208,19 @@ class ExecutionManager:
         except (*_UNKNOWN_ERRORS, BrokerError, OSError) as error:
             self._unknown(s, part, order, error, now)
         else:
-            with self._store.unit_of_work() as conn:
-                rows.set_order_status(conn, cid, "submitted", now, broker_order_id=broker_id)
+            with self._store.unit_of_work():
+                self._store.set_order_status(cid, "submitted", now, broker_order_id=broker_id)
             sent.append(order)
 
     def _denied(self, s, part, order, reasons, now, *, intent: bool) -> None:
-        with self._store.unit_of_work() as conn:
+        with self._store.unit_of_work():
             if intent:
-                rows.set_order_status(conn, order.client_order_id, "denied", now)
+                self._store.set_order_status(order.client_order_id, "denied", now)
             else:
-                rows.upsert_order(conn, _order_row(order, s.id, "denied"), now)
-                rows.update_part(conn, s.id, part.part_no, client_order_id=order.client_order_id,
+                self._store.upsert_order(_order_row(order, s.id, "denied"), now)
+                self._store.update_part(s.id, part.part_no, client_order_id=order.client_order_id,
                                  attempt=part.attempt + 1)
-            rows.update_part(conn, s.id, part.part_no, status="failed")
+            self._store.update_part(s.id, part.part_no, status="failed")
             self._audit("risk.denied", _order_payload(order, s.id, part.part_no)
                         | {"reasons": list(reasons)})
         part.attempt = int(order.client_order_id.rsplit("-a", 1)[1])
@@ -221,10 +230,10 @@ class ExecutionManager:
     def _rejected(self, s, part, order, why: str, now, sent) -> None:
         part.rejected += 1
         retry = part.rejected == 1 and s.params.get("fallback_mode") == "market"
-        with self._store.unit_of_work() as conn:
-            rows.set_order_status(conn, order.client_order_id, "rejected", now)
+        with self._store.unit_of_work():
+            self._store.set_order_status(order.client_order_id, "rejected", now)
             if not retry:
-                rows.update_part(conn, s.id, part.part_no, status="failed")
+                self._store.update_part(s.id, part.part_no, status="failed")
             self._audit("order.rejected", _order_payload(order, s.id, part.part_no)
                         | {"why": why, "fallback": "market" if retry else ""})
         if retry:
@@ -233,9 +242,9 @@ class ExecutionManager:
             part.status, part.note = "failed", f"rejected: {why}"
 
     def _unknown(self, s, part, order, error: BaseException, now) -> None:
-        with self._store.unit_of_work() as conn:
-            rows.set_order_status(conn, order.client_order_id, "unknown", now)
-            rows.update_part(conn, s.id, part.part_no, status="unknown")
+        with self._store.unit_of_work():
+            self._store.set_order_status(order.client_order_id, "unknown", now)
+            self._store.update_part(s.id, part.part_no, status="unknown")
             self._audit("order.unknown", _order_payload(order, s.id, part.part_no)
                         | {"error": f"{type(error).__name__}: {error}"})
         part.status = "unknown"
@@ -261,8 +270,8 @@ class ExecutionManager:
 
     def _absent(self, s, part: Part, now: datetime, sent) -> None:
         """The broker definitively does not have the child: resend under the next attempt."""
-        with self._store.unit_of_work() as conn:
-            rows.set_order_status(conn, part.client_order_id, "absent", now)
+        with self._store.unit_of_work():
+            self._store.set_order_status(part.client_order_id, "absent", now)
             self._audit("order.absent", {"session_id": s.id, "part_no": part.part_no,
                                          "client_order_id": part.client_order_id})
         self._send(s, part, now, sent, fallback=part.order_type != s.params.get("type"))
@@ -276,10 +285,10 @@ class ExecutionManager:
         part_status = "cancelled" if found.status == OrderStatus.CANCELLED else "submitted"
         if part.status == "filled":
             part_status = "filled"
-        with self._store.unit_of_work() as conn:
-            rows.set_order_status(conn, part.client_order_id, order_status, now,
+        with self._store.unit_of_work():
+            self._store.set_order_status(part.client_order_id, order_status, now,
                                   broker_order_id=found.broker_order_id)
-            rows.update_part(conn, s.id, part.part_no, status=part_status)
+            self._store.update_part(s.id, part.part_no, status=part_status)
             self._audit("order.found", {"session_id": s.id, "part_no": part.part_no,
                                         "client_order_id": part.client_order_id,
                                         "status": order_status, "filled_qty": found.filled_qty})
@@ -305,16 +314,16 @@ class ExecutionManager:
                 return False
             part = s.part(ref[1])
             now = self._clock()
-            with self._store.unit_of_work() as conn:
-                if rows.insert_fill(conn, _fill_row(fill)):
+            with self._store.unit_of_work():
+                if self._store.insert_fill(_fill_row(fill)):
                     self._audit("order.filled", _fill_payload(fill, s.id, part.part_no))
-                self._refresh_part(conn, s, part, fill.client_order_id, now)
+                self._refresh_part(s, part, fill.client_order_id, now)
                 self._maybe_finish(s, now)
             return True
 
-    def _refresh_part(self, conn, s, part: Part, cid: str, now: datetime) -> None:
+    def _refresh_part(self, s, part: Part, cid: str, now: datetime) -> None:
         cids = [child_order_id(s.id, part.part_no, a) for a in range(1, part.attempt + 1)]
-        stored = rows.fills_of(conn, cids or [cid])
+        stored = self._store.fills_of(cids or [cid])
         qty = sum((Decimal(f["qty"]) for f in stored), _ZERO)
         notional = sum((Decimal(f["qty"]) * Decimal(f["price"]) for f in stored), _ZERO)
         part.filled_qty = qty
@@ -322,9 +331,9 @@ class ExecutionManager:
         if qty >= part.qty:
             part.status = "filled"
         child_qty = sum((Decimal(f["qty"]) for f in stored if f["client_order_id"] == cid), _ZERO)
-        rows.set_order_status(conn, cid, "filled" if child_qty >= part.qty else
+        self._store.set_order_status(cid, "filled" if child_qty >= part.qty else
                               "partially_filled", now)
-        rows.update_part(conn, s.id, part.part_no, status=part.status, filled_qty=qty,
+        self._store.update_part(s.id, part.part_no, status=part.status, filled_qty=qty,
                          avg_price=part.avg_price)
 
     def _maybe_finish(self, s: ExecutionSession, now: datetime) -> None:
@@ -338,11 +347,11 @@ class ExecutionManager:
         s.note = "" if not missed else (
             f"{counts['failed']} failed, {counts['skipped']} skipped, "
             f"{counts['cancelled']} cancelled of {len(s.parts)} parts")
-        with self._store.unit_of_work() as conn:
-            rows.update_session(conn, s.id, status=s.status, note=s.note, now=now)
+        with self._store.unit_of_work():
+            self._store.update_session(s.id, status=s.status, note=s.note, now=now)
             parent_status = ("filled" if filled >= s.total_qty else
                              "partially_filled" if filled > 0 else "failed")
-            rows.set_order_status(conn, s.parent_client_order_id, parent_status, now)
+            self._store.set_order_status(s.parent_client_order_id, parent_status, now)
             self._audit(f"session.{s.status}", {
                 "session_id": s.id, "filled_qty": filled, "total_qty": s.total_qty,
                 "avg_price": s.avg_price, "note": s.note, **counts,
@@ -370,26 +379,26 @@ class ExecutionManager:
                     except (BrokerError, OSError):
                         ok = False
                     at_broker.append((part, ok))
-            with self._store.unit_of_work() as conn:
+            with self._store.unit_of_work():
                 dropped = 0
                 for part in s.parts:
                     if part.status == "pending":
                         part.status, dropped = "cancelled", dropped + 1
-                        rows.update_part(conn, s.id, part.part_no, status="cancelled")
+                        self._store.update_part(s.id, part.part_no, status="cancelled")
                 for part, ok in at_broker:
                     # A child the broker would not cancel may have filled already: its fill
                     # is still welcome, so only a child it did cancel closes the part.
                     if ok or part.status == "unknown":
                         part.status = "cancelled"
-                        rows.update_part(conn, s.id, part.part_no, status="cancelled")
-                        rows.set_order_status(conn, part.client_order_id, "cancelled", now)
+                        self._store.update_part(s.id, part.part_no, status="cancelled")
+                        self._store.set_order_status(part.client_order_id, "cancelled", now)
                     self._audit("order.cancelled", {
                         "session_id": s.id, "part_no": part.part_no,
                         "client_order_id": part.client_order_id, "at_broker": ok,
                     }, actor)
                 s.status, s.note = "cancelled", f"cancelled by {actor}"
-                rows.update_session(conn, s.id, status="cancelled", note=s.note, now=now)
-                rows.set_order_status(conn, s.parent_client_order_id, "cancelled", now)
+                self._store.update_session(s.id, status="cancelled", note=s.note, now=now)
+                self._store.set_order_status(s.parent_client_order_id, "cancelled", now)
                 self._audit("session.cancelled", {
                     "session_id": s.id, "dropped_parts": dropped,
                     "cancelled_children": sum(1 for _, ok in at_broker if ok),
@@ -419,8 +428,7 @@ class ExecutionManager:
             self._sessions.clear()
             self._children.clear()
             self._lookups.clear()
-            with self._store.lock:
-                running = rows.sessions(self._store.conn, "running")
+            running = self._store.sessions("running")
             for row in running:
                 s = self._load(row["id"])
                 assert s is not None
@@ -430,10 +438,10 @@ class ExecutionManager:
                         self._recover_child(s, part, now, counts, recon, sent)
                 overdue = [p for p in s.parts if p.status == "pending" and p.due < now]
                 if catch_up == "skip" and overdue:
-                    with self._store.unit_of_work() as conn:
+                    with self._store.unit_of_work():
                         for part in overdue:
                             part.status, part.note = "skipped", "due while Desk was down"
-                            rows.update_part(conn, s.id, part.part_no, status="skipped")
+                            self._store.update_part(s.id, part.part_no, status="skipped")
                 self._audit("session.resumed", {
                     "session_id": s.id, "catch_up": catch_up, **counts,
                     "skipped": len(overdue) if catch_up == "skip" else 0,
@@ -451,8 +459,8 @@ class ExecutionManager:
         except (*_UNKNOWN_ERRORS, BrokerError, OSError):
             counts["unknown"] += 1
             if part.status != "unknown":
-                with self._store.unit_of_work() as conn:
-                    rows.update_part(conn, s.id, part.part_no, status="unknown")
+                with self._store.unit_of_work():
+                    self._store.update_part(s.id, part.part_no, status="unknown")
                 part.status = "unknown"
             return
         if found is None:
@@ -471,8 +479,7 @@ class ExecutionManager:
         if self._broker.replays_fills:
             return None  # its real trades arrive through on_bar; they are the record
         cid = part.client_order_id
-        with self._store.lock:
-            stored = rows.fills_of(self._store.conn, [cid])
+        stored = self._store.fills_of([cid])
         qty = sum((Decimal(f["qty"]) for f in stored), _ZERO)
         notional = sum((Decimal(f["qty"]) * Decimal(f["price"]) for f in stored), _ZERO)
         if found.filled_qty <= qty or found.avg_price is None:
@@ -489,15 +496,13 @@ class ExecutionManager:
 
     def _load(self, session_id: str) -> ExecutionSession | None:
         """A session rebuilt from its rows (and cached)."""
-        # Under the store's lock: the writer connection is shared with other threads, and a
-        # read in the middle of their transaction would see its uncommitted rows.
-        with self._store.lock:
-            conn = self._store.conn
-            row = rows.get_session(conn, session_id)
-            if row is None:
-                return None
-            orders = rows.child_orders(conn, session_id)
-            part_rows = rows.parts(conn, session_id)
+        # Three reads, one consistent picture: every write to a session's rows happens
+        # under self._lock, which the callers hold.
+        row = self._store.get_session(session_id)
+        if row is None:
+            return None
+        orders = self._store.child_orders(session_id)
+        part_rows = self._store.parts(session_id)
         params = row["params"]
         s = ExecutionSession(
             id=row["id"], kind=row["kind"], symbol=row["symbol"], side=row["side"],
@@ -549,9 +554,7 @@ class ExecutionManager:
 
     def session_ids(self) -> list[str]:
         """Every session in the store, oldest first."""
-        with self._store.lock:
-            return [sid for (sid,) in self._store.conn.execute(
-                "SELECT id FROM execution_sessions ORDER BY created_at, id")]
+        return self._store.session_ids()
 
     def views(self) -> list[ExecutionView]:
         """Running sessions, then the newest ended ones, for the Execution pane."""
@@ -578,8 +581,7 @@ class ExecutionManager:
                 return None
             cids = [child_order_id(s.id, p.part_no, a) for p in s.parts
                     for a in range(1, p.attempt + 1)]
-            with self._store.lock:
-                fills = rows.fills_of(self._store.conn, cids)
+            fills = self._store.fills_of(cids)
         end = max([_dt(f["ts"]) for f in fills] + [p.due for p in s.parts])
         if bars_between is not None:
             bars = list(bars_between(s.created_at, end))
@@ -593,13 +595,18 @@ class ExecutionManager:
         """Every broker call comes after its intent is committed: a transaction still open
         here would send an order the database does not yet hold (lost on a crash or a
         rollback) and keep SQLite's write lock across the network."""
-        with self._store.lock:  # another thread's transaction ends first; ours would not
-            if self._store.conn.in_transaction:
-                raise BrokerCallInTransaction(
-                    "a broker call inside an open store transaction: commit the intent first")
+        if self._store.transaction_open():  # waits for another thread's unit to end
+            raise BrokerCallInTransaction(
+                "a broker call inside an open store transaction: commit the intent first")
 
     def _audit(self, kind: str, payload: dict, actor: str = "engine") -> None:
-        self._store.audit.append(kind, actor, payload)
+        self._store.audit(kind, actor, payload)
+
+
+def _sqlite(store: Any) -> ExecutionStore:
+    from engine.adapters.sqlite.execution_store import SqliteExecutionStore
+
+    return SqliteExecutionStore(store)
 
 
 def _order_row(order: OrderRequest, session_id: str, status: str) -> dict:

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from engine.broker.base import BrokerError
-
 PART_STATES = ("pending", "submitted", "unknown", "filled", "failed", "skipped", "cancelled")
 FINAL_PART_STATES = frozenset({"filled", "failed", "skipped", "cancelled"})
 SESSION_STATES = ("running", "done", "cancelled", "failed")
@@ -22,20 +20,6 @@ SESSION_STATES = ("running", "done", "cancelled", "failed")
 _SAFE = re.compile(r"[A-Za-z0-9_-]{1,20}\Z")
 _CHILD = re.compile(r"-p(\d{3})-a(\d+)\Z")
 MAX_CLIENT_ID = 36  # Binance's limit on newClientOrderId, the strictest common venue
-
-
-class OrderOutcomeUnknown(BrokerError):  # noqa: N818 - the name says what is known
-    """A submission whose outcome is not known (timeout, connection reset): the venue may or
-    may not have the order. Adapters raise it (or TimeoutError/ConnectionError); the manager
-    then looks the order up by client order id before anything is resent."""
-
-
-class OrderRejected(BrokerError):  # noqa: N818 - reads as what happened
-    """The venue definitively refused the order (insufficient balance, filters, ...)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def session_id_for(parent_client_order_id: str) -> str:

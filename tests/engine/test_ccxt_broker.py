@@ -10,9 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.broker.base import DuplicateOrderError, InvalidOrderError
+from engine.broker.base import (
+    DuplicateOrderError,
+    InvalidOrderError,
+    OrderOutcomeUnknown,
+    OrderRejected,
+)
 from engine.broker.ccxt_broker import CcxtBroker, from_config
-from engine.broker.ccxt_errors import ExchangeUnavailable, OrderOutcomeUnknown, OrderRejected
+from engine.broker.ccxt_errors import ExchangeUnavailable
 from engine.types import Bar, OrderRequest, OrderSide, OrderStatus, OrderType
 from store.vault import ApiCredentials
 from tests.fakes.exchange import FakeExchange

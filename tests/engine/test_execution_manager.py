@@ -14,7 +14,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from engine.broker.base import Broker
+from engine.broker.base import Broker, OrderRejected
 from engine.broker.paper import PaperBroker
 from engine.config import (
     DcaExecution,
@@ -24,7 +24,6 @@ from engine.config import (
     VwapExecution,
 )
 from engine.execution.manager import BrokerCallInTransaction, ExecutionManager
-from engine.execution.session import OrderRejected
 from engine.portfolio import Portfolio
 from engine.risk import GatedBroker, RiskGate, RiskLimits
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus
@@ -60,7 +59,7 @@ class Recording(Broker):
         if cid in self.timeout_before:
             raise TimeoutError("read timed out")
         if self.reject_all:
-            raise OrderRejected("insufficient balance")
+            raise OrderRejected(cid, "insufficient balance")
         broker_id = self.inner.submit(order)
         if cid in self.timeout_after:
             raise TimeoutError("read timed out")

@@ -1,0 +1,260 @@
+"""`MemoryExecutionStore`: the execution port in dicts and lists, for backtests and tests.
+
+It behaves like the SQLite adapter where the manager can tell: rows come back with the
+same keys and TEXT values (quantities, prices, ISO times, params through JSON), a unit of
+work is atomic (an undo log rolls its writes back on an exception), a nested unit joins the
+outer one, fills are kept once per trade id, and one re-entrant lock orders threads. The
+audit trail is a list of entries, `audit_entries`, with no hashes: nothing outlives the
+run, so there is nothing to sign.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.execution.store_port import ExecutionStore
+
+_PART_UPDATABLE = frozenset({"status", "client_order_id", "attempt", "filled_qty", "avg_price"})
+
+
+def _iso(ts: datetime) -> str:
+    """The SQLite store's time format: UTC, microseconds, a trailing Z (naive = UTC)."""
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts.isoformat(timespec="microseconds") + "Z"
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, datetime):
+        return _iso(value)
+    return str(value)
+
+
+class MemoryExecutionStore(ExecutionStore):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._undo: list[Callable[[], None]] = []
+        self._sessions: dict[str, dict[str, Any]] = {}  # insertion order = creation order
+        self._parts: dict[str, list[dict[str, Any]]] = {}
+        self._orders: dict[str, dict[str, Any]] = {}  # by client order id, oldest first
+        self._fills: dict[str, dict[str, Any]] = {}  # by trade id, oldest first
+        self._fills_by_order: dict[str, list[str]] = {}  # client order id -> trade ids
+        self._fill_seq: dict[str, int] = {}  # trade id -> storage order (SQLite's id)
+        self._session_orders: dict[str, list[str]] = {}  # session id -> client order ids
+        self.audit_entries: list[dict[str, Any]] = []
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        with self._lock:
+            outer = self._depth == 0
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                if outer:
+                    self._rollback()
+                raise
+            finally:
+                self._depth -= 1
+                if outer:
+                    self._undo.clear()
+
+    def transaction_open(self) -> bool:
+        with self._lock:
+            return self._depth > 0
+
+    def _rollback(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+
+    def _write(self) -> None:
+        if self._depth == 0:
+            raise RuntimeError("a write outside a unit of work")
+
+    def _set(self, row: dict[str, Any], key: str, value: Any) -> None:
+        """row[key] = value, undone on a rollback."""
+        had, old = key in row, row.get(key)
+        row[key] = value
+        self._undo.append(lambda: row.__setitem__(key, old) if had else row.pop(key, None))
+
+    # -- sessions and parts ----------------------------------------------------------------
+
+    def insert_session(
+        self, session: Mapping[str, Any], parts: Sequence[Mapping[str, Any]], now: datetime
+    ) -> None:
+        with self.unit_of_work():
+            sid = session["id"]
+            if sid in self._sessions:
+                raise ValueError(f"execution session {sid!r} already exists")
+            self._sessions[sid] = {
+                "id": sid, "kind": session["kind"], "symbol": session["symbol"],
+                "side": session["side"], "total_qty": _text(session["total_qty"]),
+                "status": session.get("status", "running"),
+                # Through JSON, as SQLite stores it: Decimals come back as text.
+                "params_json": json.dumps(session.get("params", {}), sort_keys=True,
+                                          default=str),
+                "schedule": [{"part_no": p["part_no"], "due": _text(p["scheduled_at"]),
+                              "qty": _text(p["qty"])} for p in parts],
+                "arrival_price": _text(session.get("arrival_price")),
+                "created_at": _iso(now), "updated_at": _iso(now),
+            }
+            self._parts[sid] = [{
+                "session_id": sid, "part_no": p["part_no"],
+                "scheduled_at": _text(p["scheduled_at"]), "qty": _text(p["qty"]),
+                "status": p.get("status", "pending"),
+                "client_order_id": p.get("client_order_id"), "attempt": p.get("attempt", 0),
+                "filled_qty": _text(p.get("filled_qty", "0")),
+                "avg_price": _text(p.get("avg_price")),
+            } for p in parts]
+            self._undo.append(lambda: (self._sessions.pop(sid), self._parts.pop(sid)))
+
+    def update_session(self, session_id: str, *, status: str, note: str, now: datetime) -> None:
+        with self.unit_of_work():
+            row = self._sessions.get(session_id)
+            if row is None:
+                return
+            params = json.loads(row["params_json"]) | {"note": note}
+            self._set(row, "status", status)
+            self._set(row, "updated_at", _iso(now))
+            self._set(row, "params_json", json.dumps(params, sort_keys=True, default=str))
+
+    def update_part(self, session_id: str, part_no: int, **values: Any) -> None:
+        unknown = set(values) - _PART_UPDATABLE
+        if unknown:
+            raise ValueError(f"execution_parts has no updatable column {sorted(unknown)}")
+        with self.unit_of_work():
+            part = next((p for p in self._parts.get(session_id, ())
+                         if p["part_no"] == part_no), None)
+            if part is None:
+                return
+            for key, value in values.items():
+                self._set(part, key, _text(value))
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._sessions.get(session_id)
+            return None if row is None else _session_dict(row)
+
+    def sessions(self, status: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [_session_dict(r) for r in self._ordered()
+                    if status is None or r["status"] == status]
+
+    def session_ids(self) -> list[str]:
+        with self._lock:
+            return [r["id"] for r in self._ordered()]
+
+    def _ordered(self) -> list[dict[str, Any]]:
+        # SQLite's ORDER BY created_at, id: a backtest's clock can start sessions out of
+        # insertion order only if it runs backwards, but the rule is the same.
+        return sorted(self._sessions.values(), key=lambda r: (r["created_at"], r["id"]))
+
+    def parts(self, session_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            out = []
+            for p in sorted(self._parts.get(session_id, ()), key=lambda p: p["part_no"]):
+                order = self._orders.get(p["client_order_id"] or "")
+                out.append(dict(p) | {"order_type": None if order is None else order["type"]})
+            return out
+
+    # -- child orders and fills ------------------------------------------------------------
+
+    def upsert_order(self, order: Mapping[str, Any], now: datetime) -> None:
+        with self.unit_of_work():
+            cid = order["client_order_id"]
+            row = self._orders.get(cid)
+            if row is not None:  # like ON CONFLICT: only the status and the time change
+                self._set(row, "status", order["status"])
+                self._set(row, "updated_at", _iso(now))
+                return
+            sid = order.get("session_id")
+            self._orders[cid] = {
+                "client_order_id": cid, "symbol": order["symbol"], "side": order["side"],
+                "type": order["type"], "qty": _text(order["qty"]),
+                "limit_price": _text(order.get("limit_price")), "status": order["status"],
+                "strategy": order.get("strategy", ""), "reason": order.get("reason", ""),
+                "session_id": sid, "ref_price": _text(order.get("ref_price")),
+                "broker_order_id": None, "created_at": _iso(now), "updated_at": _iso(now),
+            }
+            self._session_orders.setdefault(sid or "", []).append(cid)
+
+            def undo() -> None:
+                self._orders.pop(cid)
+                self._session_orders[sid or ""].remove(cid)
+
+            self._undo.append(undo)
+
+    def set_order_status(
+        self, client_order_id: str, status: str, now: datetime,
+        broker_order_id: str | None = None,
+    ) -> None:
+        with self.unit_of_work():
+            row = self._orders.get(client_order_id)
+            if row is None:
+                return
+            self._set(row, "status", status)
+            self._set(row, "updated_at", _iso(now))
+            if broker_order_id is not None:
+                self._set(row, "broker_order_id", broker_order_id)
+
+    def child_orders(self, session_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            orders = (self._orders[cid] for cid in self._session_orders.get(session_id, ()))
+            return [{"client_order_id": o["client_order_id"], "type": o["type"],
+                     "status": o["status"]} for o in orders]
+
+    def insert_fill(self, fill: Mapping[str, Any]) -> bool:
+        with self.unit_of_work():
+            trade_id = fill["trade_id"]
+            if trade_id in self._fills:
+                return False
+            cid = fill["client_order_id"]
+            self._fills[trade_id] = {
+                "trade_id": trade_id, "client_order_id": cid, "symbol": fill["symbol"],
+                "side": fill["side"], "qty": _text(fill["qty"]), "price": _text(fill["price"]),
+                "fee": _text(fill.get("fee", "0")), "ts": _text(fill["ts"]),
+            }
+            self._fills_by_order.setdefault(cid, []).append(trade_id)
+            self._fill_seq[trade_id] = len(self._fill_seq)
+
+            def undo() -> None:
+                self._fills.pop(trade_id)
+                self._fill_seq.pop(trade_id)
+                self._fills_by_order[cid].remove(trade_id)
+
+            self._undo.append(undo)
+            return True
+
+    def fills_of(self, client_order_ids: Iterable[str]) -> list[dict[str, Any]]:
+        cols = ("trade_id", "client_order_id", "qty", "price", "fee", "ts")
+        with self._lock:
+            trade_ids = {t for cid in set(client_order_ids)
+                         for t in self._fills_by_order.get(cid, ())}
+            # In the order they were stored, as SQLite's ORDER BY id.
+            ordered = sorted(trade_ids, key=self._fill_seq.__getitem__)
+            return [{c: self._fills[t][c] for c in cols} for t in ordered]
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def audit(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
+        with self.unit_of_work():
+            self.audit_entries.append({"kind": kind, "actor": actor, "payload": dict(payload)})
+            self._undo.append(self.audit_entries.pop)
+
+
+def _session_dict(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k != "params_json"}
+    out["params"] = json.loads(row["params_json"])
+    out["schedule"] = [dict(p) for p in row["schedule"]]
+    return out

@@ -1,0 +1,24 @@
+"""Storing a finished backtest run (its config, metrics and trades) with one audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from store.backtests import save_backtest_run
+from store.db import Store
+
+
+def save_run(
+    store: Store, *, config_hash: str, config_json: str, data_source: str, metrics_json: str,
+    timing_json: str, trades: Iterable[Mapping], audit: Mapping[str, Any],
+) -> int:
+    """The run's rows and a `backtest.completed` entry (`audit` plus the run id), in one
+    unit of work; returns the run id."""
+    with store.unit_of_work() as conn:
+        run_id = save_backtest_run(
+            conn, config_hash=config_hash, config_json=config_json, data_source=data_source,
+            metrics_json=metrics_json, timing_json=timing_json, trades=trades,
+        )
+        store.audit.append("backtest.completed", "engine", {"run_id": run_id, **audit})
+    return run_id
