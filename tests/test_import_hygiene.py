@@ -1,9 +1,12 @@
-"""`engine` and `store` never load Textual or Rich, and `desk --help` loads nothing heavy.
+"""`engine` and `store` never load Textual or Rich, `desk --help` loads nothing heavy, and
+the layers import only what DESIGN.md allows.
 
-Each module is imported in a fresh interpreter, as STYLE.md asks."""
+Loading is checked by importing each module in a fresh interpreter, as STYLE.md asks; the
+layer rules by reading every source file's imports with `ast`."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -39,3 +42,67 @@ def test_no_module_of_engine_or_store_loads_textual_or_rich(package):
 
 def test_the_command_line_parser_loads_nothing_heavy():
     assert _loaded_after("import desk.cli; desk.cli.build_parser()", HEAVY) == []
+
+
+# -- the layer rules, read from the source (no import runs) ---------------------------------
+#
+# DESIGN.md: engine reaches store only through its SQLite adapter package; store knows
+# nothing of the engine; neither knows the app or its UI libraries. Checked with `ast` over
+# every source file, so an import inside a function, or one in a module nobody imports
+# yet, counts too.
+
+ADAPTER = ROOT / "engine" / "adapters" / "sqlite"
+UI = ("desk", "textual", "rich")
+
+
+def _sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def _imported_roots(path: Path) -> set[str]:
+    """Top-level package of every absolute import in the file (relative ones stay inside
+    their own package and cannot cross a layer)."""
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def _offenders(package: str, forbidden: tuple[str, ...], allowed: Path | None = None) -> dict:
+    found = {}
+    for path in _sources(package):
+        if allowed is not None and path.is_relative_to(allowed):
+            continue
+        bad = sorted(_imported_roots(path) & set(forbidden))
+        if bad:
+            found[str(path.relative_to(ROOT))] = bad
+    return found
+
+
+def test_only_the_sqlite_adapter_of_the_engine_imports_store():
+    assert len(_sources("engine")) > 20 and any(ADAPTER.rglob("*.py"))
+    assert _offenders("engine", ("store",), allowed=ADAPTER) == {}
+
+
+def test_the_sqlite_adapter_does_import_store():
+    """The rule above is not vacuous: the door exists and is the one that is used."""
+    assert any("store" in _imported_roots(p) for p in ADAPTER.rglob("*.py"))
+
+
+def test_store_never_imports_the_engine():
+    assert len(_sources("store")) > 5
+    assert _offenders("store", ("engine",)) == {}
+
+
+@pytest.mark.parametrize("package", ["engine", "store"])
+def test_engine_and_store_never_import_the_app_or_its_ui_libraries(package):
+    assert _offenders(package, UI) == {}
+
+
+def test_the_checker_sees_imports_inside_functions(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from store.db import Store\n    import rich.text\n")
+    assert _imported_roots(probe) == {"store", "rich"}

@@ -78,10 +78,6 @@ class MemoryExecutionStore(ExecutionStore):
             undo()
         self._undo.clear()
 
-    def _write(self) -> None:
-        if self._depth == 0:
-            raise RuntimeError("a write outside a unit of work")
-
     def _set(self, row: dict[str, Any], key: str, value: Any) -> None:
         """row[key] = value, undone on a rollback."""
         had, old = key in row, row.get(key)
