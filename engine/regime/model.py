@@ -9,7 +9,7 @@ import numpy as np
 from engine.regime import inference
 from engine.regime.inference import HMMParams, as_returns
 from engine.regime.labels import label_states
-from engine.regime.stream import RegimeFilter
+from engine.regime.stream import RegimeFilter, filter_batch
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ class FittedHMM:
         return inference.loglikelihood(self.params, as_returns(returns))
 
     def filtered(self, returns: object) -> np.ndarray:
-        """Causal P(state_t | r_1..r_t), (n, K); row t uses nothing after t."""
-        return inference.forward(self.params, as_returns(returns))[0]
+        """Causal P(state_t | r_1..r_t), (n, K); row t uses nothing after t. The same
+        numbers, bit for bit, as `filter()` fed the returns one at a time."""
+        return filter_batch([self.params], as_returns(returns)[None, :])[0]
 
     def posterior(self, returns: object) -> np.ndarray:
         """Smoothed P(state_t | r_1..r_n), (n, K): uses the whole series, not causal."""

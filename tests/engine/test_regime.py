@@ -193,7 +193,7 @@ def test_streaming_filter_matches_batch() -> None:
     live = fitted.filter()
     assert live.probabilities is None and live.label is None
     stream = np.array([live.update(x) for x in r])
-    np.testing.assert_allclose(stream, batch, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(stream, batch)  # one arithmetic, bit for bit
     assert live.loglik == pytest.approx(fitted.loglikelihood(r), rel=1e-12)
     assert live.label == fitted.labels[int(batch[-1].argmax())]
     assert isinstance(live, RegimeFilter)
@@ -224,14 +224,63 @@ def test_fit_on_a_long_series_is_finite_and_labels_three_regimes() -> None:
     assert sorted(fitted.labels) == ["bear", "bull", "sideways"]
 
 
-def test_labels_rule_and_tie_breaks() -> None:
-    assert label_states(np.array([0.0, 0.01, -0.01]), np.ones(3)) == ("sideways", "bull", "bear")
-    assert label_states(np.array([0.02, -0.01]), np.ones(2)) == ("bull", "bear")
-    # Equal means: the more volatile state is the more bearish one.
-    assert label_states(np.zeros(3), np.array([1.0, 3.0, 2.0])) == ("bull", "bear", "sideways")
-    # Everything equal: lower index is lower in the order.
-    assert label_states(np.zeros(2), np.ones(2)) == ("bear", "bull")
-    assert label_states(np.arange(4.0), np.ones(4)) == ("bear", "sideways", "sideways", "bull")
+def test_sideways_is_the_calmest_state_whatever_its_mean() -> None:
+    # A calm state with the middle mean, the old rule's "sideways", stays sideways ...
+    assert label_states(np.array([0.0, 0.01, -0.01]), np.array([1.0, 2.0, 3.0])) == (
+        "sideways", "bull", "bear")
+    # ... but a calm state with the highest mean is sideways too (low volatility), and the
+    # volatile states split into bull (higher mean) and bear.
+    assert label_states(np.array([0.002, 0.001, -0.003]), np.array([0.5, 4.0, 9.0])) == (
+        "sideways", "bull", "bear")
+    # The middle mean is not sideways when it is volatile.
+    assert label_states(np.array([0.01, 0.0, -0.01]), np.array([2.0, 3.0, 1.0])) == (
+        "bull", "bear", "sideways")
+
+
+def test_two_states_calm_and_one_named_by_the_sign_of_its_mean() -> None:
+    assert label_states(np.array([0.02, -0.01]), np.array([1.0, 4.0])) == ("sideways", "bear")
+    assert label_states(np.array([-0.01, 0.02]), np.array([1.0, 4.0])) == ("sideways", "bull")
+    assert label_states(np.array([0.0, 0.0]), np.array([4.0, 1.0])) == ("bear", "sideways")
+
+
+def test_three_states_always_show_all_three_regimes() -> None:
+    # Both volatile states gain: the lower is still called bear, so a trader sees three.
+    assert label_states(np.array([0.01, 0.02, 0.0]), np.array([2.0, 3.0, 1.0])) == (
+        "bear", "bull", "sideways")
+
+
+def test_further_states_by_the_sign_of_their_mean() -> None:
+    means = np.array([0.03, -0.02, 0.0, 0.01, -0.005, 0.002])
+    vars_ = np.array([5.0, 6.0, 0.5, 2.0, 3.0, 4.0])
+    assert label_states(means, vars_) == ("bull", "bear", "sideways", "bull", "bear", "bull")
+
+
+def test_label_ties_go_to_the_lower_state_index() -> None:
+    assert label_states(np.zeros(3), np.ones(3)) == ("sideways", "bull", "bear")
+    assert label_states(np.zeros(2), np.ones(2)) == ("sideways", "bear")
+
+
+@pytest.mark.parametrize("k", range(2, 11))
+def test_every_state_count_gets_one_sideways_and_bull_and_bear_from_three(k) -> None:
+    rng = np.random.default_rng(k)
+    for _ in range(50):
+        means, vars_ = rng.normal(0, 0.01, k), rng.uniform(0.1, 5.0, k)
+        labels = label_states(means, vars_)
+        assert labels.count("sideways") == 1
+        assert labels[int(np.argmin(vars_))] == "sideways"
+        if k >= 3:
+            assert {"bull", "bear"} <= set(labels)
+        others = [i for i in range(k) if labels[i] != "sideways"]
+        assert labels[max(others, key=lambda i: means[i])] in (("bull",) if k >= 3 else
+                                                                ("bull", "bear"))
+
+
+def test_label_probabilities_sum_states_by_label() -> None:
+    from engine.regime.labels import label_probabilities
+
+    probs = np.array([[0.1, 0.2, 0.3, 0.4]])
+    merged = label_probabilities(probs, ("bull", "sideways", "bull", "bear"))
+    np.testing.assert_allclose(merged, [[0.4, 0.4, 0.2]])  # LABELS order: bull, bear, sideways
 
 
 @pytest.mark.parametrize(
