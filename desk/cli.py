@@ -38,6 +38,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _backtest_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backtest (desk --backtest ...)")
     group.add_argument("--backtest", action="store_true", help="run a headless backtest")
+    parser.add_argument(
+        "--headless", action="store_true",
+        help='run the live engine without the TUI (needs [engine] approval = "auto")',
+    )
     group.add_argument(
         "--data",
         metavar="SOURCE",
@@ -128,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_module(args: argparse.Namespace) -> str:
     if args.command is None:
-        return "desk.commands.backtest" if args.backtest else "desk.commands.tui"
+        if args.backtest:
+            return "desk.commands.backtest"
+        return "desk.commands.headless" if args.headless else "desk.commands.tui"
     return f"desk.commands.{args.command}"
 
 
@@ -140,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, None)
     if args.command is None and not args.backtest and args.data:
         parser.error("--data needs --backtest")
+    if args.backtest and args.headless:
+        parser.error("--headless runs the live engine; --backtest is a separate run")
     module = importlib.import_module(_command_module(args))
     # Imported after parsing: both modules are tiny, and --help never needs them.
     from engine.errors import DeskError

@@ -87,8 +87,12 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
         regime=cfg.engine.regime,
         regime_window=cfg.engine.regime_window,
         regime_states=cfg.engine.regime_states,
+        regime_refit_every=cfg.engine.regime_refit_every,
         label=label,
         execution=cfg.execution,
+        # The live desk warms up on [feed] history_bars before it trades; a backtest
+        # primes the strategies on the same first bars so both trade the same span.
+        warmup=cfg.feed.history_bars,
     )
 
 

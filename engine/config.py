@@ -92,6 +92,7 @@ class EngineConfig:
     regime: bool
     regime_states: int
     regime_window: int
+    regime_refit_every: int
 
 
 @dataclass(frozen=True)
@@ -244,9 +245,10 @@ _SCHEMA: dict[str, _Table] = {
             "symbols": c.symbols(),
             "seed": c.integer(0, 2**32 - 1),  # what numpy's seeding takes as one word
             "freq": c.frequency(),
-            # Slower than 1/1000 of real time leaves hours between bars; faster than a
-            # million times is no longer a replay anyone watches.
-            "speed": c.number(0.001, 1_000_000, low_open=False),
+            # 0: as fast as the engine steps (a headless replay). Otherwise slower than
+            # 1/1000 of real time leaves hours between bars; faster than a million times is
+            # no longer a replay anyone watches.
+            "speed": c.speed(),
             "history_bars": c.integer(1, 1_000_000),
             "source": c.text(c.MAX_PATH),
             "stream_url": _WS_URL,
@@ -279,6 +281,8 @@ _SCHEMA: dict[str, _Table] = {
             "regime_states": c.integer(2, 10),
             # The lower bound, 10 x regime_states, is checked in _cross_check.
             "regime_window": c.integer(1, 1_000_000),
+            # Each refit costs one EM fit (~0.1 s): the bound keeps a backtest's fits finite.
+            "regime_refit_every": c.integer(1, 1_000_000),
         },
     ),
     "risk": _Table(

@@ -307,3 +307,19 @@ def like(default: Any) -> Check:
     if isinstance(default, float):
         return number(-MAX_LEVEL, MAX_LEVEL, low_open=False)
     return text()
+
+
+def speed() -> Check:
+    """[feed] speed: 0 (as fast as possible), or 0.001 to 1,000,000."""
+    paced = number(0.001, 1_000_000, low_open=False)
+
+    def check(value: Any) -> float:
+        if not isinstance(value, bool) and isinstance(value, int | float) and value == 0:
+            return 0.0
+        try:
+            return paced(value)
+        except Invalid:
+            raise Invalid("0 (as fast as possible) or a number in [0.001, 1000000]")\
+                from None
+
+    return check

@@ -102,7 +102,8 @@ class ReplayFeed(Feed):
                 self.ended = True
                 return {}
             row = frame.iloc[self.position]
-            out[symbol] = Bar(symbol, frame.index[self.position].to_pydatetime(), row["open"],
-                              row["high"], row["low"], row["close"], row["volume"])
+            out[symbol] = Bar(symbol, frame.index[self.position].to_pydatetime(),
+                              float(row["open"]), float(row["high"]), float(row["low"]),
+                              float(row["close"]), float(row["volume"]))
         self.position += 1
         return out

@@ -148,7 +148,8 @@ class LiveEngine:
 
     def run_forever(self) -> None:
         """Step on the feed's rhythm until stopped (call on a worker thread)."""
-        interval = self.feed.bar_seconds / max(self.cfg.feed.speed, 1e-9)
+        speed = self.cfg.feed.speed
+        interval = self.feed.bar_seconds / speed if speed else 0.0  # 0: as fast as it can
         next_step = time.monotonic() + interval
         try:
             while not self._stop.is_set():
@@ -182,6 +183,10 @@ class LiveEngine:
         self._thread = threading.Thread(target=main, name="desk-engine", daemon=True)
         self._thread.start()
         return self._thread
+
+    def request_stop(self) -> None:
+        """Ask the loop to end after the current step (safe from a signal handler)."""
+        self._stop.set()
 
     def stop(self) -> None:
         """Stop the loop, journal `engine.stopped` and close the store (with a checkpoint)."""

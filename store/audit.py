@@ -204,6 +204,17 @@ class AuditLog:
             for seq, ts, kind, actor, payload, prev, hash_ in reversed(rows)
         ]
 
+    def since(self, seq: int, limit: int = 10_000) -> list[AuditEntry]:
+        """Entries after `seq`, oldest first, at most `limit` of them."""
+        with self._store.lock:
+            rows = self._store.conn.execute(
+                "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM audit_entries "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
+        return [AuditEntry(seq, ts, kind, actor, json.loads(payload), prev, hash_)
+                for seq, ts, kind, actor, payload, prev, hash_ in rows]
+
     def checkpoint(self) -> Checkpoint | None:
         """Sign the current head now if entries were appended since the last checkpoint."""
         with self._store.unit_of_work() as conn:

@@ -1,0 +1,109 @@
+"""`desk --headless`: the live engine without the TUI, for a server, systemd or a replay.
+
+Nobody is there to approve, so it needs `approval = "auto"`. It prints one line per
+proposal, order, fill and denial, read from the audit log after each step (what is printed
+is what was journaled). SIGINT or SIGTERM stops it cleanly: `engine.stopped` and a signed
+checkpoint are written. A replay (`[feed] kind = "replay"`) ends with the data and a
+summary line; `[feed] speed = 0` replays as fast as the engine steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from collections import Counter
+
+from engine.errors import ConfigError
+
+PRINTED = {
+    "order.proposed": "proposed",
+    "order.submitted": "order",
+    "order.filled": "fill",
+    "risk.denied": "denied",
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.config import apply_cli_overrides, load_config
+    from engine.live_build import build_live
+
+    cfg = apply_cli_overrides(load_config(args.config), args)
+    if cfg.engine.approval != "auto":
+        raise ConfigError(f'{cfg.source}: [engine] approval: desk --headless needs "auto" '
+                          f'(nobody is there to approve), got "{cfg.engine.approval}"')
+    engine = build_live(cfg)
+    counts: Counter[str] = Counter()
+    printer = _Printer(engine, counts)
+    stopped_by: list[str] = []
+
+    def on_signal(number: int, _frame: object) -> None:
+        stopped_by.append(signal.Signals(number).name)
+        engine.request_stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        engine.subscribe(printer)
+        engine.start()
+        if not stopped_by:
+            engine.run_forever()
+    except Exception as error:  # noqa: BLE001 - journaled as engine.crashed; one line here
+        if engine.error is None:
+            engine.error = error
+            engine.record_crash(error)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        with contextlib.suppress(Exception):  # a store that failed is reported below
+            printer.flush()
+        engine.stop()
+    if engine.error is not None:
+        print(f"desk: the engine stopped: {engine.failure()}; what was committed is in the "
+              "database and the audit log records it", file=sys.stderr)
+        return 1
+    ended = "stopped by " + stopped_by[0] if stopped_by else "end of data"
+    print(f"headless: {ended} after {printer.steps} bars: {counts['proposed']} proposed, "
+          f"{counts['order']} orders, {counts['fill']} fills, {counts['denied']} denied; "
+          f"equity {engine.portfolio.equity:.2f}", flush=True)
+    return 0
+
+
+class _Printer:
+    """Prints the journaled proposals, orders, fills and denials after each step."""
+
+    def __init__(self, engine, counts: Counter[str]) -> None:
+        self.engine = engine
+        self.counts = counts
+        self.seq = engine.store.audit.head[0]
+        self.steps = -1  # the first snapshot is the warm-up's
+
+    def __call__(self, _snapshot: object) -> None:
+        self.steps += 1
+        self.flush()
+
+    def flush(self) -> None:
+        while True:
+            entries = self.engine.store.audit.since(self.seq)
+            if not entries:
+                return
+            for entry in entries:
+                self.seq = entry.seq
+                word = PRINTED.get(entry.kind)
+                if word is not None:
+                    self.counts[word] += 1
+                    print(_line(word, entry.payload), flush=False)
+            sys.stdout.flush()
+
+
+def _line(word: str, p: dict) -> str:
+    order = f"{p.get('symbol', '')} {p.get('side', '')} {p.get('qty', '')}"
+    if word == "fill":
+        return (f"fill      {p.get('ts', '')}  {order} @ {p.get('price', '')} fee "
+                f"{p.get('fee', '')}  {p.get('client_order_id', '')}")
+    if word == "denied":
+        return f"denied    {order}  {'; '.join(p.get('reasons', []))}"
+    ref = p.get("ref_price")
+    at = f" @ ~{ref}" if ref not in (None, "") else ""
+    why = f"  {p['reason']}" if p.get("reason") else ""
+    return f"{word:<9} {order}{at}{why}  {p.get('client_order_id', '')}"
