@@ -24,6 +24,7 @@ from engine.backtest_loop import EventLoop
 from engine.journal import MemoryJournal
 from engine.kernel import Kernel
 from engine.pipeline import REGIME_LABELS, SymbolPlan, plan_symbol
+from engine.regime.policy import DEFAULT_REFIT_EVERY
 from engine.trades import Trade
 
 
@@ -40,6 +41,7 @@ class BacktestSpec:
     regime: bool = True
     regime_window: int = 500
     regime_states: int = 3
+    regime_refit_every: int = DEFAULT_REFIT_EVERY  # bars between regime fits
     stops: bool = True
     label: str = "ensemble"
     execution: object | None = None  # ExecutionConfig: how every order is executed (a

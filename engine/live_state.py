@@ -1,5 +1,6 @@
 """What the live engine keeps per symbol: a bar window, each strategy's stance, the
-ensemble's last decision and the regime filter.
+ensemble's last decision and the regime tracker (`engine.regime.policy`, the backtest's
+rule: same fit bars, same windows, same labels bar for bar).
 
 Strategies see the last `window` bars. Their indicators are causal and their longest
 memory (an EMA) forgets geometrically, so a window many times the longest period gives the
@@ -14,7 +15,8 @@ from datetime import datetime
 
 import numpy as np
 
-from engine.pipeline import REGIME_LABELS
+from engine.regime.labels import LABELS as REGIME_LABELS
+from engine.regime.policy import RegimeTracker
 from engine.strategies.base import Prices
 from engine.types import Bar, Side
 from engine.weighting import per_symbol, tilt, virtual_trade_return, virtual_trades
@@ -44,7 +46,7 @@ class SymbolState:
     latest_signals: dict[str, tuple[Side, float, datetime]] = field(default_factory=dict)
     side: Side = Side.HOLD
     decision: object | None = None
-    regime_filter: object | None = None
+    regime_tracker: RegimeTracker | None = None
     regime_labels: tuple[str, ...] = ()
     transition: tuple[tuple[float, ...], ...] = ()
     probabilities: dict[str, float] = field(default_factory=dict)
@@ -80,35 +82,36 @@ class SymbolState:
                 state.ensemble.record_trade(ids[row], value)
         state.last_close = float(close[-1])
         if cfg.engine.regime:
-            state._fit_regime(frame["close"].to_numpy(), cfg)
+            state._start_regime(frame["close"].to_numpy(), cfg)
         state.side, state.decision = state._decide(state.times[-1])
         return state
 
-    def _fit_regime(self, close: np.ndarray, cfg) -> None:
-        from engine.regime import GaussianHMM
+    def _start_regime(self, close: np.ndarray, cfg) -> None:
+        """Warm the regime tracker up on the whole history: the start of this desk's data,
+        from which fit bars are counted as the backtest counts them."""
+        from engine.regime.policy import RegimePolicy
 
-        returns = np.diff(np.log(close))[-cfg.engine.regime_window:]
-        if len(returns) < 50:
-            return
-        model = GaussianHMM(n_states=cfg.engine.regime_states).fit(returns)
-        self.regime_labels = tuple(model.labels)
-        self.transition = tuple(tuple(float(p) for p in row) for row in model.transmat)
-        self.regime_filter = model.filter()
-        for r in returns:
-            probabilities = self.regime_filter.update(float(r))
-        self._set_regime(probabilities)
+        engine = cfg.engine
+        policy = RegimePolicy(engine.regime_window, engine.regime_refit_every,
+                              engine.regime_states)
+        self.regime_tracker = policy.tracker()
+        self.regime_tracker.warm_up(close)
+        self._sync_regime()
 
-    def _set_regime(self, probabilities) -> None:
+    def _sync_regime(self) -> None:
         from engine.regime import adapt
 
-        merged: dict[str, float] = {}
-        for label, p in zip(self.regime_labels, probabilities, strict=True):
-            merged[label] = merged.get(label, 0.0) + float(p)
-        label = max(merged, key=merged.get)
-        self.held_bars = self.held_bars + 1 if label == self.regime_label else 1
-        self.regime_label = label
-        self.probabilities = merged
-        self.size_multiplier = adapt(label).size_multiplier
+        tracker = self.regime_tracker
+        if tracker is None or tracker.label is None:
+            return
+        self.regime_labels = tracker.state_labels
+        self.transition = tuple(tuple(float(p) for p in row) for row in tracker.transition)
+        self.probabilities = {label: float(p)
+                              for label, p in zip(REGIME_LABELS, tracker.probabilities,
+                                                  strict=True)}
+        self.regime_label = tracker.label
+        self.held_bars = tracker.held_bars
+        self.size_multiplier = adapt(tracker.label).size_multiplier
 
     def advance(self, bar: Bar) -> StepView:
         """Take one bar: update the window, the strategies' stances, the ensemble and the
@@ -126,9 +129,9 @@ class SymbolState:
                 self.latest_signals[sid] = (side, confidence, bar.ts)
                 self._turn(sid, side, bar.close)
         # The regime after this bar's return is known at its close, before the decision.
-        if self.regime_filter is not None and np.isfinite(self.last_close):
-            self._set_regime(self.regime_filter.update(float(np.log(bar.close
-                                                                      / self.last_close))))
+        if self.regime_tracker is not None:
+            self.regime_tracker.update(bar.close)
+            self._sync_regime()
         self.last_close = bar.close
         previous = self.side
         self.side, self.decision = self._decide(bar.ts)

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.regime import adapt
+from engine.regime.labels import LABELS as REGIME_LABELS  # re-exported for old importers
+from engine.regime.policy import DEFAULT_REFIT_EVERY, RegimePolicy
 from engine.strategies.base import SignalArrays, Strategy, stance
 from engine.weighting import bar_weights
 
-REGIME_LABELS = ("bull", "bear", "sideways")
+__all__ = ["ATR_PERIOD", "REGIME_LABELS", "SymbolPlan", "plan_symbol"]
 ATR_PERIOD = 14
 
 
@@ -34,7 +36,7 @@ class SymbolPlan:
     atr: np.ndarray  # float64
     close: np.ndarray  # float64
     weights: np.ndarray | None = None  # (S, n) ensemble weights per bar, None if static
-    regime_model: object | None = None  # the fitted HMM, for reports
+    regime_model: object | None = None  # the RegimeRun (every fit, per-bar P(label))
 
     def decision_changes(self) -> np.ndarray:
         """Bars where the decision becomes a new non-HOLD side."""
@@ -50,11 +52,13 @@ def plan_symbol(
     *,
     regime_window: int | None = 500,
     regime_states: int = 3,
+    regime_refit_every: int = DEFAULT_REFIT_EVERY,
 ) -> SymbolPlan:
     """Compute every strategy over `frame`, combine them, and label regimes causally.
 
-    The regime model is fitted on the first `regime_window` returns only and then filters
-    forward, so no bar's label uses later data; bars before the window carry no regime.
+    Regimes follow `engine.regime.policy`: a fit every `regime_refit_every` bars on the
+    trailing `regime_window` returns, the live desk's rule; no bar's label uses later data
+    and bars before the first fit carry no regime (-1).
     """
     from engine.indicators import atr
 
@@ -67,8 +71,10 @@ def plan_symbol(
     size_multiplier = np.ones(n)
     stop_atr = np.full(n, np.nan)
     model = None
-    if regime_window and n > regime_window + 10:
-        regime, model = _regimes(close, regime_window, regime_states)
+    if regime_window and n > regime_window:
+        policy = RegimePolicy(regime_window, regime_refit_every, regime_states)
+        model = policy.run(close)
+        regime = model.labels
         for index, label in enumerate(REGIME_LABELS):
             params = adapt(label)
             mask = regime == index
@@ -99,17 +105,3 @@ def plan_symbol(
         weights=weights,
         regime_model=model,
     )
-
-
-def _regimes(close: np.ndarray, window: int, states: int):
-    from engine.regime import GaussianHMM
-
-    returns = np.diff(np.log(close))
-    model = GaussianHMM(n_states=states).fit(returns[:window])
-    filtered = model.filtered(returns)
-    best = np.argmax(filtered, axis=1)
-    label_index = np.array([REGIME_LABELS.index(lab) for lab in model.labels], dtype=np.int8)
-    regime = np.full(len(close), -1, dtype=np.int8)
-    # filtered[i] is the regime after return i, i.e. known at the close of bar i + 1.
-    regime[window + 1:] = label_index[best[window:]]
-    return regime, model

@@ -1,0 +1,142 @@
+"""The regime policy: one rule (refit every N bars on the trailing window, causally), whose
+backtest face (a whole close series at once) and live face (a tracker taking one close at
+a time) give the same labels and probabilities at every bar, on real data."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.regime import GaussianHMM
+from engine.regime.inference import forward
+from engine.regime.labels import LABELS
+from engine.regime.policy import RegimePolicy
+
+STOCKS = Path(__file__).resolve().parents[3] / "shared" / "data" / \
+    "sp500_20_stocks_daily.csv.gz"
+
+
+@cache
+def sp500() -> np.ndarray:
+    from engine.data.datasets import load_dataset
+
+    return load_dataset("sp500")[1]["close"].to_numpy()
+
+
+def _stepped(policy: RegimePolicy, close: np.ndarray, history: int):
+    """Labels, probabilities and held bars of the tracker: warm-up on `history` closes,
+    then one close at a time; rows before the end of the warm-up are not compared."""
+    tracker = policy.tracker()
+    labels = np.full(len(close), -2, dtype=np.int8)
+    probs = np.full((len(close), len(LABELS)), np.nan)
+    held = np.zeros(len(close), dtype=np.int64)
+    labels[history - 1] = tracker.warm_up(close[:history])
+    held[history - 1] = tracker.held_bars
+    if tracker.probabilities is not None:
+        probs[history - 1] = tracker.probabilities
+    for t in range(history, len(close)):
+        labels[t] = tracker.update(float(close[t]))
+        held[t] = tracker.held_bars
+        if tracker.probabilities is not None:
+            probs[t] = tracker.probabilities
+    return labels, probs, held
+
+
+def _run_lengths(labels: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(labels), dtype=np.int64)
+    for t, label in enumerate(labels):
+        if label >= 0:
+            out[t] = out[t - 1] + 1 if t and labels[t - 1] == label else 1
+    return out
+
+
+@pytest.mark.parametrize(("window", "refit_every", "states", "history"), [
+    (500, 250, 3, 2),  # warm-up of two closes: every bar compared, 19 fits
+    (300, 211, 3, 1200),  # a warm-up spanning several fits, then 18 more
+    (250, 400, 2, 700),
+    (400, 333, 4, 10),
+])
+def test_live_tracker_equals_the_whole_frame_run_on_sp500(window, refit_every, states,
+                                                         history) -> None:
+    close = sp500()
+    policy = RegimePolicy(window, refit_every, states)
+    run = policy.run(close)
+    labels, probs, held = _stepped(policy, close, history)
+    compared = slice(history - 1, None)
+    assert len(run.fits) >= 5
+    np.testing.assert_array_equal(labels[compared], run.labels[compared])
+    # Not only the argmax: the probabilities are the same numbers, bit for bit.
+    np.testing.assert_array_equal(probs[compared], run.probabilities[compared])
+    np.testing.assert_array_equal(held[compared], _run_lengths(run.labels)[compared])
+    assert set(np.unique(run.labels[window:])) == {0, 1, 2}
+
+
+@pytest.mark.skipif(not STOCKS.is_file(), reason="shared stock data not present")
+@pytest.mark.parametrize("ticker", ["AAPL", "AMD"])
+def test_live_tracker_equals_the_whole_frame_run_on_stocks(ticker) -> None:
+    import pandas as pd
+
+    close = pd.read_csv(STOCKS, usecols=[ticker])[ticker].dropna().to_numpy()[:4000]
+    policy = RegimePolicy(500, 250, 3)
+    run = policy.run(close)
+    labels, probs, _ = _stepped(policy, close, 600)
+    np.testing.assert_array_equal(labels[599:], run.labels[599:])
+    np.testing.assert_array_equal(probs[599:], run.probabilities[599:])
+
+
+def test_the_run_follows_the_rule_by_an_independent_computation() -> None:
+    """Each bar's label from scratch: fit the last fit bar's trailing window, filter with
+    the plain forward recursion (a different arithmetic) and sum the states by label."""
+    close = sp500()[:1400]
+    window, every = 300, 150
+    run = RegimePolicy(window, every, 3).run(close)
+    returns = np.diff(np.log(close))
+    assert [f for f, _ in run.fits] == list(range(300, 1400, 150))
+    assert np.all(run.labels[:window] == -1) and np.all(run.labels[window:] >= 0)
+    models = {f: GaussianHMM(3).fit(returns[f - window:f]) for f, _ in run.fits}
+    for t in range(window, len(close), 7):
+        f = window + (t - window) // every * every
+        model = models[f]
+        alpha = forward(model.params, returns[f - window:t])[0][-1]
+        merged = dict.fromkeys(LABELS, 0.0)
+        for label, p in zip(model.labels, alpha, strict=True):
+            merged[label] += p
+        expected = np.array([merged[label] for label in LABELS])
+        np.testing.assert_allclose(run.probabilities[t], expected, rtol=0, atol=1e-10)
+        assert run.labels[t] == int(expected.argmax())
+
+
+def test_a_label_never_uses_later_bars() -> None:
+    close = sp500()[:1500]
+    policy = RegimePolicy(300, 200, 3)
+    full = policy.run(close)
+    cut = policy.run(close[:1111])
+    np.testing.assert_array_equal(cut.labels, full.labels[:1111])
+    np.testing.assert_array_equal(cut.probabilities, full.probabilities[:1111])
+
+
+def test_short_data_has_no_regime_and_bad_closes_are_named() -> None:
+    policy = RegimePolicy(300, 100, 3)
+    run = policy.run(sp500()[:300])
+    assert run.fits == () and np.all(run.labels == -1)
+    tracker = policy.tracker()
+    assert tracker.warm_up(sp500()[:300]) == -1 and tracker.label is None
+    assert tracker.update(float(sp500()[300])) >= 0  # bar 300 is the first fit bar
+    with pytest.raises(ValueError, match="bar 2 holds"):
+        policy.run(np.array([1.0, 2.0, -1.0]))
+    with pytest.raises(ValueError, match="refit_every"):
+        RegimePolicy(300, 0, 3)
+
+
+def test_refit_every_is_a_checked_engine_key(tmp_path) -> None:
+    from engine.config import load_config
+    from engine.errors import ConfigError
+
+    (tmp_path / "desk.toml").write_text("[engine]\nregime_refit_every = 0\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path / "desk.toml")
+    assert str(error.value).endswith(
+        "[engine] regime_refit_every: expected an integer in [1, 10^6], got 0")
