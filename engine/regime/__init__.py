@@ -4,6 +4,9 @@
     probs = fitted.filtered(returns)      # causal, (n, K)
     live = fitted.filter(); live.update(r)
     adapt(fitted.labels[probs[-1].argmax()])  # -> RegimeParams
+
+The desk's rule (fit window, refit cadence, labels) is `RegimePolicy`: `.run(close)` for a
+backtest, `.tracker()` live; the two agree bar for bar.
 """
 
 from engine.regime.fit import GaussianHMM
@@ -11,6 +14,7 @@ from engine.regime.inference import HMMParams
 from engine.regime.labels import BEAR, BULL, LABELS, SIDEWAYS, label_states
 from engine.regime.model import FittedHMM
 from engine.regime.params import DEFAULT_REGIME_PARAMS, RegimeParams, adapt
+from engine.regime.policy import RegimePolicy, RegimeRun, RegimeTracker
 from engine.regime.stream import RegimeFilter
 
 __all__ = [
@@ -24,6 +28,9 @@ __all__ = [
     "HMMParams",
     "RegimeFilter",
     "RegimeParams",
+    "RegimePolicy",
+    "RegimeRun",
+    "RegimeTracker",
     "adapt",
     "label_states",
 ]
