@@ -92,6 +92,7 @@ def run_backtest(
             spec.ensemble,
             regime_window=spec.regime_window if spec.regime else None,
             regime_states=spec.regime_states,
+            regime_refit_every=spec.regime_refit_every,
         )
         for s in symbols
     }

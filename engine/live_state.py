@@ -66,10 +66,12 @@ class SymbolState:
                     ensemble=per_symbol(ensemble) if ensemble is not None else None,
                     window=window, times=list(tail.index.to_pydatetime()),
                     data=tail[list(COLUMNS)].to_numpy(dtype=np.float64).copy())
-        close = tail["close"].to_numpy()
+        # The strategies and the ensemble's record of virtual trades start from the whole
+        # history, as the backtest's do; only the bar window kept for `advance` is a tail.
+        close = frame["close"].to_numpy()
         sides = []
         for sid, strategy in strategies.items():
-            held = stance(strategy.compute(tail))
+            held = stance(strategy.compute(frame))
             sides.append(held.side)
             state.stances[sid] = (Side(int(held.side[-1])), float(held.confidence[-1]))
             turns = np.flatnonzero(np.diff(held.side) != 0) + 1

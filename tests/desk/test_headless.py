@@ -1,0 +1,131 @@
+"""`desk --headless` as a user runs it: the refusal in manual mode, a clean stop on SIGTERM,
+the end of a replay, and the one-engine promise end to end: for one data file and one
+desk.toml, the fills a headless replay stores are the trades of `desk --backtest --json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.desk.terminal import audit_kinds, wait_for
+
+
+def _env(tmp_path: Path) -> dict:
+    return dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"),
+                XDG_DATA_HOME=str(tmp_path / "data"))
+
+
+def _desk(tmp_path: Path, *args: str, db: str = "desk.db", **kwargs):
+    return subprocess.run([sys.executable, "-m", "desk.cli", "--db", str(tmp_path / db), *args],
+                          env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300, **kwargs)
+
+
+def test_headless_refuses_manual_approval_naming_the_key(tmp_path):
+    (tmp_path / "desk.toml").write_text('[engine]\napproval = "manual"\n')
+    run = _desk(tmp_path, "--headless")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "[engine] approval" in lines[0] and "auto" in lines[0], lines
+    assert not audit_kinds(tmp_path / "desk.db")  # it changed nothing
+
+
+def test_sigterm_stops_headless_cleanly_and_the_chain_verifies(tmp_path):
+    (tmp_path / "desk.toml").write_text(
+        '[feed]\nspeed = 600.0\nhistory_bars = 300\n\n[engine]\napproval = "auto"\n')
+    db = tmp_path / "desk.db"
+    process = subprocess.Popen([sys.executable, "-m", "desk.cli", "--db", str(db), "--headless"],
+                               env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a fill")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "fill " in out and "order " in out and "proposed " in out
+    assert out.strip().splitlines()[-1].startswith("headless: stopped by SIGTERM after ")
+    kinds = audit_kinds(db)
+    assert kinds[-1] == "engine.stopped"
+    verify = _desk(tmp_path, "audit", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+REPLAY = """
+[feed]
+kind = "replay"
+source = "{source}"
+speed = 0
+history_bars = {history}
+
+[engine]
+approval = "auto"
+regime = {regime}
+
+[ensemble]
+dynamic_weights = true
+
+[execution]
+mode = "{mode}"
+"""
+
+
+def _live_trades(db: Path) -> tuple[list[dict], bool]:
+    """The stored fills paired into trades by the engine's own TradeTracker (a TWAP order
+    is several fills), as --json writes them; and whether a position was left open."""
+    from engine.trades import TradeTracker
+    from engine.types import Fill, OrderSide
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT client_order_id, trade_id, symbol, side, qty, price, fee,"
+                            " ts FROM fills ORDER BY id").fetchall()
+    tracker = TradeTracker()
+    for cid, trade_id, symbol, side, qty, price, fee, ts in rows:
+        tracker.on_fill(Fill(cid, trade_id, symbol, OrderSide(side), Decimal(qty),
+                             Decimal(price), Decimal(fee), datetime.fromisoformat(ts)))
+    return [t.to_dict() for t in tracker.closed], bool(tracker.open_symbols())
+
+
+@pytest.mark.parametrize(("source", "history", "regime", "mode"), [
+    ("arch:sp500", 600, "true", "market"),
+    ("arch:sp500", 600, "true", "twap"),
+    ("sim:BTC/USDT", 700, "true", "market"),
+])
+def test_headless_replay_fills_are_the_backtest_trades(tmp_path, source, history, regime,
+                                                       mode):
+    (tmp_path / "desk.toml").write_text(REPLAY.format(source=source, history=history,
+                                                      regime=regime, mode=mode))
+    started = time.monotonic()
+    live = _desk(tmp_path, "--headless")
+    assert live.returncode == 0, live.stderr
+    summary = live.stdout.strip().splitlines()[-1]
+    assert summary.startswith("headless: end of data after "), summary
+    backtest = _desk(tmp_path, "--backtest", "--data", source, "--json", "bt.json",
+                     db="backtest.db")
+    assert backtest.returncode == 0, backtest.stderr
+    result = json.loads((tmp_path / "bt.json").read_text())
+    live, still_open = _live_trades(tmp_path / "desk.db")
+    backtest = result["trades"][:-1] if still_open else result["trades"]  # its forced close
+    assert len(live) >= 10, "too few trades to compare"
+    key = ("symbol", "side", "entry_time", "exit_time")
+    assert [[t[k][:19] for k in key] for t in live] == [[t[k][:19] for k in key]
+                                                       for t in backtest]
+    for ours, theirs in zip(live, backtest, strict=True):
+        for field in ("qty", "entry_price", "exit_price"):
+            a, b = Decimal(ours[field]), Decimal(theirs[field])
+            assert abs(a - b) <= Decimal("1e-8") * max(abs(b), 1), (field, ours, theirs)
+    assert time.monotonic() - started < 240
