@@ -319,7 +319,7 @@ def speed() -> Check:
         try:
             return paced(value)
         except Invalid:
-            raise Invalid("0 (as fast as possible) or a number in [0.001, 1000000]")\
+            raise Invalid("0 (as fast as possible) or a number in [0.001, 10^6]")\
                 from None
 
     return check

@@ -30,7 +30,9 @@ def engine_app(tmp_path, monkeypatch):
 
     monkeypatch.setattr("store.audit.utc_now_iso", frozen_iso)
     cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
-                            "feed": {"history_bars": 300}})
+                            "feed": {"history_bars": 300},
+                            # Fitted within the 300-bar history, so the regimes show.
+                            "engine": {"regime_window": 200}})
     feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                    history_bars=cfg.feed.history_bars, now=START)
     engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=lambda: START)

@@ -73,8 +73,10 @@ CASES = [
      "[feed] history_bars: expected an integer in [1, 10^6], got 10.5"),
     ("[feed]\nhistory_bars = true\n",
      "[feed] history_bars: expected an integer in [1, 10^6], got true"),
-    ("[feed]\nspeed = 0\n", "[feed] speed: expected a number in [0.001, 10^6], got 0"),
-    ("[feed]\nspeed = inf\n", "[feed] speed: expected a number in [0.001, 10^6], got inf"),
+    ("[feed]\nspeed = -1\n",
+     "[feed] speed: expected 0 (as fast as possible) or a number in [0.001, 10^6], got -1"),
+    ("[feed]\nspeed = inf\n",
+     "[feed] speed: expected 0 (as fast as possible) or a number in [0.001, 10^6], got inf"),
     ("[store]\npath = 3\n", "[store] path: expected a string, got 3"),
     ("[ensemble]\nmode = \"vote\"\n",
      "[ensemble] mode: expected one of \"majority_vote\", \"weighted_vote\","
@@ -168,7 +170,8 @@ CASES = [
     ("[feed]\nfreq = \"1D\"\nhistory_bars = 1000000\n",
      "[feed] history_bars: expected history_bars x freq within 100 years,"
      " got 1000000 x \"1D\""),
-    ("[feed]\nspeed = nan\n", "[feed] speed: expected a number in [0.001, 10^6], got nan"),
+    ("[feed]\nspeed = nan\n",
+     "[feed] speed: expected 0 (as fast as possible) or a number in [0.001, 10^6], got nan"),
     ("[feed]\nstream_url = \"http://example.com\"\n",
      "[feed] stream_url: expected a \"ws://\" or \"wss://\" URL, got \"http://example.com\""),
     ("[store]\nbusy_timeout_ms = 9999999999\n",
