@@ -52,6 +52,7 @@ class EventLoop:
         self.qty = {s: 0.0 for s in symbols}
         self.cash = float(spec.cash)
         self.last_risk_bar = 0
+        self.fills_due: set[tuple[int, int]] = set()  # (bar, symbol no) with a FILL queued
         self.prepared = -1  # the last bar whose marks and risk path the kernel has seen
         self.decisions: list[dict] = []
         self.exposed = np.zeros(self.n, dtype=bool)
@@ -74,11 +75,13 @@ class EventLoop:
             symbol = self.symbols[number]
             self.clock.now = self.times[t]
             if kind == FILL:
+                self.fills_due.discard((t, number))
                 self._fill(symbol, t)
             elif kind == TICK:
                 self._prepare(t)
-                if self.kernel.parts_due(self.times[t]):
-                    self._push(t + 1, FILL, number)
+                # Parts of every symbol fall due together; each one sent fills next bar.
+                for symbol_sent in {o.symbol for o in self.kernel.parts_due(self.times[t])}:
+                    self._push(t + 1, FILL, self.number[symbol_sent])
             elif kind == STOP:
                 if self.kernel.stops.take(symbol, token):
                     self._act(symbol, t, self.kernel.stop_hit, symbol, self.clock.now,
@@ -121,8 +124,13 @@ class EventLoop:
         self._mark_all(t)
 
     def _push(self, t: int, kind: int, number: int, token: int = 0) -> None:
-        if t < self.n:
-            heapq.heappush(self.heap, (t, kind, number, token))
+        if t >= self.n:
+            return
+        if kind == FILL:  # a bar fills a symbol's pending orders once, as live
+            if (t, number) in self.fills_due:
+                return
+            self.fills_due.add((t, number))
+        heapq.heappush(self.heap, (t, kind, number, token))
 
     def _schedule_parts(self, symbol: str, t: int) -> None:
         """Execution parts due after this bar get a TICK at the first bar at or after

@@ -35,7 +35,7 @@ from engine.stops import stop_width
 from engine.trader import to_decimal
 from engine.types import Bar, Side
 
-WINDOW = 600  # bars each strategy sees live; see SymbolState for why this is enough
+MIN_WINDOW = 600  # bars each strategy sees live, at least (the VaR reads 200 returns)
 
 
 class LiveEngine:
@@ -61,6 +61,9 @@ class LiveEngine:
         spec = build_spec(cfg)
         self.spec = spec
         self.strategies = spec.strategies
+        # Long enough that each strategy's latest signal equals its full-history value: a
+        # bar older than the window weighs less than float resolution (Strategy.memory).
+        self.window = max(MIN_WINDOW, *(s.memory + 1 for s in spec.strategies.values()))
         self.ensemble = spec.ensemble
         self.journal = StoreJournal(store)
         self.broker = broker or PaperBroker(
@@ -111,7 +114,7 @@ class LiveEngine:
             history = self.feed.history(self.cfg.feed.history_bars)
             for symbol, frame in history.items():
                 self.symbols[symbol] = SymbolState.warm_up(
-                    symbol, frame, self.strategies, self.ensemble, self.cfg, WINDOW)
+                    symbol, frame, self.strategies, self.ensemble, self.cfg, self.window)
                 self.market_ts = frame.index[-1].to_pydatetime()
             self._restore_portfolio()
             for symbol, state in self.symbols.items():

@@ -113,6 +113,12 @@ def stance(arrays: SignalArrays) -> SignalArrays:
     return SignalArrays(side, confidence)
 
 
+# Wilder's smoothing keeps (1 - 1/p) of the past each bar: after 40 p bars that is
+# e^-40 < 1e-17, below float64 resolution (2.2e-16); an EMA, 2/(p+1), forgets faster.
+RECURSIVE_MEMORY = 40
+ATR_MEMORY_PERIOD = 14  # the ATR behind confidences and stops
+
+
 class Strategy(ABC):
     """A named, parameterised, causal signal generator.
 
@@ -155,6 +161,22 @@ class Strategy(ABC):
     @abstractmethod
     def warmup(self) -> int:
         """Bars before the first bar whose signal can be non-HOLD."""
+
+    @property
+    def memory(self) -> int:
+        """Bars a live window must hold for the latest signal to equal the one computed over
+        the whole history. Indicators over finite windows need only the warm-up; a recursive
+        average (EMA, Wilder's RSI and ATR) remembers every bar, with a weight that decays
+        geometrically: past `RECURSIVE_MEMORY` periods a bar weighs less than float
+        resolution. Every strategy may use the ATR; those with other recursive averages
+        name their longest period in `recursive_period`."""
+        return max(self.warmup, RECURSIVE_MEMORY * max(ATR_MEMORY_PERIOD,
+                                                       self.recursive_period))
+
+    @property
+    def recursive_period(self) -> int:
+        """The longest period of a recursive average (EMA, Wilder) the signals use."""
+        return 0
 
     @abstractmethod
     def signals(self, prices: Prices) -> SignalArrays:

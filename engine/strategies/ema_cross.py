@@ -21,3 +21,7 @@ class EmaCross(MovingAverageCross):
     class Params:
         fast: int = 12
         slow: int = 26
+
+    @property
+    def recursive_period(self) -> int:
+        return self.params.slow

@@ -40,6 +40,10 @@ class MeanReversion(Strategy):
     def warmup(self) -> int:
         return max(self.params.period - 1, self.params.rsi_period) + 1
 
+    @property
+    def recursive_period(self) -> int:
+        return self.params.rsi_period
+
     def signals(self, prices: Prices) -> SignalArrays:
         p = self.params
         close = prices.close

@@ -50,6 +50,10 @@ class Momentum(Strategy):
         first_valid = max(p.slow - 1, p.rsi_period, MACD_WARMUP, p.lookback)
         return first_valid + 1
 
+    @property
+    def recursive_period(self) -> int:
+        return max(self.params.rsi_period, MACD_SLOW)
+
     def signals(self, prices: Prices) -> SignalArrays:
         p = self.params
         close = prices.close

@@ -48,6 +48,10 @@ class Rsi(Strategy):
         # RSI exists from bar `period`; a cross needs it on the bar before as well.
         return self.params.period + 1
 
+    @property
+    def recursive_period(self) -> int:
+        return self.params.period
+
     def signals(self, prices: Prices) -> SignalArrays:
         p = self.params
         rsi = ind.rsi(prices.close, p.period)

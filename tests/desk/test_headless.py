@@ -8,17 +8,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.desk.terminal import audit_kinds, wait_for
+from tests.one_engine import assert_same_trades, live_trades
 
 
 def _env(tmp_path: Path) -> dict:
@@ -84,22 +82,6 @@ mode = "{mode}"
 """
 
 
-def _live_trades(db: Path) -> tuple[list[dict], bool]:
-    """The stored fills paired into trades by the engine's own TradeTracker (a TWAP order
-    is several fills), as --json writes them; and whether a position was left open."""
-    from engine.trades import TradeTracker
-    from engine.types import Fill, OrderSide
-
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT client_order_id, trade_id, symbol, side, qty, price, fee,"
-                            " ts FROM fills ORDER BY id").fetchall()
-    tracker = TradeTracker()
-    for cid, trade_id, symbol, side, qty, price, fee, ts in rows:
-        tracker.on_fill(Fill(cid, trade_id, symbol, OrderSide(side), Decimal(qty),
-                             Decimal(price), Decimal(fee), datetime.fromisoformat(ts)))
-    return [t.to_dict() for t in tracker.closed], bool(tracker.open_symbols())
-
-
 @pytest.mark.parametrize(("source", "history", "regime", "mode"), [
     ("arch:sp500", 600, "true", "market"),
     ("arch:sp500", 600, "true", "twap"),
@@ -118,14 +100,6 @@ def test_headless_replay_fills_are_the_backtest_trades(tmp_path, source, history
                      db="backtest.db")
     assert backtest.returncode == 0, backtest.stderr
     result = json.loads((tmp_path / "bt.json").read_text())
-    live, still_open = _live_trades(tmp_path / "desk.db")
-    backtest = result["trades"][:-1] if still_open else result["trades"]  # its forced close
-    assert len(live) >= 10, "too few trades to compare"
-    key = ("symbol", "side", "entry_time", "exit_time")
-    assert [[t[k][:19] for k in key] for t in live] == [[t[k][:19] for k in key]
-                                                       for t in backtest]
-    for ours, theirs in zip(live, backtest, strict=True):
-        for field in ("qty", "entry_price", "exit_price"):
-            a, b = Decimal(ours[field]), Decimal(theirs[field])
-            assert abs(a - b) <= Decimal("1e-8") * max(abs(b), 1), (field, ours, theirs)
+    live, still_open = live_trades(tmp_path / "desk.db")
+    assert_same_trades(live, still_open, result["trades"])
     assert time.monotonic() - started < 240
