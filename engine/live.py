@@ -63,7 +63,8 @@ class LiveEngine:
         self.strategies = spec.strategies
         # Long enough that each strategy's latest signal equals its full-history value: a
         # bar older than the window weighs less than float resolution (Strategy.memory).
-        self.window = max(MIN_WINDOW, *(s.memory + 1 for s in spec.strategies.values()))
+        self.window = max(MIN_WINDOW, *(s.memory + 1 for s in spec.strategies.values()),
+                          self._vwap_lookback_bars(cfg, feed))
         self.ensemble = spec.ensemble
         self.journal = StoreJournal(store)
         self.broker = broker or PaperBroker(
@@ -127,6 +128,12 @@ class LiveEngine:
                 self.market_stream = self._market_stream_factory()
                 self.market_stream.start()
             self._publish()
+
+    @staticmethod
+    def _vwap_lookback_bars(cfg, feed: Feed) -> int:
+        """Bars the VWAP executor's volume profile reads: the window holds them too."""
+        bars = cfg.execution.vwap.lookback_minutes * 60 / max(feed.bar_seconds, 1e-9)
+        return int(min(bars, 1_000_000)) + 1
 
     def now(self) -> datetime:
         """The engine's clock: the newest bar's time (schedules run on market time)."""

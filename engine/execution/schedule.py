@@ -100,16 +100,25 @@ def volume_profile(
 ) -> list[float]:
     """Volume of the bars in (now - lookback, now] summed into `buckets` equal slices of the
     lookback window by position (oldest slice first). `history` holds Bars or (ts, volume)
-    pairs. The profile is the shape of recent activity, replayed over the session."""
-    lookback = timedelta(minutes=lookback_minutes)
-    start = now - lookback
+    pairs. The profile is the shape of recent activity, replayed over the session.
+
+    When the history does not reach back the whole lookback, the slices cover only the span
+    it does cover: empty leading slices would push the first part late (a desk holding ten
+    hours of bars with a day's lookback would wait an hour and more before its first part).
+    """
+    start = now - timedelta(minutes=lookback_minutes)
+    points = sorted((ts, float(v)) for ts, v in (
+        (item.ts, item.volume) if hasattr(item, "ts") else item for item in history)
+        if start < ts <= now and v > 0)
     out = [0.0] * buckets
-    for item in history:
-        ts, volume = (item.ts, item.volume) if hasattr(item, "ts") else item
-        if not start < ts <= now or volume <= 0:
-            continue
-        index = min(int((ts - start) / lookback * buckets), buckets - 1)
-        out[index] += float(volume)
+    if not points:
+        return out
+    gaps = [b - a for (a, _), (b, _) in zip(points, points[1:], strict=False) if b > a]
+    if gaps:  # the covered span: from the first bar's open (one bar before its close)
+        start = max(start, points[0][0] - min(gaps))
+    span = now - start
+    for ts, volume in points:
+        out[min(int((ts - start) / span * buckets), buckets - 1)] += volume
     return out
 
 

@@ -135,3 +135,22 @@ def test_shortfall_and_vwap_against_hand_computation():
     assert q.market_vwap == D("102.25")
     assert q.shortfall_bps == D("265.9")  # (102.659 - 100) / 100
     assert q.vwap_diff_bps == D("40")  # 0.409 / 102.25 = 0.004
+
+
+def test_vwap_starts_now_when_the_history_is_shorter_than_the_lookback():
+    """Ten hours of one-minute bars against a day's lookback: the profile covers the ten
+    hours it has, so the first part is due now and every part gets volume."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from engine.execution.schedule import vwap_schedule
+
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    history = [(now - timedelta(minutes=m), 100.0 + m % 7) for m in range(600)]
+    parts = vwap_schedule(Decimal("10"), now, duration_minutes=30, parts=5,
+                          lookback_minutes=1440, volume_history=history)
+    assert parts[0].due == now
+    assert len(parts) == 5
+    assert sum(p.qty for p in parts) == Decimal("10")
+    shares = [float(p.qty) / 10 for p in parts]
+    assert max(shares) - min(shares) < 0.05  # near-flat volume: near-equal parts
