@@ -100,6 +100,7 @@ class LiveEngine:
         self.market_stream = None
         self.error: BaseException | None = None
         self.instance_lock = None  # held from build_live until stop(): one desk per database
+        self._crash_recorded = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -206,6 +207,8 @@ class LiveEngine:
         self.feed.close()
         if self.market_stream is not None:
             self.market_stream.close()
+        if self.error is not None and not self._crash_recorded:
+            self.record_crash(self.error)
         try:
             with self.lock:
                 self.journal.event("engine.stopped", "system", {
@@ -235,8 +238,9 @@ class LiveEngine:
                     "error": type(error).__name__, "reason": one_line_reason(error),
                     "equity": self.portfolio.equity,
                 })
-            except Exception:  # noqa: BLE001 - the store itself may be what failed
-                pass
+                self._crash_recorded = True
+            except Exception:  # noqa: BLE001 - the store itself may be what failed; stop()
+                pass  # tries again, once the store may allow it
 
     # -- one step --------------------------------------------------------------------------
 

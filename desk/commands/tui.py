@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def ask_passphrase(exchange: str) -> str:
@@ -35,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
         engine.stop()
     if engine.error is not None:
         print(f"desk: the engine stopped: {engine.failure()}; what was committed is in the "
-              "database and the audit log records it")
+              "database and the audit log records it", file=sys.stderr)
         return 1
     return 0

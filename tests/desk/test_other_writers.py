@@ -1,0 +1,54 @@
+"""Other writers welcome: backtests append to the database a running desk journals to,
+and the desk keeps trading, journaling and verifying one chain."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.desk.terminal import Terminal, audit_kinds, wait_for
+
+CONFIG = """
+[feed]
+speed = 600.0
+history_bars = 300
+
+[engine]
+approval = "auto"
+"""
+
+
+def test_the_desk_keeps_trading_while_backtests_append(tmp_path):
+    (tmp_path / "desk.toml").write_text(CONFIG)
+    db = tmp_path / "desk.db"
+    env = dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    desk = [sys.executable, "-m", "desk.cli", "--db", str(db)]
+    terminal = Terminal(desk, env, tmp_path)
+    try:
+        wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a first fill")
+        backtests = [subprocess.Popen(desk + ["--backtest", "--data", "sim:BTC/USDT",
+                                              "--bars", "3000"],
+                                      env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for backtest in backtests:
+            _, err = backtest.communicate(timeout=120)
+            assert backtest.returncode == 0, err
+        kinds = audit_kinds(db)
+        assert kinds.count("backtest.completed") == 2
+        after = len(kinds)
+        # The desk goes on journaling after the other writers' entries.
+        wait_for(lambda: len(audit_kinds(db)) > after + 5 and
+                 "order.filled" in audit_kinds(db)[after:], 60, "the desk to keep trading")
+        assert terminal.process.poll() is None
+        assert "ENGINE STOPPED" not in terminal.screen_text()
+        terminal.press("q")
+        assert terminal.process.wait(timeout=30) == 0
+    finally:
+        if terminal.process.poll() is None:
+            terminal.process.kill()
+    assert audit_kinds(db)[-1] == "engine.stopped"
+    verify = subprocess.run(desk + ["audit", "verify"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
