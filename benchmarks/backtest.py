@@ -13,9 +13,9 @@ import argparse
 import time
 from dataclasses import replace
 
-from engine.backtest import run_backtest
-from engine.backtest_job import build_spec
-from engine.config import config_from_dict
+from engine.backtest.job import build_spec
+from engine.backtest.run import run_backtest
+from engine.config.schema import config_from_dict
 from engine.data.sources import load_source
 
 

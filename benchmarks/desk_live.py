@@ -24,10 +24,9 @@ SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"] + [f"C{i:02d}/USDT" for i in rang
 async def main(size: tuple[int, int]) -> None:
     from desk.app import DeskApp
     from desk.widgets.status_bar import StatusBar
-    from engine.config import config_from_dict
-    from engine.feeds import SimFeed
-    from engine.live import LiveEngine
-    from engine.store_journal import open_store
+    from engine.config.schema import config_from_dict
+    from engine.live.build import build_live
+    from engine.live.feeds import SimFeed
 
     folder = Path(tempfile.mkdtemp())
     cfg = config_from_dict({
@@ -37,7 +36,7 @@ async def main(size: tuple[int, int]) -> None:
         "engine": {"approval": "auto"},
     })
     feed = SimFeed(cfg.feed.symbols, seed=7, freq=cfg.feed.freq, history_bars=500)
-    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed)
+    engine = build_live(cfg, feed=feed)
     started = time.perf_counter()
     app = DeskApp(engine)
     engine.subscribe(app.publish)

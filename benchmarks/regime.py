@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from _timing import best_of
 
-from engine.regime import GaussianHMM, HMMParams
-from engine.regime.model import FittedHMM
+from engine.signals.regime import GaussianHMM, HMMParams
+from engine.signals.regime.model import FittedHMM
 
 TRUTH = HMMParams(
     np.array([0.5, 0.3, 0.2]),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from _timing import best_of
 
-from engine.strategies.registry import STRATEGIES, create
+from engine.signals.strategies.registry import STRATEGIES, create
 
 
 def synthetic_frame(bars: int, seed: int = 7) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from desk.messages import SnapshotPublished
 from desk.screens.confirm import ConfirmScreen
 from desk.screens.main import PANES, MainScreen
 from desk.screens.stopped import EngineStoppedScreen
-from engine.snapshot import EngineControl, Snapshot
+from engine.live.snapshot import EngineControl, Snapshot
 from themes import DOMAIN_VARIABLE_DEFAULTS, STYLESHEET, THEMES
 
 CLOCK_TICK_SECONDS = 1.0  # proposal countdowns move once a second

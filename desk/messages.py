@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from engine.snapshot import Snapshot
+from engine.live.snapshot import Snapshot
 
 
 class SnapshotPublished(Message):

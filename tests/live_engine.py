@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.config import config_from_dict
-from engine.feeds import SimFeed
-from engine.live import LiveEngine
-from engine.store_journal import open_store
+from engine.config.schema import config_from_dict
+from engine.live.build import build_live
+from engine.live.feeds import SimFeed
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -31,7 +30,7 @@ def live_engine(tmp_path, market_stream=None, **sections):
     clock = FakeWallClock()
     feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                    history_bars=cfg.feed.history_bars, now=START)
-    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=clock,
+    engine = build_live(cfg, feed=feed, wall_clock=clock,
                         market_stream=market_stream)
     engine.start()
     return engine, clock, cfg

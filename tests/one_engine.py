@@ -13,7 +13,7 @@ from pathlib import Path
 def live_trades(db: Path) -> tuple[list[dict], set[str]]:
     """The stored fills paired into trades (a TWAP order is several fills), as --json
     writes them; and the symbols still held at the end."""
-    from engine.trades import TradeTracker
+    from engine.trading.trades import TradeTracker
     from engine.types import Fill, OrderSide
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:

@@ -12,7 +12,7 @@ EXIT_FAILED = 1
 def _resolve(args: argparse.Namespace) -> tuple[Path, Path]:
     """(database path, audit key path): --db, else [store] path, else the XDG default; the
     key from [audit] key_path, else the XDG default."""
-    from engine.config import load_config
+    from engine.config.schema import load_config
     from store.paths import default_audit_key_path, default_db_path
 
     cfg = load_config(args.config)

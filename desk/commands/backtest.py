@@ -69,8 +69,8 @@ class _DelayedProgress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.backtest_job import JobOptions, run_job
-    from engine.config import apply_cli_overrides, load_config
+    from engine.backtest.job import JobOptions, run_job
+    from engine.config.schema import apply_cli_overrides, load_config
 
     if not args.data:
         print("desk: --backtest needs --data SOURCE", file=sys.stderr)
@@ -135,7 +135,7 @@ def database_unwritable(path: Path) -> str | None:
 def warmup_warning(cfg, options, outcome) -> str | None:
     """A line saying why a run could not trade when its data is shorter than the
     warm-up of every strategy (the run itself 'succeeds' with 0 trades)."""
-    from engine.backtest_job import build_spec
+    from engine.backtest.job import build_spec
 
     strategies = build_spec(cfg, options.strategy_specs).strategies.values()
     warmup = min(strategy.warmup for strategy in strategies)

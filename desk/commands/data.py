@@ -1,6 +1,6 @@
 """`desk data fetch EXCHANGE SYMBOL TIMEFRAME [--since DATE] [--out FILE]`.
 
-A thin wrapper over engine.data.exchange_fetch.fetch_candles: a progress bar on a
+A thin wrapper over engine.venues.ccxt.fetch.fetch_candles: a progress bar on a
 terminal, then one summary line. Rerunning resumes the file. The exchange's API URLs can
 be redirected with DESK_CCXT_URLS (a testing / proxy hook; see exchange_fetch).
 """
@@ -23,7 +23,7 @@ def default_out(exchange: str, symbol: str, timeframe: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     if args.data_command != "fetch":
         raise ValueError(f"unknown data command {args.data_command!r}")
-    from engine.data.exchange_fetch import fetch_candles
+    from engine.venues.ccxt.fetch import fetch_candles
 
     out = Path(args.out) if args.out else default_out(args.exchange, args.symbol, args.timeframe)
     if sys.stderr.isatty():

@@ -26,8 +26,8 @@ PRINTED = {
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.config import apply_cli_overrides, load_config
-    from engine.live_build import build_live
+    from engine.config.schema import apply_cli_overrides, load_config
+    from engine.live.build import build_live
 
     cfg = apply_cli_overrides(load_config(args.config), args)
     if cfg.engine.approval != "auto":

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.config import Config, apply_cli_overrides, load_config
+from engine.config.schema import Config, apply_cli_overrides, load_config
 from engine.errors import DeskError
 
 if TYPE_CHECKING:

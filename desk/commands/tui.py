@@ -13,8 +13,8 @@ def ask_passphrase(exchange: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.config import apply_cli_overrides, load_config
-    from engine.live_build import build_live
+    from engine.config.schema import apply_cli_overrides, load_config
+    from engine.live.build import build_live
 
     cfg = apply_cli_overrides(load_config(args.config), args)
     engine = build_live(cfg, passphrase=ask_passphrase)

@@ -25,7 +25,7 @@ from desk.widgets.regime import RegimePane
 from desk.widgets.risk import RiskPane
 from desk.widgets.signals import SignalsPane
 from desk.widgets.status_bar import StatusBar
-from engine.snapshot import Snapshot
+from engine.live.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from desk.app import DeskApp

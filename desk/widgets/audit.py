@@ -9,7 +9,7 @@ from textual.widgets import Label
 from desk.widgets.format import right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
-from engine.snapshot import AuditView, Snapshot
+from engine.live.snapshot import AuditView, Snapshot
 
 COLUMNS = (
     ("seq", "Seq"),

@@ -9,7 +9,7 @@ from rich.text import Text
 from desk.widgets.format import right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
-from engine.snapshot import EnsembleView, Snapshot
+from engine.live.snapshot import EnsembleView, Snapshot
 
 COLUMNS = (
     ("symbol", "Symbol"),

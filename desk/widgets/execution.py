@@ -10,7 +10,7 @@ from rich.text import Text
 from desk.widgets.format import bar, money, quantity, right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
-from engine.snapshot import ExecutionView, Snapshot
+from engine.live.snapshot import ExecutionView, Snapshot
 
 COLUMNS = (
     ("symbol", "Symbol"),

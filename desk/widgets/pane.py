@@ -11,7 +11,7 @@ from rich.style import Style
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from engine.snapshot import Snapshot
+from engine.live.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

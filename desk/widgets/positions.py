@@ -9,7 +9,7 @@ from rich.text import Text
 from desk.widgets.format import money, pnl_text, quantity, right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
-from engine.snapshot import PositionView, Snapshot
+from engine.live.snapshot import PositionView, Snapshot
 
 COLUMNS = (
     ("symbol", "Symbol"),

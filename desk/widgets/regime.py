@@ -11,7 +11,7 @@ from desk.widgets.format import bar, right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
 from desk.widgets.transition_matrix import TransitionMatrix
-from engine.snapshot import RegimeView, Snapshot
+from engine.live.snapshot import RegimeView, Snapshot
 
 LABEL_STYLES = {"bull": "profit", "bear": "loss"}
 

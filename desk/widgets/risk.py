@@ -10,7 +10,7 @@ from textual.widgets import Static
 from desk.widgets.format import bar, money, percent, right, signed_money
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane
-from engine.snapshot import RiskView, Snapshot
+from engine.live.snapshot import RiskView, Snapshot
 
 COLUMNS = (("symbol", "Symbol"), ("exposure", "Exposure"), ("share", "Share of gross"))
 

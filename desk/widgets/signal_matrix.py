@@ -6,7 +6,7 @@ from rich.style import Style
 from rich.text import Text
 
 from desk.widgets.keyed_table import KeyedTable
-from engine.snapshot import SignalView
+from engine.live.snapshot import SignalView
 
 
 def latest_signals(signals: tuple[SignalView, ...]) -> dict[tuple[str, str], SignalView]:

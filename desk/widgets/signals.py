@@ -11,7 +11,7 @@ from desk.widgets.format import money, quantity, right, time_left
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
 from desk.widgets.signal_matrix import SignalMatrix
-from engine.snapshot import ProposalView, Snapshot
+from engine.live.snapshot import ProposalView, Snapshot
 
 PROPOSAL_COLUMNS = (
     ("symbol", "Symbol"),

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from desk.widgets.format import money, signed_money
-from engine.snapshot import Snapshot
+from engine.live.snapshot import Snapshot
 
 
 class StatusBar(Static):

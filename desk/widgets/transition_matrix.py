@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from textual.widgets import Static
 
-from engine.snapshot import RegimeView
+from engine.live.snapshot import RegimeView
 
 
 class TransitionMatrix(Static):

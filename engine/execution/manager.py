@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from engine.broker.base import (
+from engine.brokers.base import (
     BrokerError,
     BrokerOrder,
     DuplicateOrderError,
@@ -48,8 +48,8 @@ from engine.execution.session import (
     session_id_for,
 )
 from engine.execution.store_port import ExecutionStore
-from engine.risk import GatedBroker, OrderDenied
-from engine.snapshot import ExecutionView
+from engine.live.snapshot import ExecutionView
+from engine.trading.risk import GatedBroker, OrderDenied
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
 
 # Seconds between lookups of an order whose submission outcome is unknown.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from engine.snapshot import (
+from engine.live.snapshot import (
     AuditView,
     EnsembleView,
     ExecutionView,

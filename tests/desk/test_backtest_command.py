@@ -26,7 +26,7 @@ def no_run(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the backtest ran")
 
-    monkeypatch.setattr("engine.backtest_job.run_job", refuse)
+    monkeypatch.setattr("engine.backtest.job.run_job", refuse)
 
 
 def test_a_file_shorter_than_the_warm_up_warns_in_one_line(tmp_path, capsys):

@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desk.app import DeskApp
-from engine.config import config_from_dict
-from engine.feeds import SimFeed
-from engine.live import LiveEngine
-from engine.store_journal import open_store
+from engine.config.schema import config_from_dict
+from engine.live.build import build_live
+from engine.live.feeds import SimFeed
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -35,7 +34,7 @@ def engine_app(tmp_path, monkeypatch):
                             "engine": {"regime_window": 200}})
     feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                    history_bars=cfg.feed.history_bars, now=START)
-    engine = LiveEngine(cfg, store=open_store(cfg), feed=feed, wall_clock=lambda: START)
+    engine = build_live(cfg, feed=feed, wall_clock=lambda: START)
     engine.start()
     approved = False
     for _ in range(150):

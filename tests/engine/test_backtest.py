@@ -7,13 +7,13 @@ from decimal import ROUND_DOWN, Decimal
 import numpy as np
 import pytest
 
-from engine.backtest import BacktestSpec, run_backtest
+from engine.backtest.run import BacktestSpec, run_backtest
 from engine.data.sources import load_source
-from engine.ensemble import EnsembleManager
-from engine.pipeline import plan_symbol
-from engine.risk import RiskLimits
-from engine.strategies.base import stance
-from engine.strategies.registry import create
+from engine.signals.ensemble import EnsembleManager
+from engine.signals.pipeline import plan_symbol
+from engine.signals.strategies.base import stance
+from engine.signals.strategies.registry import create
+from engine.trading.risk import RiskLimits
 from engine.types import Side
 
 LOOSE = RiskLimits(max_position_pct=1.0, max_daily_loss_pct=1.0, max_drawdown_pct=1.0,

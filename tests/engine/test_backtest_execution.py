@@ -5,8 +5,8 @@ from __future__ import annotations
 import tempfile
 from decimal import Decimal
 
-from engine.backtest import BacktestSpec, run_backtest
-from engine.config import (
+from engine.backtest.run import BacktestSpec, run_backtest
+from engine.config.schema import (
     DcaExecution,
     ExecutionConfig,
     SmartExecution,
@@ -14,8 +14,8 @@ from engine.config import (
     VwapExecution,
 )
 from engine.data.sources import load_source
-from engine.risk import RiskLimits
-from engine.strategies.registry import create
+from engine.signals.strategies.registry import create
+from engine.trading.risk import RiskLimits
 
 LOOSE = RiskLimits(max_position_pct=1.0, max_daily_loss_pct=1.0, max_drawdown_pct=1.0,
                    min_order_notional=Decimal(0))

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.broker.base import (
+from engine.brokers.base import (
     DuplicateOrderError,
     InvalidOrderError,
     OrderOutcomeUnknown,
     OrderRejected,
 )
-from engine.broker.ccxt_broker import CcxtBroker, from_config
-from engine.broker.ccxt_errors import ExchangeUnavailable
 from engine.types import Bar, OrderRequest, OrderSide, OrderStatus, OrderType
+from engine.venues.ccxt.broker import CcxtBroker, from_config
+from engine.venues.ccxt.errors import ExchangeUnavailable
 from store.vault import ApiCredentials
 from tests.fakes.exchange import FakeExchange
 
@@ -323,7 +323,7 @@ def test_secrets_stay_out_of_repr_and_errors(fake):
 
 
 def test_from_config_uses_the_vaults_keys(fake, tmp_path):
-    from engine.config import config_from_dict
+    from engine.config.schema import config_from_dict
     from store.db import Store
     from store.vault import Vault
 

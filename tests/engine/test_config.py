@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import engine.config as config_module
-from engine.config import (
+import engine.config.schema as config_module
+from engine.config.schema import (
     Config,
     FrozenMap,
     config_from_dict,
@@ -181,7 +181,7 @@ def test_import_does_not_pull_pandas_or_ui():
     import sys
 
     code = (
-        "import sys, engine.config;"
+        "import sys, engine.config.schema;"
         "bad = [m for m in ('pandas', 'textual', 'rich') if m in sys.modules];"
         "sys.exit(1 if bad else 0)"
     )

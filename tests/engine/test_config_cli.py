@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from desk.cli import build_parser
-from engine.config import apply_cli_overrides, config_from_dict, load_config
+from engine.config.schema import apply_cli_overrides, config_from_dict, load_config
 from engine.errors import ConfigError
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import config_from_dict, load_config
+from engine.config.schema import config_from_dict, load_config
 from engine.errors import ConfigError
 
 CASES = [

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.config import Config, _packaged, config_from_dict
+from engine.config.schema import Config, _packaged, config_from_dict
 from engine.errors import ConfigError
 
 EXAMPLES = int(os.environ.get("DESK_FUZZ_EXAMPLES", "300"))
@@ -107,9 +107,9 @@ def _use(cfg: Config) -> None:
     """What the desk does first with a configuration that loaded."""
     import pandas as pd
 
-    from engine.backtest_job import build_spec
+    from engine.backtest.job import build_spec
     from engine.execution.schedule import MODES, QUANTUM, plan
-    from engine.feeds import SimFeed
+    from engine.live.feeds import SimFeed
 
     build_spec(cfg)
     history = [(pd.Timestamp(NOW) - pd.Timedelta(minutes=m), 1.0 + m % 7) for m in range(60)]
@@ -182,8 +182,8 @@ EXTREMES = [
 
 @pytest.mark.parametrize("over", EXTREMES, ids=lambda o: o["execution"]["mode"])
 def test_a_backtest_runs_at_the_bounds(over):
-    from engine.backtest import run_backtest
-    from engine.backtest_job import build_spec
+    from engine.backtest.job import build_spec
+    from engine.backtest.run import run_backtest
     from engine.data.sources import load_source
 
     cfg = config_from_dict(over, name="desk.toml")

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from engine.ensemble import (
+from engine.signals.ensemble import (
     EnsembleManager,
     EnsembleMode,
     performance_multiplier,

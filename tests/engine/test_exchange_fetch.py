@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.data.exchange_fetch import (
+from engine.data.sources import load_source
+from engine.venues.ccxt.fetch import (
     ExchangeFetchError,
     FileMismatchError,
     Retry,
@@ -15,7 +16,6 @@ from engine.data.exchange_fetch import (
     fetch_candles,
     write_candle_file,
 )
-from engine.data.sources import load_source
 from tests.fakes.exchange import CCXT_OPTIONS, FakeExchange
 
 HISTORY = 2500  # 1-minute bars visible on the fake; the last one is still forming

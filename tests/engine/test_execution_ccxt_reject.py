@@ -16,8 +16,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from engine.broker.ccxt_broker import CcxtBroker
-from engine.config import (
+from engine.config.schema import (
     DcaExecution,
     ExecutionConfig,
     SmartExecution,
@@ -25,9 +24,10 @@ from engine.config import (
     VwapExecution,
 )
 from engine.execution.manager import ExecutionManager
-from engine.portfolio import Portfolio
-from engine.risk import GatedBroker, RiskGate, RiskLimits
+from engine.trading.portfolio import Portfolio
+from engine.trading.risk import GatedBroker, RiskGate, RiskLimits
 from engine.types import OrderRequest, OrderSide, OrderType
+from engine.venues.ccxt.broker import CcxtBroker
 from store.vault import ApiCredentials
 from tests.fakes.exchange import FakeExchange
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from engine.broker.ccxt_broker import CcxtBroker
-from engine.config import config_from_dict
+from engine.config.schema import config_from_dict
 from engine.execution.manager import ExecutionManager
-from engine.portfolio import Portfolio
-from engine.risk import GatedBroker, RiskGate, RiskLimits
+from engine.trading.portfolio import Portfolio
+from engine.trading.risk import GatedBroker, RiskGate, RiskLimits
 from engine.types import Bar, OrderRequest, OrderSide
+from engine.venues.ccxt.broker import CcxtBroker
 from store.db import Store
 from store.vault import ApiCredentials
 from tests.fakes.exchange import FakeExchange

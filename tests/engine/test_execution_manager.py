@@ -14,9 +14,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from engine.broker.base import Broker, OrderRejected
-from engine.broker.paper import PaperBroker
-from engine.config import (
+from engine.brokers.base import Broker, OrderRejected
+from engine.brokers.paper import PaperBroker
+from engine.config.schema import (
     DcaExecution,
     ExecutionConfig,
     SmartExecution,
@@ -24,8 +24,8 @@ from engine.config import (
     VwapExecution,
 )
 from engine.execution.manager import BrokerCallInTransaction, ExecutionManager
-from engine.portfolio import Portfolio
-from engine.risk import GatedBroker, RiskGate, RiskLimits
+from engine.trading.portfolio import Portfolio
+from engine.trading.risk import GatedBroker, RiskGate, RiskLimits
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus
 from store.db import Store
 

@@ -10,8 +10,8 @@ from decimal import Decimal as D
 import pytest
 
 from engine.adapters.memory import MemoryExecutionStore
-from engine.broker.paper import PaperBroker
-from engine.config import (
+from engine.brokers.paper import PaperBroker
+from engine.config.schema import (
     DcaExecution,
     ExecutionConfig,
     SmartExecution,
@@ -19,8 +19,8 @@ from engine.config import (
     VwapExecution,
 )
 from engine.execution.manager import BrokerCallInTransaction, ExecutionManager
-from engine.portfolio import Portfolio
-from engine.risk import GatedBroker, RiskGate, RiskLimits
+from engine.trading.portfolio import Portfolio
+from engine.trading.risk import GatedBroker, RiskGate, RiskLimits
 from engine.types import Bar, OrderRequest, OrderSide
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)

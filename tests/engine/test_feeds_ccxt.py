@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.data.exchange_fetch import Retry
-from engine.feeds_ccxt import CcxtPollingFeed, WebsocketKlineFeed
+from engine.venues.ccxt.feeds import CcxtPollingFeed, WebsocketKlineFeed
+from engine.venues.ccxt.fetch import Retry
 from tests.fakes.exchange import CCXT_OPTIONS, FakeExchange
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -138,7 +138,7 @@ def test_importing_the_modules_loads_no_heavy_or_ui_library():
     import subprocess
     import sys
 
-    code = ("import sys, engine.feeds_ccxt, engine.data.exchange_fetch; "
+    code = ("import sys, engine.venues.ccxt.feeds, engine.venues.ccxt.fetch; "
             "print(' '.join(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

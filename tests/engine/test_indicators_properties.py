@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import indicators as ind
+from engine.signals import indicators as ind
 
 PRICE = st.floats(1.0, 1000.0, allow_nan=False, allow_infinity=False)
 

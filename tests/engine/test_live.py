@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from engine.execution.session import session_id_for
-from engine.feeds import SimFeed
-from engine.pipeline import plan_symbol
+from engine.live.feeds import SimFeed
+from engine.signals.pipeline import plan_symbol
 from tests.live_engine import START, live_engine, step_until_proposal
 
 
@@ -135,7 +135,7 @@ def test_live_decisions_equal_the_backtest_pipeline(tmp_path, strategies, dynami
 
 
 class StreamDouble:
-    """Stands in for engine.market_stream.MarketStream: the last trade and quote of each
+    """Stands in for engine.venues.ccxt.market_stream.MarketStream: the last trade and quote of each
     symbol, set by the test."""
 
     def __init__(self) -> None:

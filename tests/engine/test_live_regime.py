@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.feeds import SimFeed
-from engine.pipeline import REGIME_LABELS, plan_symbol
+from engine.live.feeds import SimFeed
+from engine.signals.pipeline import REGIME_LABELS, plan_symbol
 from tests.live_engine import START, live_engine
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engine.market_stream import MarketStream
+from engine.venues.ccxt.market_stream import MarketStream
 from tests.fakes.exchange import FakeExchange
 
 IDS = {"BTC/USDT": "BTCUSDT", "ETH/USDT": "ETHUSDT"}

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from engine.metrics import compute_metrics, max_drawdown
+from engine.trading.metrics import compute_metrics, max_drawdown
 
 
 def test_constant_growth_has_zero_volatility_and_known_cagr():

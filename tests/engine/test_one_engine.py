@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.backtest import run_backtest
-from engine.backtest_job import build_spec
-from engine.config import config_from_dict
+from engine.backtest.job import build_spec
+from engine.backtest.run import run_backtest
+from engine.config.schema import config_from_dict
 from engine.data.sources import load_source
-from engine.live_build import build_live
+from engine.live.build import build_live
 from tests.one_engine import assert_same_trades, live_trades
 
 

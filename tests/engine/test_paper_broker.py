@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.broker.base import DuplicateOrderError, InvalidOrderError
-from engine.broker.paper import PaperBroker
+from engine.brokers.base import DuplicateOrderError, InvalidOrderError
+from engine.brokers.paper import PaperBroker
 from engine.types import Bar, OrderRequest, OrderSide, OrderStatus, OrderType
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.portfolio import InvalidFillError, Portfolio
+from engine.trading.portfolio import InvalidFillError, Portfolio
 from engine.types import Fill, OrderSide
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

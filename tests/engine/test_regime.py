@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.regime import GaussianHMM, HMMParams, RegimeFilter, label_states
-from engine.regime.inference import forward, forward_backward, log_emission, viterbi
-from engine.regime.model import FittedHMM
-from engine.regime.scan import chunked_scan, prefix_scan, sequential_scan
+from engine.signals.regime import GaussianHMM, HMMParams, RegimeFilter, label_states
+from engine.signals.regime.inference import forward, forward_backward, log_emission, viterbi
+from engine.signals.regime.model import FittedHMM
+from engine.signals.regime.scan import chunked_scan, prefix_scan, sequential_scan
 
 
 def make_params(k: int = 3) -> HMMParams:
@@ -276,7 +276,7 @@ def test_every_state_count_gets_one_sideways_and_bull_and_bear_from_three(k) -> 
 
 
 def test_label_probabilities_sum_states_by_label() -> None:
-    from engine.regime.labels import label_probabilities
+    from engine.signals.regime.labels import label_probabilities
 
     probs = np.array([[0.1, 0.2, 0.3, 0.4]])
     merged = label_probabilities(probs, ("bull", "sideways", "bull", "bear"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.regime import DEFAULT_REGIME_PARAMS, LABELS, adapt
+from engine.signals.regime import DEFAULT_REGIME_PARAMS, LABELS, adapt
 
 
 def test_defaults_per_regime() -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.regime import GaussianHMM
-from engine.regime.inference import forward
-from engine.regime.labels import LABELS
-from engine.regime.policy import RegimePolicy
+from engine.signals.regime import GaussianHMM
+from engine.signals.regime.inference import forward
+from engine.signals.regime.labels import LABELS
+from engine.signals.regime.policy import RegimePolicy
 
 STOCKS = Path(__file__).resolve().parents[3] / "shared" / "data" / \
     "sp500_20_stocks_daily.csv.gz"
@@ -132,7 +132,7 @@ def test_short_data_has_no_regime_and_bad_closes_are_named() -> None:
 
 
 def test_refit_every_is_a_checked_engine_key(tmp_path) -> None:
-    from engine.config import load_config
+    from engine.config.schema import load_config
     from engine.errors import ConfigError
 
     (tmp_path / "desk.toml").write_text("[engine]\nregime_refit_every = 0\n")

@@ -9,8 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.metrics import compute_metrics
-from engine.report import MAX_TRADE_ROWS, downsample, format_metric, nice_ticks, write_report
+from engine.backtest.report import (
+    MAX_TRADE_ROWS,
+    downsample,
+    format_metric,
+    nice_ticks,
+    write_report,
+)
+from engine.trading.metrics import compute_metrics
 
 
 class Collector(HTMLParser):

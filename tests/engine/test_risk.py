@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.broker.base import Broker, BrokerOrder
-from engine.portfolio import Portfolio
-from engine.risk import GatedBroker, OrderDenied, RiskGate, RiskLimits
+from engine.brokers.base import Broker, BrokerOrder
+from engine.trading.portfolio import Portfolio
+from engine.trading.risk import GatedBroker, OrderDenied, RiskGate, RiskLimits
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
 
 T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)

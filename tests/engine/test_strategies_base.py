@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import DataError
-from engine.strategies.base import SignalArrays, events, stance
-from engine.strategies.registry import STRATEGIES, create
+from engine.signals.strategies.base import SignalArrays, events, stance
+from engine.signals.strategies.registry import STRATEGIES, create
 from engine.types import Side
 
 
@@ -111,7 +111,7 @@ def test_latest_of_an_empty_frame_is_hold():
 
 def test_importing_the_registry_stays_light():
     code = (
-        "import sys, engine.strategies.registry; "
+        "import sys, engine.signals.strategies.registry; "
         "heavy = {'pandas', 'scipy', 'textual', 'rich'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.strategies.registry import STRATEGIES, create
+from engine.signals.strategies.registry import STRATEGIES, create
 from engine.types import Side
 
 BARS = 2_500

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.strategies.base import Prices
-from engine.strategies.registry import STRATEGIES, create
+from engine.signals.strategies.base import Prices
+from engine.signals.strategies.registry import STRATEGIES, create
 
 LONG = {  # periods long enough that a 600-bar window would not do for the EMA ones
     "sma_cross": {"fast": 50, "slow": 200},

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ConfigError
-from engine.strategies.registry import STRATEGIES, from_config, parse_spec
+from engine.signals.strategies.registry import STRATEGIES, from_config, parse_spec
 
 DESK_TOML = Path(__file__).resolve().parents[2] / "desk.toml"
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from engine import indicators as ind
-from engine.strategies.registry import create
+from engine.signals import indicators as ind
+from engine.signals.strategies.registry import create
 
 
 def _frame(close, spread: float = 0.5, high=None, low=None) -> pd.DataFrame:

@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.ensemble import EnsembleManager
-from engine.weighting import SIDEWAYS_TILT, bar_weights, virtual_trade_return
+from engine.signals.ensemble import EnsembleManager
+from engine.signals.weighting import SIDEWAYS_TILT, bar_weights, virtual_trade_return
 
 IDS = ["sma_cross", "rsi", "breakout"]
 LABELS = ("bull", "bear", "sideways")

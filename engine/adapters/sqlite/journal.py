@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from engine.journal import Journal
+from engine.trading.journal import Journal
 from engine.types import Fill, OrderRequest
 from store import journal_rows as rows
 from store.db import Store

@@ -1,0 +1,217 @@
+"""A whole `desk --backtest` job: load data, build the strategies and the ensemble from the
+configuration (or --strategy), run, optionally compare with each strategy alone, store the
+run in SQLite with a `backtest.completed` audit entry, and write JSON / HTML outputs.
+
+The command line only parses arguments and prints; everything it does is here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.backtest.run import BacktestResult, BacktestSpec, run_backtest
+from engine.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    data: str
+    bars: int | None = None
+    seed: int | None = None
+    freq: str | None = None
+    start: str | None = None
+    end: str | None = None
+    clean: bool = False
+    strategy_specs: Sequence[str] = ()
+    compare: bool = False
+    json_path: str | None = None
+    report_path: str | None = None
+
+
+@dataclass
+class JobOutcome:
+    result: BacktestResult
+    comparisons: list[BacktestResult] = field(default_factory=list)
+    load_s: float = 0.0
+    dropped: int = 0
+    run_id: int | None = None
+    source: str = ""
+    symbols: tuple[str, ...] = ()
+
+
+def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
+    """The strategies, ensemble and limits a run uses, from --strategy or the config."""
+    from engine.signals.ensemble import EnsembleManager
+    from engine.signals.strategies.registry import from_config, parse_spec
+    from engine.trading.risk import RiskLimits
+
+    weights = {member.id: member.weight for member in cfg.ensemble.strategies}
+    if strategy_specs:
+        built = [parse_spec(spec) for spec in strategy_specs]
+        strategies = {s.id: s for s in built}
+        if len(strategies) != len(built):
+            raise ConfigError("--strategy: the same strategy is given twice")
+    else:
+        table = from_config(cfg.strategies)
+        ids = list(weights) if cfg.ensemble.enabled else list(weights)[:1]
+        strategies = {sid: table[sid] for sid in ids}
+    ensemble = None
+    if len(strategies) > 1:
+        ensemble = EnsembleManager(
+            mode=cfg.ensemble.mode,
+            strategies=[(sid, float(weights.get(sid, 1.0))) for sid in strategies],
+            confidence_threshold=cfg.ensemble.thresholds.confidence,
+            vote_ratio=cfg.ensemble.thresholds.vote_ratio,
+            dynamic_weights=cfg.ensemble.dynamic_weights,
+            performance_window=cfg.ensemble.performance_window,
+        )
+    label = "ensemble" if ensemble else next(iter(strategies))
+    return BacktestSpec(
+        strategies=strategies,
+        ensemble=ensemble,
+        cash=cfg.broker.cash,
+        fee=cfg.broker.fee,
+        slippage_bps=cfg.broker.slippage_bps,
+        size=cfg.engine.size,
+        allow_short=cfg.engine.allow_short,
+        risk_limits=RiskLimits(
+            max_position_pct=cfg.risk.max_position_pct,
+            max_daily_loss_pct=cfg.risk.max_daily_loss_pct,
+            max_drawdown_pct=cfg.risk.max_drawdown_pct,
+            min_order_notional=cfg.risk.min_order_notional,
+        ),
+        regime=cfg.engine.regime,
+        regime_window=cfg.engine.regime_window,
+        regime_states=cfg.engine.regime_states,
+        regime_refit_every=cfg.engine.regime_refit_every,
+        label=label,
+        execution=cfg.execution,
+        # The live desk warms up on [feed] history_bars before it trades; a backtest
+        # primes the strategies on the same first bars so both trade the same span.
+        warmup=cfg.feed.history_bars,
+    )
+
+
+def run_job(
+    cfg,
+    options: JobOptions,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> JobOutcome:
+    from engine.data.sources import load_source
+
+    started = time.perf_counter()
+    market = load_source(
+        options.data, bars=options.bars, seed=options.seed, freq=options.freq,
+        start=options.start, end=options.end, clean=options.clean,
+    )
+    load_s = time.perf_counter() - started
+    spec = build_spec(cfg, options.strategy_specs)
+    result = run_backtest(market.frames, spec, progress=progress)
+    result.timing["load_s"] = load_s
+    comparisons = []
+    if options.compare and len(spec.strategies) > 1:
+        for sid, strategy in spec.strategies.items():
+            alone = BacktestSpec(**{**spec.__dict__, "strategies": {sid: strategy},
+                                    "ensemble": None, "label": sid})
+            comparisons.append(run_backtest(market.frames, alone))
+    outcome = JobOutcome(result, comparisons, load_s, market.dropped, source=market.source,
+                         symbols=tuple(market.frames))
+    document = result_document(outcome, cfg)
+    outcome.run_id = record_run(cfg, outcome, document)
+    if options.json_path:
+        Path(options.json_path).write_text(json.dumps(document, indent=2) + "\n")
+    if options.report_path:
+        from engine.backtest.report import write_report
+
+        write_report(
+            options.report_path,
+            title=f"Desk backtest: {result.label} on {market.source}",
+            metrics=result.metrics,
+            equity=result.equity,
+            trades=[t.to_dict() for t in result.trades],
+            subtitle=", ".join(market.frames),
+        )
+    return outcome
+
+
+def result_document(outcome: JobOutcome, cfg) -> dict:
+    """The --json document: metrics, trades, timing and the configuration used."""
+    result = outcome.result
+    timing = {
+        "load_s": round(outcome.load_s, 6),
+        "run_s": round(result.timing["run_s"], 6),
+        "bars": result.timing["bars"],
+        "bars_per_s": round(result.timing["bars_per_s"], 1),
+    }
+    document = {
+        "metrics": _jsonable(result.metrics),
+        "trades": [t.to_dict() for t in result.trades],
+        "timing": timing,
+        "config": cfg.to_dict() | {"run": {
+            "source": outcome.source,
+            "symbols": list(outcome.symbols),
+            "strategies": list(result_strategies(outcome)),
+            "label": result.label,
+            "dropped_rows": outcome.dropped,
+        }},
+        "stats": _jsonable(result.stats),
+        "regimes": result.regimes,
+        # The ensemble's decisions where it changed its mind: votes, weights, confidence.
+        "decisions": [_jsonable(d) for d in result.decisions],
+    }
+    if outcome.comparisons:
+        document["compare"] = {r.label: _jsonable(r.metrics) for r in outcome.comparisons}
+    return document
+
+
+def result_strategies(outcome: JobOutcome) -> list[str]:
+    return [r.label for r in outcome.comparisons] or [outcome.result.label]
+
+
+def record_run(cfg, outcome: JobOutcome, document: dict) -> int:
+    """Store the run (config hash, metrics, trades) and one `backtest.completed` entry."""
+    from engine.adapters.sqlite.open import open_store
+    from engine.adapters.sqlite.runs import save_run
+
+    store = open_store(cfg)
+    try:
+        run_id = save_run(
+            store,
+            config_hash=cfg.hash(),
+            config_json=json.dumps(document["config"], sort_keys=True),
+            data_source=outcome.source,
+            metrics_json=json.dumps(document["metrics"], sort_keys=True),
+            timing_json=json.dumps(document["timing"], sort_keys=True),
+            trades=document["trades"],
+            audit={
+                "config_hash": cfg.hash(),
+                "source": outcome.source,
+                "label": outcome.result.label,
+                "bars": outcome.result.timing["bars"],
+                "trades": len(outcome.result.trades),
+                "total_return": document["metrics"].get("total_return"),
+                "sharpe": document["metrics"].get("sharpe"),
+            },
+        )
+    finally:
+        store.close()
+    return run_id
+
+
+def _jsonable(values: dict) -> dict:
+    """Metrics as JSON: infinities and NaN become null so the file stays valid JSON."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, float) and (value != value or value in (float("inf"),
+                                                                     float("-inf"))):
+            out[key] = None
+        elif isinstance(value, dict):
+            out[key] = _jsonable(value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,115 @@
+"""Builds the desk's `Snapshot` from the live engine's state (plain data, no references)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.live.snapshot import (
+    AuditView,
+    EnsembleView,
+    PositionView,
+    ProposalView,
+    RegimeView,
+    RiskView,
+    SignalView,
+    Snapshot,
+)
+
+AUDIT_TAIL = 50
+
+
+def build_snapshot(engine) -> Snapshot:
+    portfolio = engine.portfolio
+    symbols = tuple(engine.symbols)
+    last_prices = {s: Decimal(repr(st.last_close)) for s, st in engine.symbols.items()}
+    equity = portfolio.equity
+    risk = engine.gate.state()
+    return Snapshot(
+        market_ts=engine.market_ts,
+        equity=equity,
+        cash=portfolio.cash,
+        day_pnl=risk.day_pnl,
+        approval_mode=engine.cfg.engine.approval,
+        paused=engine.paused,
+        symbols=symbols,
+        last_prices=last_prices,
+        quotes=_quotes(engine),
+        positions=_positions(portfolio, symbols),
+        signals=tuple(
+            SignalView(symbol, sid, side.name, confidence, ts)
+            for symbol, state in engine.symbols.items()
+            for sid, (side, confidence, ts) in state.latest_signals.items()
+        ),
+        proposals=tuple(
+            ProposalView(p.order.client_order_id, p.order.symbol, str(p.order.side), p.order.qty,
+                         p.order.ref_price or Decimal(0), p.order.reason, p.created_at,
+                         p.expires_at)
+            for p in engine.trader.proposals.values()
+        ),
+        ensemble=tuple(
+            EnsembleView(symbol, d.decision.name, dict(d.vote_counts), dict(d.weights),
+                         float(d.confidence), d.mode, d.ts)
+            for symbol, state in engine.symbols.items()
+            if (d := state.decision) is not None
+        ),
+        executions=tuple(engine.executor.views()[:50]),
+        regimes=tuple(
+            RegimeView(symbol, state.regime_label, dict(state.probabilities), state.held_bars,
+                       tuple(state.regime_labels), state.transition)
+            for symbol, state in engine.symbols.items() if state.regime_labels
+        ),
+        risk=_risk(engine, risk),
+        audit_tail=tuple(
+            AuditView(e.seq, e.ts, e.kind, e.actor, _summary(e.payload))
+            for e in engine.audit_tail(AUDIT_TAIL)
+        ),
+        chain_verified_seq=engine.verified_seq,
+        chain_ok=engine.chain_ok,
+    )
+
+
+def _quotes(engine) -> dict[str, tuple[Decimal, Decimal]]:
+    stream = engine.market_stream
+    if stream is None:
+        return {}
+    quotes = {}
+    for symbol in engine.symbols:
+        quote = stream.quote(symbol)
+        if quote is not None:
+            quotes[symbol] = (Decimal(repr(quote[0])), Decimal(repr(quote[1])))
+    return quotes
+
+
+def _positions(portfolio, symbols) -> tuple[PositionView, ...]:
+    views = []
+    for symbol in symbols:
+        p = portfolio.position(symbol)
+        if p.qty == 0 and p.realized_pnl == 0:
+            continue
+        side = "long" if p.qty > 0 else "short" if p.qty < 0 else "flat"
+        views.append(PositionView(symbol, side, p.qty, p.avg_price, p.last or Decimal(0),
+                                  p.unrealized, p.realized_pnl))
+    return tuple(views)
+
+
+def _risk(engine, state) -> RiskView:
+    exposure = engine.portfolio.exposure()
+    return RiskView(
+        exposure=dict(exposure),
+        gross_exposure=engine.portfolio.gross_exposure,
+        day_pnl=state.day_pnl,
+        daily_loss_limit=state.daily_loss_limit.quantize(Decimal("0.01")),
+        drawdown=float(state.drawdown),
+        max_drawdown=float(engine.spec.risk_limits.max_drawdown_pct),
+        var_95=engine.var_95(),
+        kill_switch=bool(state.kill_switch),
+        halted_reason=state.halted_reason or "",
+    )
+
+
+def _summary(payload) -> str:
+    if isinstance(payload, str):
+        return payload[:120]
+    keys = ("symbol", "side", "qty", "price", "client_order_id", "reasons")
+    parts = [f"{k}={payload[k]}" for k in keys if k in payload]
+    return " ".join(parts)[:120]

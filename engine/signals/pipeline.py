@@ -1,0 +1,107 @@
+"""From bars to decisions, vectorized over a whole frame: strategies, ensemble, regime.
+
+A backtest runs this once per symbol; the event loop then visits only the bars where a
+decision changes. The live engine asks the same strategies and the same ensemble bar by
+bar (`Strategy.latest`, `EnsembleManager.decide`), and a test holds the two to the same
+answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.signals.regime import adapt
+from engine.signals.regime.labels import LABELS as REGIME_LABELS  # re-exported for old importers
+from engine.signals.regime.policy import DEFAULT_REFIT_EVERY, RegimePolicy
+from engine.signals.strategies.base import SignalArrays, Strategy, stance
+from engine.signals.weighting import bar_weights
+
+__all__ = ["ATR_PERIOD", "REGIME_LABELS", "SymbolPlan", "plan_symbol"]
+ATR_PERIOD = 14
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolPlan:
+    """Per-bar arrays for one symbol."""
+
+    decision: np.ndarray  # int8 stance of the ensemble (or the single strategy)
+    confidence: np.ndarray  # float64
+    strategy_stances: dict[str, SignalArrays]  # each strategy's latest BUY/SELL, held
+    regime: np.ndarray  # int8 index into REGIME_LABELS, -1 before the model is fitted
+    size_multiplier: np.ndarray  # float64
+    stop_atr: np.ndarray  # float64: stop width in ATR multiples, NaN = no stop
+    atr: np.ndarray  # float64
+    close: np.ndarray  # float64
+    weights: np.ndarray | None = None  # (S, n) ensemble weights per bar, None if static
+    regime_model: object | None = None  # the RegimeRun (every fit, per-bar P(label))
+
+    def decision_changes(self) -> np.ndarray:
+        """Bars where the decision becomes a new non-HOLD side."""
+        d = self.decision
+        prev = np.concatenate(([0], d[:-1]))
+        return np.flatnonzero((d != prev) & (d != 0))
+
+
+def plan_symbol(
+    frame,
+    strategies: Mapping[str, Strategy],
+    ensemble=None,
+    *,
+    regime_window: int | None = 500,
+    regime_states: int = 3,
+    regime_refit_every: int = DEFAULT_REFIT_EVERY,
+) -> SymbolPlan:
+    """Compute every strategy over `frame`, combine them, and label regimes causally.
+
+    Regimes follow `engine.signals.regime.policy`: a fit every `regime_refit_every` bars on the
+    trailing `regime_window` returns, the live desk's rule; no bar's label uses later data
+    and bars before the first fit carry no regime (-1).
+    """
+    from engine.signals.indicators import atr
+
+    high = frame["high"].to_numpy()
+    low = frame["low"].to_numpy()
+    close = frame["close"].to_numpy()
+    atr_values = atr(high, low, close, ATR_PERIOD)
+    n = len(close)
+    regime = np.full(n, -1, dtype=np.int8)
+    size_multiplier = np.ones(n)
+    stop_atr = np.full(n, np.nan)
+    model = None
+    if regime_window and n > regime_window:
+        policy = RegimePolicy(regime_window, regime_refit_every, regime_states)
+        model = policy.run(close)
+        regime = model.labels
+        for index, label in enumerate(REGIME_LABELS):
+            params = adapt(label)
+            mask = regime == index
+            size_multiplier[mask] = params.size_multiplier
+            stop_atr[mask] = params.stop_atr
+
+    stances = {sid: stance(s.compute(frame)) for sid, s in strategies.items()}
+    weights = None
+    if ensemble is None or len(stances) == 1:
+        only = next(iter(stances.values()))
+        decision, confidence = only.side, only.confidence
+    else:
+        sides = np.vstack([s.side for s in stances.values()])
+        weights = bar_weights(ensemble, list(stances), sides, close,
+                              regime if model is not None else None, REGIME_LABELS)
+        combined = ensemble.combine(sides, np.vstack([s.confidence for s in stances.values()]),
+                                    bar_weights=weights)
+        decision, confidence = combined.decision, combined.confidence
+    return SymbolPlan(
+        decision=np.asarray(decision, dtype=np.int8),
+        confidence=np.asarray(confidence, dtype=np.float64),
+        strategy_stances=stances,
+        regime=regime,
+        size_multiplier=size_multiplier,
+        stop_atr=stop_atr,
+        atr=atr_values,
+        close=close,
+        weights=weights,
+        regime_model=model,
+    )

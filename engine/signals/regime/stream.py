@@ -1,0 +1,187 @@
+"""The causal regime filter, one arithmetic for the live stream and the whole-frame batch.
+
+The forward recursion alpha_t ∝ alpha_{t-1} A diag(b_t) is sequential in t. To vectorize it
+over a long series and still let a live filter, which sees one return at a time, reach the
+same numbers bit for bit, both compute it in fixed chunks of `CHUNK` steps:
+
+- step 0: v_0 = normalise(startprob * b_0);
+- in chunk c (steps 1 + c*CHUNK ..), Q holds the product of the chunk's step matrices
+  M_t = A diag(b_t) so far, rescaled to sum to 1 after each step, and the filtered
+  vector is v_t = normalise(u_c Q), u_c being the vector at the end of the previous chunk.
+
+The live filter updates Q once per return. The batch builds the Q of every chunk at once
+(CHUNK numpy steps over all chunks), carries u_c across chunks (one short step per chunk),
+and rebuilds Q to write every row. Each product, sum and exponential is an elementwise
+numpy operation in a fixed order (no BLAS, no pairwise reduction), so a row computed alone
+equals the same row computed inside a batch, bit for bit; argmax labels therefore agree
+exactly. Rescaling never changes a normalised vector, so nothing underflows however long
+the series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.signals.regime.inference import HMMParams
+
+CHUNK = 32  # steps per chunk: long enough to amortise numpy calls, short enough to stay in cache
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def scaled_emission(x: np.ndarray, means: np.ndarray, vars_: np.ndarray,
+                    log_vars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """b = exp(log N(x; mean_k, var_k) - shift) with each row's largest entry 1, and the shift.
+
+    `x` (...,) against parameters broadcastable to (..., K)."""
+    diff = x[..., None] - means
+    log_b = -0.5 * (_LOG_2PI + log_vars + diff * diff / vars_)
+    shift = log_b[..., 0]
+    for k in range(1, log_b.shape[-1]):
+        shift = np.maximum(shift, log_b[..., k])
+    return np.exp(log_b - shift[..., None]), shift
+
+
+def _sum_last(v: np.ndarray) -> np.ndarray:
+    total = v[..., 0]
+    for k in range(1, v.shape[-1]):
+        total = total + v[..., k]
+    return total
+
+
+def _normalised(v: np.ndarray) -> np.ndarray:
+    return v / _sum_last(v)[..., None]
+
+
+def _vecmat(u: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """u @ m over leading axes, as K elementwise products added in state order."""
+    acc = u[..., 0, None] * m[..., 0, :]
+    for i in range(1, u.shape[-1]):
+        acc = acc + u[..., i, None] * m[..., i, :]
+    return acc
+
+
+def _matmat(q: np.ndarray, m: np.ndarray) -> np.ndarray:
+    acc = q[..., :, 0, None] * m[..., None, 0, :]
+    for i in range(1, q.shape[-1]):
+        acc = acc + q[..., :, i, None] * m[..., None, i, :]
+    return acc
+
+
+def _rescaled(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total = _sum_last(_sum_last(q))
+    return q / total[..., None, None], total
+
+
+class RegimeFilter:
+    """Causal P(state_t | r_1..r_t) for a fixed fitted model, one return at a time; equal
+    bit for bit to `filter_batch` over the same returns."""
+
+    def __init__(self, params: HMMParams, labels: tuple[str, ...]) -> None:
+        self._params = params
+        self._labels = labels
+        self._log_vars = np.log(params.vars)
+        self._steps = 0
+        self._alpha: np.ndarray | None = None
+        self._u = np.empty(0)  # filtered vector at the end of the previous chunk
+        self._q = np.empty(0)  # rescaled product of this chunk's step matrices
+        self._log_u = 0.0  # log p(r_1..) at the end of the previous chunk
+        self._log_q = 0.0  # log of the scales taken out of Q in this chunk
+        self.loglik = 0.0  # log p(r_1..r_t) of the returns seen so far
+
+    def update(self, r: float) -> np.ndarray:
+        """Take the next return; give the filtered state probabilities (K,) after it."""
+        if not np.isfinite(r):
+            raise ValueError(f"return must be finite, got {r}")
+        p = self._params
+        b, shift = scaled_emission(np.array(float(r)), p.means, p.vars, self._log_vars)
+        shift = float(shift)
+        if self._steps == 0:
+            v = p.startprob * b
+            s = float(_sum_last(v))
+            self._alpha = v / s
+            self.loglik = shift + float(np.log(s))
+            self._u, self._log_u = self._alpha, self.loglik
+        else:
+            step = p.transmat * b[None, :]
+            position = (self._steps - 1) % CHUNK
+            if position == 0:
+                self._q, total = _rescaled(step)
+                self._log_q = shift + float(np.log(total))
+            else:
+                self._q, total = _rescaled(_matmat(self._q, step))
+                self._log_q += shift + float(np.log(total))
+            w = _vecmat(self._u, self._q)
+            s = float(_sum_last(w))
+            self._alpha = w / s
+            self.loglik = self._log_u + self._log_q + float(np.log(s))
+            if position == CHUNK - 1:
+                self._u, self._log_u = self._alpha, self.loglik
+        self._steps += 1
+        return self._alpha.copy()
+
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        """The latest filtered probabilities, None before the first update."""
+        return None if self._alpha is None else self._alpha.copy()
+
+    @property
+    def label(self) -> str | None:
+        """Label of the most probable current state, None before the first update."""
+        return None if self._alpha is None else self._labels[int(self._alpha.argmax())]
+
+
+def filter_batch(models: list[HMMParams], returns: np.ndarray) -> np.ndarray:
+    """Filtered probabilities (S, L, K) of S independent series (S, L), series s under
+    model s, each from its model's start probabilities: what S `RegimeFilter`s give.
+
+    Rows past the end of a shorter series may be padded with any finite return; they never
+    touch earlier rows (the filter is causal)."""
+    x = np.asarray(returns, dtype=np.float64)
+    n_series, length = x.shape
+    k = models[0].n_states
+    out = np.empty((n_series, length, k))
+    if length == 0:
+        return out
+    start = np.stack([m.startprob for m in models])
+    trans = np.stack([m.transmat for m in models])
+    means = np.stack([m.means for m in models])
+    vars_ = np.stack([m.vars for m in models])
+    # log(var) per model on its own (K,) array, exactly as RegimeFilter takes it.
+    log_vars = np.stack([np.log(m.vars) for m in models])
+    b0, _ = scaled_emission(x[:, 0], means, vars_, log_vars)
+    out[:, 0] = _normalised(start * b0)
+    if length == 1:
+        return out
+
+    # Steps 1.. in chunks of CHUNK, padded with zero returns to whole chunks.
+    n_chunks = -(-(length - 1) // CHUNK)
+    steps = np.zeros((n_series, n_chunks * CHUNK))
+    steps[:, : length - 1] = x[:, 1:]
+    steps = steps.reshape(n_series * n_chunks, CHUNK)
+    per_chunk = np.repeat(np.arange(n_series), n_chunks)
+    b, _ = scaled_emission(steps, means[per_chunk, None, :], vars_[per_chunk, None, :],
+                           log_vars[per_chunk, None, :])
+    trans_c = trans[per_chunk]
+
+    def products():  # Q after each step of every chunk, in step order
+        q = None
+        for j in range(CHUNK):
+            step = trans_c * b[:, j, None, :]
+            q = _rescaled(step if q is None else _matmat(q, step))[0]
+            yield j, q
+
+    for j, q in products():
+        if j == CHUNK - 1:
+            last = q.reshape(n_series, n_chunks, k, k)
+    # Carry each series' vector across its chunks: u_{c+1} = normalise(u_c Q_c).
+    starts = np.empty((n_series, n_chunks, k))
+    u = out[:, 0]
+    for c in range(n_chunks):
+        starts[:, c] = u
+        u = _normalised(_vecmat(u, last[:, c]))
+    starts = starts.reshape(n_series * n_chunks, k)
+    rows = np.empty((n_series * n_chunks, CHUNK, k))
+    for j, q in products():
+        rows[:, j] = _normalised(_vecmat(starts, q))
+    out[:, 1:] = rows.reshape(n_series, n_chunks * CHUNK, k)[:, : length - 1]
+    return out

@@ -1,0 +1,318 @@
+"""The trading core shared by the live engine and the backtest: decision -> orders -> fills.
+
+One `Trader` turns an ensemble decision into orders (sizing), sends every order through
+the risk gate, holds it for approval in manual mode, submits it to the broker, and applies
+the broker's fills to the portfolio. Live and backtest build the same object; only the
+broker, the journal and the approval mode differ (STYLE.md item 1).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
+
+from engine.trading.journal import Journal
+from engine.trading.risk import GatedBroker
+from engine.trading.trades import TradeTracker
+from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderType, Side
+
+if TYPE_CHECKING:
+    from engine.execution.manager import ExecutionManager
+
+QTY_STEP = Decimal("0.00000001")
+
+
+@dataclass(frozen=True, slots=True)
+class TradingRules:
+    size: float  # fraction of equity one position takes
+    allow_short: bool
+    approval: str  # "manual" | "auto"
+    approval_timeout: float  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    order: OrderRequest
+    created_at: datetime  # wall clock
+    expires_at: datetime
+
+
+@dataclass
+class TraderStats:
+    proposed: int = 0
+    denied: int = 0
+    submitted: int = 0
+    filled: int = 0
+    deny_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def to_decimal(value: float) -> Decimal:
+    """A float price or quantity as the Decimal it prints as (no binary noise)."""
+    return Decimal(repr(float(value)))
+
+
+class Trader:
+    """Thread-safe: the desk's approve/reject arrive from the UI thread."""
+
+    def __init__(
+        self,
+        *,
+        broker: GatedBroker,
+        journal: Journal,
+        rules: TradingRules,
+        wall_clock: Callable[[], datetime],
+        executor: ExecutionManager,
+        id_prefix: str = "o",
+        volume_history: Callable[[str], list] | None = None,
+    ) -> None:
+        # The gated broker is the only way to the market: it checks every order against
+        # the risk gate and books fills into the portfolio the gate guards.
+        self.broker = broker
+        self.gate = broker.gate
+        self.portfolio = broker.portfolio
+        self.journal = journal
+        self.rules = rules
+        self.wall_clock = wall_clock
+        self.proposals: dict[str, Proposal] = {}
+        self.trades = TradeTracker()
+        self.stats = TraderStats()
+        self.strategy_of: dict[str, str] = {}
+        # Every approved order becomes an execution session (a market order is a one-part
+        # session), persisted and resumable, live and in backtests.
+        self.executor = executor
+        self.volume_history = volume_history or (lambda symbol: [])
+        self._id_prefix = id_prefix
+        self._next_id = 0
+        self._lock = threading.RLock()
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def on_decision(
+        self,
+        symbol: str,
+        ts: datetime,
+        decision: Side,
+        price: float,
+        *,
+        size_multiplier: float = 1.0,
+        reason: str = "",
+        strategy: str = "",
+        close_only: bool = False,
+    ) -> list[OrderRequest]:
+        """Move the position of `symbol` towards what `decision` asks; returns the orders
+        proposed. A BUY targets a long of `size` x equity; a SELL closes a long and, if
+        shorting is allowed, targets a short of the same size. `close_only` (stops) closes
+        without opening the other side."""
+        with self._lock:
+            current = self.portfolio.position(symbol).qty
+            if decision == Side.HOLD:
+                return []
+            if self._in_flight(symbol):
+                return []  # one decision per symbol in flight at a time
+            ref = to_decimal(price)
+            target_abs = self._target_qty(symbol, price, size_multiplier)
+            if close_only:
+                target = Decimal(0)
+            elif decision == Side.BUY:
+                target = target_abs
+            else:
+                target = -target_abs if self.rules.allow_short else Decimal(0)
+            if not self.acts_on(symbol, decision):
+                return []
+            orders = []
+            if current != 0 and (target == 0 or (target > 0) != (current > 0)):
+                orders.append(self._order(symbol, -current, ref, reason, strategy, True))
+                current = Decimal(0)
+            delta = target - current
+            if delta != 0:
+                orders.append(self._order(symbol, delta, ref, reason, strategy, False))
+            for order in orders:
+                self._propose(order, ts)
+            return orders
+
+    def acts_on(self, symbol: str, decision: Side) -> bool:
+        """False when `decision` cannot change the position: already positioned that way
+        (hold, don't re-size), or a SELL when flat and shorts are not allowed."""
+        current = self.portfolio.position(symbol).qty
+        if (decision == Side.BUY and current > 0) or (decision == Side.SELL and current < 0):
+            return False
+        return not (decision == Side.SELL and current == 0 and not self.rules.allow_short)
+
+    def _in_flight(self, symbol: str) -> bool:
+        if any(p.order.symbol == symbol for p in self.proposals.values()):
+            return True
+        return self.executor.running(symbol)
+
+    def _target_qty(self, symbol: str, price: float, size_multiplier: float) -> Decimal:
+        equity = float(self.portfolio.equity)
+        qty = max(equity, 0.0) * self.rules.size * size_multiplier / price
+        step = self.broker.quantity_step(symbol) or QTY_STEP
+        return (to_decimal(qty) / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+    def _order(
+        self, symbol: str, signed_qty: Decimal, ref: Decimal, reason: str, strategy: str,
+        reduce_only: bool,
+    ) -> OrderRequest:
+        self._next_id += 1
+        client_id = f"{self._id_prefix}-{self._next_id:07d}"
+        self.strategy_of[client_id] = strategy
+        return OrderRequest(
+            symbol=symbol,
+            side=OrderSide.BUY if signed_qty > 0 else OrderSide.SELL,
+            qty=abs(signed_qty),
+            type=OrderType.MARKET,
+            reason=reason,
+            strategy=strategy,
+            client_order_id=client_id,
+            ref_price=ref,
+            reduce_only=reduce_only,
+        )
+
+    def _propose(self, order: OrderRequest, ts: datetime) -> None:
+        self.stats.proposed += 1
+        self.journal.order(order, "proposed", ts)
+        self.journal.event("order.proposed", "engine", _order_payload(order))
+        verdict = self.broker.check(order, price=order.ref_price, now=ts)
+        if not verdict.allowed:
+            self._denied(order, verdict.reasons, ts)
+            return
+        if self.rules.approval == "auto":
+            self._submit(order, ts, actor="engine")
+            return
+        now = self.wall_clock()
+        timeout = timedelta(seconds=self.rules.approval_timeout)
+        self.proposals[order.client_order_id] = Proposal(order, now, now + timeout)
+
+    def _denied(self, order: OrderRequest, reasons, ts: datetime) -> None:
+        self.stats.denied += 1
+        for reason in reasons:
+            self.stats.deny_reasons[reason] = self.stats.deny_reasons.get(reason, 0) + 1
+        self.journal.order(order, "denied", ts)
+        payload = _order_payload(order) | {"reasons": list(reasons)}
+        self.journal.event("risk.denied", "engine", payload)
+
+    def _submit(self, order: OrderRequest, ts: datetime, actor: str,
+                execution: str | None = None) -> None:
+        # The gate judges again at submission (approval may come minutes later); the intent
+        # is committed only for an order it lets through, and before the order leaves.
+        verdict = self.broker.check(order, price=order.ref_price, now=ts)
+        if not verdict.allowed:
+            self._denied(order, verdict.reasons, ts)
+            return
+        self._execute(order, ts, execution)
+
+    def _execute(self, order: OrderRequest, ts: datetime, mode: str | None = None) -> None:
+        """Hand the order to the executor: its session (schedule and parts) is committed
+        before the first child leaves, and each child's intent before it is sent."""
+        self.journal.order(order, "executing", ts)
+        session = self.executor.start(order, ts, mode=mode, arrival_price=order.ref_price,
+                                      volume_history=self.volume_history(order.symbol))
+        self.strategy_of[session.id] = order.strategy
+        self.stats.submitted += 1
+        self.executor.tick(ts)
+
+    # -- approval (manual mode) ------------------------------------------------------------
+
+    def approve(self, client_order_id: str, ts: datetime, execution: str | None = None) -> str:
+        """Approve a proposal; `execution` names an executor for this order alone."""
+        with self._lock:
+            proposal = self.proposals.pop(client_order_id, None)
+            if proposal is None:
+                return f"no proposed order {client_order_id}"
+            self.journal.order(proposal.order, "approved", ts)
+            payload = _order_payload(proposal.order)
+            if execution is not None:
+                payload["execution"] = execution
+            self.journal.event("order.approved", "user", payload)
+            self._submit(proposal.order, ts, actor="user", execution=execution)
+            return ""
+
+    def reject(self, client_order_id: str, ts: datetime) -> str:
+        with self._lock:
+            proposal = self.proposals.pop(client_order_id, None)
+            if proposal is None:
+                return f"no proposed order {client_order_id}"
+            self.journal.order(proposal.order, "rejected", ts)
+            self.journal.event("order.rejected", "user", _order_payload(proposal.order))
+            return ""
+
+    def expire(self, ts: datetime) -> list[OrderRequest]:
+        """Expire proposals whose approval time ran out (wall clock)."""
+        with self._lock:
+            now = self.wall_clock()
+            expired = [p for p in self.proposals.values() if p.expires_at <= now]
+            for proposal in expired:
+                del self.proposals[proposal.order.client_order_id]
+                self.journal.order(proposal.order, "expired", ts)
+                self.journal.event("order.expired", "system", _order_payload(proposal.order))
+            return [p.order for p in expired]
+
+    # -- market ----------------------------------------------------------------------------
+
+    def on_bar(self, bar: Bar) -> list[Fill]:
+        """Fill what is pending against this bar, then mark the position at its close."""
+        with self._lock:
+            fills = self.broker.on_bar(bar)  # booked into the portfolio by the gate
+            for fill in fills:
+                self._record_fill(fill)
+            self.portfolio.mark(bar.symbol, to_decimal(bar.close))
+            return fills
+
+    def apply_fill(self, fill: Fill) -> None:
+        """Book a fill that did not come through the broker (the backtest's final close)."""
+        with self._lock:
+            self.portfolio.apply_fill(fill)
+            self._record_fill(fill)
+
+    def _record_fill(self, fill: Fill) -> None:
+        if self.executor.owns(fill.client_order_id):
+            # A session's child: the executor stores it (once per trade id) and audits it.
+            self.executor.on_fill(fill)
+            self.stats.filled += 1
+            from engine.execution.session import parse_child_id
+
+            session_id = parse_child_id(fill.client_order_id)[0]
+            self.trades.on_fill(fill, self.strategy_of.get(session_id, ""))
+            pos = self.portfolio.position(fill.symbol)
+            self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
+                                  pos.fees)
+            return
+        # Not a session's child: a fill booked from outside (the backtest's final close).
+        if not self.journal.fill(fill):
+            return  # already recorded: fills are stored once per trade id
+        self.stats.filled += 1
+        strategy = self.strategy_of.get(fill.client_order_id, "")
+        self.trades.on_fill(fill, strategy)
+        pos = self.portfolio.position(fill.symbol)
+        self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl, pos.fees)
+        self.journal.event(
+            "order.filled",
+            "engine",
+            {
+                "client_order_id": fill.client_order_id,
+                "trade_id": fill.trade_id,
+                "symbol": fill.symbol,
+                "side": str(fill.side),
+                "qty": fill.qty,
+                "price": fill.price,
+                "fee": fill.fee,
+                "ts": fill.ts,
+            },
+        )
+
+
+def _order_payload(order: OrderRequest) -> dict:
+    return {
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": str(order.side),
+        "type": str(order.type),
+        "qty": order.qty,
+        "ref_price": order.ref_price,
+        "reason": order.reason,
+        "strategy": order.strategy,
+    }

@@ -1,0 +1,1 @@
+"""Real venues behind the broker and feed ports."""

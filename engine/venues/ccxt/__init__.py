@@ -1,0 +1,2 @@
+"""Exchanges through ccxt: the broker, REST and websocket feeds, the trade and book stream,
+and candle downloads (`desk data fetch`)."""
