@@ -59,15 +59,6 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
-class Signal:
-    strategy: str
-    symbol: str
-    side: Side
-    confidence: float  # 0..1
-    ts: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class OrderRequest:
     """What the engine wants to trade, before risk and approval."""
 

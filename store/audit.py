@@ -13,10 +13,13 @@ import base64
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from store.canonical import (
     GENESIS_HASH,
@@ -31,8 +34,15 @@ from store.errors import ForgedChainError, StoreError
 from store.key_anchor import KeyAnchor, check_extends, warn
 from store.signing import AuditSigner
 
-if TYPE_CHECKING:
-    from store.db import Store
+
+class StoreHandle(Protocol):
+    """What the audit log needs of its store (store.db.Store, which owns the log)."""
+
+    conn: sqlite3.Connection
+    lock: threading.RLock
+    path: Path
+
+    def unit_of_work(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
 ACTORS = frozenset({"engine", "user", "system"})
 KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\Z")
@@ -120,7 +130,7 @@ class AuditLog:
     ForgedChainError, and from then on this log refuses every append and signature.
     """
 
-    def __init__(self, store: Store, signer: AuditSigner, checkpoint_every: int) -> None:
+    def __init__(self, store: StoreHandle, signer: AuditSigner, checkpoint_every: int) -> None:
         if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
             raise ValueError(
                 f"checkpoint_every must be a positive integer, got {checkpoint_every!r}"

@@ -35,11 +35,3 @@ def save_backtest_run(
          for t in trades),
     )
     return run_id
-
-
-def load_backtest_trades(conn: sqlite3.Connection, run_id: int) -> list[dict]:
-    rows = conn.execute(
-        f"SELECT {', '.join(TRADE_COLUMNS)} FROM backtest_trades WHERE run_id = ?"
-        " ORDER BY rowid", (run_id,),
-    ).fetchall()
-    return [dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows]

@@ -106,3 +106,53 @@ def test_the_checker_sees_imports_inside_functions(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from store.db import Store\n    import rich.text\n")
     assert _imported_roots(probe) == {"store", "rich"}
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each of our modules -> the modules of ours it imports at its top level (type-only
+    imports included: a cycle hidden behind TYPE_CHECKING is still a cycle of concerns)."""
+    files = {}
+    for package in ("desk", "engine", "store", "themes"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            files[name] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        edges: set[str] = set()
+        statements = list(ast.parse(path.read_text()).body)
+        while statements:
+            node = statements.pop()
+            if isinstance(node, ast.If):  # `if TYPE_CHECKING:` and friends
+                statements += node.body + node.orelse
+            elif isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in files}
+            elif isinstance(node, ast.ImportFrom) and node.module in files:
+                subs = {f"{node.module}.{a.name}" for a in node.names}
+                edges |= (subs & files.keys()) or {node.module}
+        graph[name] = edges - {name}
+    return graph
+
+
+def test_our_modules_import_each_other_without_cycles():
+    graph = _module_graph()
+    assert len(graph) > 50
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    # A package's __init__ that re-exports its submodules is not a cycle of concerns.
+    real = [c for c in cycles if not any(b.startswith(a + ".") for a, b in zip(c, c[1:],
+                                                                            strict=False))]
+    assert real == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Tab, Tabs
 from desk.screens.confirm import ConfirmScreen
 from desk.screens.details import DetailsScreen
 from desk.screens.help import HelpScreen
+from desk.screens.host import DeskHost
 from desk.widgets.audit import AuditPane
 from desk.widgets.ensemble import EnsemblePane
 from desk.widgets.execution import ExecutionPane
@@ -26,9 +27,6 @@ from desk.widgets.risk import RiskPane
 from desk.widgets.signals import SignalsPane
 from desk.widgets.status_bar import StatusBar
 from engine.live.snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from desk.app import DeskApp
 
 PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
@@ -93,7 +91,7 @@ class MainScreen(Screen[None]):
         self.show(self.desk.title, snapshot, self.desk.clock())
 
     @property
-    def desk(self) -> DeskApp:
+    def desk(self) -> DeskHost:
         return self.app  # type: ignore[return-value]
 
     def pane(self, number: int) -> Pane:

@@ -3,7 +3,7 @@
 Strategies emit events: BUY or SELL on the bar a condition starts, HOLD otherwise. The
 ensemble votes on each strategy's *stance*: its latest BUY/SELL with that signal's
 confidence, carried forward until the next BUY/SELL (HOLD, confidence 0, before its first
-signal). `stance` does this for arrays, `EnsembleManager.observe` for live bars.
+signal). `stance` does this for arrays; the live engine keeps each strategy's stance.
 
 Rules (S strategies with weights w_i > 0, stances s_i in {-1, 0, +1}, confidences c_i):
 
@@ -44,7 +44,7 @@ import enum
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -128,11 +128,6 @@ class EnsembleDecision:
         }
 
 
-@dataclass
-class _Stances:
-    by_strategy: dict[str, tuple[Side, float]] = field(default_factory=dict)
-
-
 class EnsembleManager:
     def __init__(
         self,
@@ -173,7 +168,6 @@ class EnsembleManager:
         self.min_trades = min_trades
         self._trades = {sid: deque(maxlen=performance_window) for sid in self.ids}
         self._multipliers: dict[str, float | None] = dict.fromkeys(self.ids)
-        self._stances: dict[str, _Stances] = {}
 
     # ----- weights -------------------------------------------------------------------
 
@@ -324,20 +318,6 @@ class EnsembleManager:
             weights=weights,
             reason=reason,
         )
-
-    def observe(
-        self,
-        symbol: str,
-        ts: datetime | None,
-        events: Mapping[str, tuple[Side, float]],
-    ) -> EnsembleDecision:
-        """Take this bar's strategy events (BUY/SELL/HOLD), update the stances, decide."""
-        self._check_known(events)
-        book = self._stances.setdefault(symbol, _Stances()).by_strategy
-        for sid, (side, conf) in events.items():
-            if Side(side) is not Side.HOLD:
-                book[sid] = (Side(side), float(conf))
-        return self.decide(symbol, ts, book)
 
     def _vote(
         self,

@@ -185,30 +185,6 @@ def test_combine_agrees_with_decide_on_every_bar(
         assert out.buy_weight[t] == pytest.approx(expected_buy_w)
 
 
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_observe_bar_by_bar_equals_combine_on_stances(data: st.DataObject) -> None:
-    m = manager("weighted_vote", vote_ratio=0.4, confidence_threshold=0.3)
-    n = data.draw(st.integers(1, 30))
-    events = data.draw(hnp.arrays(np.int8, (6, n), elements=st.sampled_from([-1, 0, 0, 1])))
-    confs = data.draw(hnp.arrays(np.float64, (6, n), elements=st.sampled_from([0.2, 0.5, 0.9])))
-    expected = m.combine(*stance(events, confs))
-    for t in range(n):
-        # A live strategy reports only what happened this bar; HOLD events may be omitted.
-        bar = {IDS[i]: (Side(int(events[i, t])), float(confs[i, t])) for i in range(6)
-               if events[i, t] != 0 or t % 2}
-        d = m.observe("SOL/USDT", None, bar)
-        assert int(d.decision) == int(expected.decision[t])
-        assert d.confidence == expected.confidence[t]
-
-
-def test_stances_are_kept_per_symbol() -> None:
-    m = manager("majority_vote", vote_ratio=0.1, confidence_threshold=0.0)
-    assert m.observe("A", None, {"rsi": (B, 0.8)}).decision is Side.BUY
-    assert m.observe("B", None, {}).decision is Side.HOLD
-    assert m.observe("A", None, {"rsi": (H, 0.0)}).decision is Side.BUY
-
-
 # ----- dynamic weights ---------------------------------------------------------------
 
 

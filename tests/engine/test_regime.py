@@ -1,4 +1,4 @@
-"""Gaussian HMM: likelihood, Viterbi and filtering against brute force and plain loops."""
+"""Gaussian HMM: likelihood, smoothing and filtering against brute force and plain loops."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.signals.regime import GaussianHMM, HMMParams, RegimeFilter, label_states
-from engine.signals.regime.inference import forward, forward_backward, log_emission, viterbi
+from engine.signals.regime.inference import forward, forward_backward, log_emission
 from engine.signals.regime.model import FittedHMM
 from engine.signals.regime.scan import chunked_scan, prefix_scan, sequential_scan
 
@@ -98,14 +98,6 @@ def test_expected_transition_counts_equal_brute_force() -> None:
     np.testing.assert_allclose(forward_backward(params, r).xi_sum, expected, atol=1e-12)
 
 
-@pytest.mark.parametrize(("k", "seed"), [(2, 1), (3, 2), (3, 3)])
-def test_viterbi_equals_brute_force_argmax_path(k: int, seed: int) -> None:
-    params = make_params(k)
-    r, _ = simulate(params, 8, seed=seed)
-    paths, joint = all_paths(params, r)
-    assert tuple(viterbi(params, r)) == paths[int(np.argmax(joint))]
-
-
 @pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 63, 64, 65, 1000, 4099])
 def test_chunked_scan_equals_sequential_recursion(n: int) -> None:
     params = make_params(3)
@@ -151,8 +143,8 @@ def test_fit_recovers_parameters_of_a_known_hmm() -> None:
     assert fitted.labels[perm[0]] == "bull"
     assert fitted.labels[perm[1]] == "bear"
     assert fitted.labels[perm[2]] == "sideways"
-    # The decoded path agrees with the simulated states most of the time.
-    assert np.mean(perm[states] == fitted.viterbi(r)) > 0.9
+    # The smoothed most likely state agrees with the simulated states most of the time.
+    assert np.mean(perm[states] == fitted.posterior(r).argmax(axis=1)) > 0.9
     # The reported log-likelihood is that of the final parameters.
     assert fitted.loglik == pytest.approx(fitted.loglikelihood(r))
 

@@ -1,8 +1,8 @@
-"""Inference in a Gaussian HMM with fixed parameters: likelihood, filtering, smoothing, Viterbi.
+"""Inference in a Gaussian HMM with fixed parameters: likelihood, filtering, smoothing.
 
 All routines take the parameters explicitly (`HMMParams`) so the EM fit, the fitted model
 and the tests share one implementation. Probabilities are kept normalised with log scales
-(see `scan.py`); Viterbi works in log space.
+(see `scan.py`).
 """
 
 from __future__ import annotations
@@ -111,27 +111,3 @@ def forward_backward(params: HMMParams, r: np.ndarray) -> Smoothed:
     norm = ((alpha[:-1] @ params.transmat) * u[1:]).sum(axis=1)
     xi_sum = params.transmat * ((alpha[:-1] / norm[:, None]).T @ u[1:])
     return Smoothed(gamma=gamma, xi_sum=xi_sum, loglik=float(logs[-1]))
-
-
-def viterbi(params: HMMParams, r: np.ndarray) -> np.ndarray:
-    """The most probable state path (n,) int, in log space; ties go to the lower state index."""
-    n, k = len(r), params.n_states
-    path = np.empty(n, dtype=np.int64)
-    if n == 0:
-        return path
-    logb = log_emission(params, r)
-    with np.errstate(divide="ignore"):
-        log_a = np.log(params.transmat)
-        delta = np.log(params.startprob) + logb[0]
-    back = np.empty((n, k), dtype=np.int64)
-    for t in range(1, n):
-        cand = delta[:, None] + log_a
-        back[t] = cand.argmax(axis=0)
-        delta = cand[back[t], np.arange(k)] + logb[t]
-    state = int(delta.argmax())
-    path[-1] = state
-    pointers = back.tolist()
-    for t in range(n - 1, 0, -1):
-        state = pointers[t][state]
-        path[t - 1] = state
-    return path

@@ -64,10 +64,6 @@ class FittedHMM:
             return np.empty((0, self.n_states))
         return inference.forward_backward(self.params, r).gamma
 
-    def viterbi(self, returns: object) -> np.ndarray:
-        """Most probable state path (n,) of state indices."""
-        return inference.viterbi(self.params, as_returns(returns))
-
     def regimes(self, returns: object) -> list[str]:
         """Causal regime label per bar: the most probable filtered state."""
         labels = self.labels
