@@ -27,8 +27,11 @@ def execution_quality(executor, frames) -> dict:
     for sid in ids:
         session = executor.session(sid)
         kinds.add(session.kind)
-        quality = executor.quality(sid, bars_between=_window(session.symbol,
-                                                             frames[session.symbol]))
+        # A market session is one part at one bar: its market VWAP says nothing, and
+        # reading the bars of thousands of them would cost more than the run.
+        window = None if session.kind == "market" else _window(session.symbol,
+                                                               frames[session.symbol])
+        quality = executor.quality(sid, bars_between=window)
         if quality is None or quality.shortfall_bps is None:
             continue
         shortfalls.append(float(quality.shortfall_bps))

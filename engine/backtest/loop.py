@@ -135,14 +135,9 @@ class EventLoop:
     def _schedule_parts(self, symbol: str, t: int) -> None:
         """Execution parts due after this bar get a TICK at the first bar at or after
         their due time (the first part, due now, went out with the decision)."""
-        executor = self.kernel.executor
-        for view in executor.views():
-            if view.symbol != symbol or view.status != "running":
-                continue
-            for part in executor.session(view.id).parts:  # running sessions only
-                if part.status == "pending":
-                    bar = int(np.searchsorted(self.micros, _micros(part.due), side="left"))
-                    self._push(max(bar, t + 1), TICK, self.number[symbol])
+        for due in self.kernel.executor.pending_due(symbol):
+            bar = int(np.searchsorted(self.micros, _micros(due), side="left"))
+            self._push(max(bar, t + 1), TICK, self.number[symbol])
 
     def _record_decision(self, symbol: str, t: int, side: int) -> None:
         ensemble = self.spec.ensemble

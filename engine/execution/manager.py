@@ -552,6 +552,13 @@ class ExecutionManager:
             return any(s.symbol == symbol and s.status == "running"
                        for s in self._sessions.values())
 
+    def pending_due(self, symbol: str) -> list[datetime]:
+        """Due times of the parts of `symbol`'s running sessions still to be sent."""
+        with self._lock:
+            return [p.due for s in self._sessions.values()
+                    if s.symbol == symbol and s.status == "running"
+                    for p in s.parts if p.status == "pending"]
+
     def session_ids(self) -> list[str]:
         """Every session in the store, oldest first."""
         return self._store.session_ids()
