@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -160,6 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except (sqlite3.Error, OSError) as error:
+        # The last resort for what no command foresaw (a read-only file, a full disk):
+        # one line, never a traceback with local variables.
+        from engine.errors import one_line_reason
+
+        print(f"desk: {one_line_reason(error)}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":
