@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     if unwritable:
         print(f"desk: {unwritable}", file=sys.stderr)
         return 2
+    warning = size_warning(cfg)
+    if warning:
+        # Before the run: otherwise a user sees only "N denied by risk" at the end.
+        print(f"desk: warning: {warning}", file=sys.stderr, flush=True)
     options = JobOptions(
         data=args.data, bars=args.bars, seed=args.seed, freq=args.freq, start=args.start,
         end=args.end, clean=args.clean, strategy_specs=tuple(args.strategy or ()),
@@ -132,6 +136,21 @@ def database_unwritable(path: Path) -> str | None:
     return None
 
 
+def size_warning(cfg) -> str | None:
+    """A line saying that `[engine] size` (or `--size`) is above `[risk] max_position_pct`,
+    so the risk gate denies every entry the trader sizes at full size; None when it is not.
+
+    With the regime on, a regime's size multiplier below one can bring an entry under the
+    limit, so the line says "not scaled down by the regime" rather than "every"."""
+    size, limit = cfg.engine.size, cfg.risk.max_position_pct
+    if size <= limit:
+        return None
+    which = ("every entry not scaled down by the regime" if cfg.engine.regime
+             else "every entry")
+    return (f"[engine] size ({size:g}) is above [risk] max_position_pct ({limit:g}):"
+            f" {which} will be denied")
+
+
 def warmup_warning(cfg, options, outcome) -> str | None:
     """A line saying why a run could not trade when its data is shorter than the
     warm-up of every strategy (the run itself 'succeeds' with 0 trades)."""
@@ -144,6 +163,14 @@ def warmup_warning(cfg, options, outcome) -> str | None:
         return None
     return (f"{outcome.source}: {bars:,} bar{'s' if bars != 1 else ''} per symbol, but the"
             f" strategies need more than {warmup:,} to warm up: no trade is possible")
+
+
+def deny_line(deny_reasons: dict[str, dict]) -> str:
+    """"denied by risk: max_position 160 (e.g. ...), max_daily_loss 7 (e.g. ...)": one
+    entry per rule id with its count and first message, or "" when nothing was denied."""
+    parts = [f"{rule} {entry['count']:,} (e.g. {entry['example']})"
+             for rule, entry in deny_reasons.items()]
+    return "denied by risk: " + ", ".join(parts) if parts else ""
 
 
 def print_summary(console: Console, outcome, options) -> None:
@@ -162,6 +189,10 @@ def print_summary(console: Console, outcome, options) -> None:
         f"orders {result.stats['orders_filled']:,} filled, "
         f"{result.stats['orders_denied']:,} denied by risk; stops {result.stats['stops_hit']:,}"
     )
+    denials = deny_line(result.stats.get("deny_reasons", {}))
+    if denials:
+        # Not markup: an example message may hold brackets.
+        console.print(denials, markup=False, highlight=False)
     if outcome.dropped:
         console.print(f"--clean dropped {outcome.dropped:,} bad rows")
     if outcome.comparisons:

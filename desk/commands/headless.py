@@ -33,6 +33,12 @@ def run(args: argparse.Namespace) -> int:
     if cfg.engine.approval != "auto":
         raise ConfigError(f'{cfg.source}: [engine] approval: desk --headless needs "auto" '
                           f'(nobody is there to approve), got "{cfg.engine.approval}"')
+    from desk.commands.backtest import size_warning
+
+    warning = size_warning(cfg)
+    if warning:
+        # The same line as `desk --backtest`: a journal of nothing but denials otherwise.
+        print(f"desk: warning: {warning}", file=sys.stderr, flush=True)
     engine = build_live(cfg)
     counts: Counter[str] = Counter()
     printer = _Printer(engine, counts)

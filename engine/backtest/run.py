@@ -125,7 +125,8 @@ def run_backtest(
             "orders_proposed": trader.stats.proposed,
             "orders_denied": trader.stats.denied,
             "orders_filled": trader.stats.filled,
-            "deny_reasons": dict(trader.stats.deny_reasons),
+            # rule id -> {"count", "example"}: one entry per rule, not per message text
+            "deny_reasons": trader.stats.deny_summary(),
             "stops_hit": kernel.stops_hit,
             "execution": execution,
         },

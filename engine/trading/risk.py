@@ -6,7 +6,8 @@ Rules (their ids appear in `RiskDecision.rules`, one human reason each in `reaso
 - ``min_notional``: qty * price below `min_order_notional`.
 - ``max_position``: the position the order could leave, assuming every open order in the
   same direction fills too, worth more than `max_position_pct` of equity. An order that
-  only reduces a position (never crosses zero) always passes this rule.
+  only reduces a position (never crosses zero) always passes this rule. A position worth
+  exactly the limit passes (see "At the limit" below).
 - ``max_daily_loss``: equity fell more than `max_daily_loss_pct` below the day's opening
   equity (the first one observed in that UTC day): no new entries for the rest of it.
 - ``max_drawdown``: equity fell `max_drawdown_pct` or more below its peak: the kill switch
@@ -17,6 +18,18 @@ Rules (their ids appear in `RiskDecision.rules`, one human reason each in `reaso
 The halts stop entries only: an order that reduces a position still passes, so a trader can
 always get flat. The only way the engine reaches a broker is `GatedBroker`, whose `submit`
 asks the gate first and raises `OrderDenied` (with the decision) instead of submitting.
+
+At the limit: the position rule compares ``|position| x price <= max_position_pct x equity``
+in exact `Decimal` arithmetic, with the price the order is checked at (its `ref_price`, the
+decision's price) and the portfolio's equity at that moment. The trader sizes with the very
+same numbers (`Trader._target_qty`): the largest multiple of the venue's quantity step whose
+notional is at most `size x equity`. So at `size == max_position_pct` the sized order is at
+or below the limit and is never denied by this rule, and one step more is above it and is
+denied. There is no tolerance: the two sides agree exactly, and a tolerance of a step
+would let that one-step-larger order through. A later check of the same order (a manual
+approval minutes later, a later part of a TWAP) judges at the price and equity of its own
+moment: if the price rose or fees were paid since, an order sized at the limit may then be
+above it and is denied. The limit holds whenever an order leaves, not only when it was sized.
 """
 
 from __future__ import annotations
@@ -32,6 +45,11 @@ from engine.trading.portfolio import Portfolio
 from engine.types import Bar, Fill, OrderRequest, OrderSide
 
 _ZERO = Decimal(0)
+
+# The stable ids of the rules, as they appear in `RiskDecision.rules`, in the audit's
+# `risk.denied` entries and in a backtest's `stats.deny_reasons` (scripts key on them).
+RULE_IDS = ("invalid_order", "min_notional", "max_position", "max_daily_loss",
+            "max_drawdown", "kill_switch", "reduce_only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,11 @@ class RiskDecision:
     allowed: bool
     reasons: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()  # ids of the failing rules, same order as reasons
+
+    @property
+    def failures(self) -> tuple[tuple[str, str], ...]:
+        """(rule id, reason) for each failing rule."""
+        return tuple(zip(self.rules, self.reasons, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,11 +254,12 @@ class RiskGate:
                 failed.append(("reduce_only", "reduce-only order would open or grow a position"))
             cap = self._position_pct * equity
             worst_notional = abs(worst) * price
+            # Exactly at the cap passes: the trader sizes to it (module doc, "At the limit").
             if equity <= 0 or worst_notional > cap:
                 failed.append((
                     "max_position",
-                    f"{order.symbol} position would be {worst_notional:.2f}, above "
-                    f"{self.limits.max_position_pct:.2%} of equity ({cap:.2f})",
+                    f"{order.symbol} position would be {_money(worst_notional, cap)}, above "
+                    f"{self.limits.max_position_pct:.2%} of equity ({_money(cap, worst_notional)})",
                 ))
             with self._lock:
                 if self._kill_rule:
@@ -251,6 +275,13 @@ def _decision(failed: list[tuple[str, str]]) -> RiskDecision:
         reasons=tuple(r for _, r in failed),
         rules=tuple(rule for rule, _ in failed),
     )
+
+
+def _money(value: Decimal, other: Decimal) -> str:
+    """`value` to the cent, or in full when the cents would read the same as `other`
+    (a position a fraction of a cent above the cap must not print as equal to it)."""
+    cents = f"{value:.2f}"
+    return cents if cents != f"{other:.2f}" else f"{value.normalize():f}"
 
 
 def _utc(ts: datetime) -> datetime:

@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.trading.journal import Journal
-from engine.trading.risk import GatedBroker
+from engine.trading.risk import GatedBroker, RiskDecision
 from engine.trading.trades import TradeTracker
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderType, Side
 
@@ -41,13 +41,41 @@ class Proposal:
     expires_at: datetime
 
 
+@dataclass(slots=True)
+class RuleDenials:
+    """How often one risk rule denied an order, and the first message it gave."""
+
+    count: int
+    example: str
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {"count": self.count, "example": self.example}
+
+
 @dataclass
 class TraderStats:
     proposed: int = 0
     denied: int = 0
     submitted: int = 0
     filled: int = 0
-    deny_reasons: dict[str, int] = field(default_factory=dict)
+    # Rule id -> denials. Keyed by rule, not by message: messages carry amounts, so a run
+    # with 167 denials by one rule would otherwise list 167 "reasons" seen once each. An
+    # order failing two rules counts once in `denied` and once under each rule.
+    deny_reasons: dict[str, RuleDenials] = field(default_factory=dict)
+
+    def count_denial(self, decision: RiskDecision) -> None:
+        self.denied += 1
+        for rule, reason in decision.failures:
+            seen = self.deny_reasons.get(rule)
+            if seen is None:
+                self.deny_reasons[rule] = RuleDenials(1, reason)
+            else:
+                seen.count += 1
+
+    def deny_summary(self) -> dict[str, dict[str, int | str]]:
+        """`{rule_id: {"count": n, "example": "..."}}`, most frequent rule first."""
+        ranked = sorted(self.deny_reasons.items(), key=lambda item: -item[1].count)
+        return {rule: denials.as_dict() for rule, denials in ranked}
 
 
 def to_decimal(value: float) -> Decimal:
@@ -148,10 +176,25 @@ class Trader:
         return self.executor.running(symbol)
 
     def _target_qty(self, symbol: str, price: float, size_multiplier: float) -> Decimal:
-        equity = float(self.portfolio.equity)
-        qty = max(equity, 0.0) * self.rules.size * size_multiplier / price
+        """The largest multiple of the quantity step worth at most size x equity at `price`.
+
+        Computed in Decimal from the numbers the risk gate checks the order with (the
+        portfolio's equity and the order's `ref_price`, `to_decimal(price)`): a float
+        quotient can round up across a step boundary, and then an order sized at exactly
+        `max_position_pct` came out a hair above it and was denied (risk.py, "At the
+        limit"). Floor division of Decimals is exact.
+        """
+        equity = self.portfolio.equity
+        ref = to_decimal(price)
+        if equity <= 0 or ref <= 0:
+            return Decimal(0)
+        fraction = to_decimal(self.rules.size)
+        if size_multiplier != 1.0:
+            fraction *= to_decimal(size_multiplier)
+        if fraction <= 0:
+            return Decimal(0)
         step = self.broker.quantity_step(symbol) or QTY_STEP
-        return (to_decimal(qty) / step).to_integral_value(rounding=ROUND_DOWN) * step
+        return (equity * fraction) // (ref * step) * step
 
     def _order(
         self, symbol: str, signed_qty: Decimal, ref: Decimal, reason: str, strategy: str,
@@ -178,7 +221,7 @@ class Trader:
         self.journal.event("order.proposed", "engine", _order_payload(order))
         verdict = self.broker.check(order, price=order.ref_price, now=ts)
         if not verdict.allowed:
-            self._denied(order, verdict.reasons, ts)
+            self._denied(order, verdict, ts)
             return
         if self.rules.approval == "auto":
             self._submit(order, ts, actor="engine")
@@ -187,12 +230,11 @@ class Trader:
         timeout = timedelta(seconds=self.rules.approval_timeout)
         self.proposals[order.client_order_id] = Proposal(order, now, now + timeout)
 
-    def _denied(self, order: OrderRequest, reasons, ts: datetime) -> None:
-        self.stats.denied += 1
-        for reason in reasons:
-            self.stats.deny_reasons[reason] = self.stats.deny_reasons.get(reason, 0) + 1
+    def _denied(self, order: OrderRequest, verdict: RiskDecision, ts: datetime) -> None:
+        self.stats.count_denial(verdict)
         self.journal.order(order, "denied", ts)
-        payload = _order_payload(order) | {"reasons": list(reasons)}
+        payload = _order_payload(order) | {"reasons": list(verdict.reasons),
+                                           "rules": list(verdict.rules)}
         self.journal.event("risk.denied", "engine", payload)
 
     def _submit(self, order: OrderRequest, ts: datetime, actor: str,
@@ -201,7 +243,7 @@ class Trader:
         # is committed only for an order it lets through, and before the order leaves.
         verdict = self.broker.check(order, price=order.ref_price, now=ts)
         if not verdict.allowed:
-            self._denied(order, verdict.reasons, ts)
+            self._denied(order, verdict, ts)
             return
         self._execute(order, ts, execution)
 

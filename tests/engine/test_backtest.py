@@ -98,7 +98,11 @@ def test_a_position_limit_below_the_size_denies_every_entry():
     assert result.trades == []
     assert result.stats["orders_filled"] == 0
     assert result.stats["orders_denied"] > 0
-    assert any("above 5.00% of equity" in r for r in result.stats["deny_reasons"])
+    # Grouped by rule id: one entry, counting every denial, with one example message.
+    reasons = result.stats["deny_reasons"]
+    assert list(reasons) == ["max_position"]
+    assert reasons["max_position"]["count"] == result.stats["orders_denied"]
+    assert "above 5.00% of equity" in reasons["max_position"]["example"]
     assert result.equity.iloc[-1] == 100_000
 
 
