@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,13 +36,44 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
+class _UnitOfWork:
+    """A class, not a @contextmanager generator: a backtest opens one per store call, tens
+    of thousands a run, and this costs a fraction of a generator's set-up."""
+
+    __slots__ = ("_store", "_outer")
+
+    def __init__(self, store: MemoryExecutionStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        self._outer = store._depth == 0
+        store._depth += 1
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        store = self._store
+        try:
+            store._depth -= 1
+            if self._outer:
+                if exc_type is not None:
+                    store._rollback()
+                store._undo.clear()
+        finally:
+            store._lock.release()
+
+
 class MemoryExecutionStore(ExecutionStore):
-    def __init__(self) -> None:
+    def __init__(self, *, keep_audit: bool = True) -> None:
+        """`keep_audit=False` (backtests): the audit entries are not kept, as a backtest's
+        MemoryJournal keeps no events; nothing reads them after the run."""
         self._lock = threading.RLock()
         self._depth = 0
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[Any] = []  # callables, or (row, key, had, old) of a _set
+        self._keep_audit = keep_audit
         self._sessions: dict[str, dict[str, Any]] = {}  # insertion order = creation order
         self._parts: dict[str, list[dict[str, Any]]] = {}
+        self._part_at: dict[tuple[str, int], dict[str, Any]] = {}  # (session, part no)
         self._orders: dict[str, dict[str, Any]] = {}  # by client order id, oldest first
         self._fills: dict[str, dict[str, Any]] = {}  # by trade id, oldest first
         self._fills_by_order: dict[str, list[str]] = {}  # client order id -> trade ids
@@ -53,21 +83,8 @@ class MemoryExecutionStore(ExecutionStore):
 
     # -- transactions ----------------------------------------------------------------------
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[None]:
-        with self._lock:
-            outer = self._depth == 0
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                if outer:
-                    self._rollback()
-                raise
-            finally:
-                self._depth -= 1
-                if outer:
-                    self._undo.clear()
+    def unit_of_work(self) -> _UnitOfWork:
+        return _UnitOfWork(self)
 
     def transaction_open(self) -> bool:
         with self._lock:
@@ -75,14 +92,20 @@ class MemoryExecutionStore(ExecutionStore):
 
     def _rollback(self) -> None:
         for undo in reversed(self._undo):
-            undo()
+            if isinstance(undo, tuple):  # (row, key, had, old) of a _set
+                row, key, had, old = undo
+                if had:
+                    row[key] = old
+                else:
+                    row.pop(key, None)
+            else:
+                undo()
         self._undo.clear()
 
     def _set(self, row: dict[str, Any], key: str, value: Any) -> None:
         """row[key] = value, undone on a rollback."""
-        had, old = key in row, row.get(key)
+        self._undo.append((row, key, key in row, row.get(key)))
         row[key] = value
-        self._undo.append(lambda: row.__setitem__(key, old) if had else row.pop(key, None))
 
     # -- sessions and parts ----------------------------------------------------------------
 
@@ -113,7 +136,15 @@ class MemoryExecutionStore(ExecutionStore):
                 "filled_qty": _text(p.get("filled_qty", "0")),
                 "avg_price": _text(p.get("avg_price")),
             } for p in parts]
-            self._undo.append(lambda: (self._sessions.pop(sid), self._parts.pop(sid)))
+            for part in self._parts[sid]:
+                self._part_at[(sid, part["part_no"])] = part
+
+            def undo() -> None:
+                self._sessions.pop(sid)
+                for part in self._parts.pop(sid):
+                    self._part_at.pop((sid, part["part_no"]), None)
+
+            self._undo.append(undo)
 
     def update_session(self, session_id: str, *, status: str, note: str, now: datetime) -> None:
         with self.unit_of_work():
@@ -130,8 +161,7 @@ class MemoryExecutionStore(ExecutionStore):
         if unknown:
             raise ValueError(f"execution_parts has no updatable column {sorted(unknown)}")
         with self.unit_of_work():
-            part = next((p for p in self._parts.get(session_id, ())
-                         if p["part_no"] == part_no), None)
+            part = self._part_at.get((session_id, part_no))
             if part is None:
                 return
             for key, value in values.items():
@@ -244,6 +274,8 @@ class MemoryExecutionStore(ExecutionStore):
     # -- audit -----------------------------------------------------------------------------
 
     def audit(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
+        if not self._keep_audit:
+            return
         with self.unit_of_work():
             self.audit_entries.append({"kind": kind, "actor": actor, "payload": dict(payload)})
             self._undo.append(self.audit_entries.pop)

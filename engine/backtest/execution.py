@@ -16,7 +16,7 @@ from engine.types import Bar
 def executor_store(spec) -> Iterator[MemoryExecutionStore]:
     """The execution store of one run: in memory, whatever the mode (a market order is a
     one-part session too). Nothing outlives the run, so no file is written."""
-    yield MemoryExecutionStore()
+    yield MemoryExecutionStore(keep_audit=False)
 
 
 def execution_quality(executor, frames) -> dict:
@@ -31,8 +31,8 @@ def execution_quality(executor, frames) -> dict:
         # reading the bars of thousands of them would cost more than the run.
         window = None if session.kind == "market" else _window(session.symbol,
                                                                frames[session.symbol])
-        quality = executor.quality(sid, bars_between=window)
-        if quality is None or quality.shortfall_bps is None:
+        quality = executor.quality_of(session, bars_between=window)
+        if quality.shortfall_bps is None:
             continue
         shortfalls.append(float(quality.shortfall_bps))
         if quality.vwap_diff_bps is not None:

@@ -586,6 +586,14 @@ class ExecutionManager:
             s = self._known(session_id)
             if s is None:
                 return None
+            return self.quality_of(s, bars, bars_between)
+
+    def quality_of(
+        self, s: ExecutionSession, bars: Iterable[Bar] = (),
+        bars_between: Callable[[datetime, datetime], Iterable[Bar]] | None = None,
+    ) -> ExecutionQuality:
+        """`quality` of a session already in hand (no second read of its rows)."""
+        with self._lock:
             cids = [child_order_id(s.id, p.part_no, a) for p in s.parts
                     for a in range(1, p.attempt + 1)]
             fills = self._store.fills_of(cids)
