@@ -191,8 +191,9 @@ def print_summary(console: Console, outcome, options) -> None:
     )
     denials = deny_line(result.stats.get("deny_reasons", {}))
     if denials:
-        # Not markup: an example message may hold brackets.
-        console.print(denials, markup=False, highlight=False)
+        # Not markup: an example message may hold brackets; one line even when piped, so
+        # that it can be grepped.
+        console.print(denials, markup=False, highlight=False, soft_wrap=True)
     if outcome.dropped:
         console.print(f"--clean dropped {outcome.dropped:,} bad rows")
     if outcome.comparisons:

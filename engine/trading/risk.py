@@ -1,6 +1,8 @@
 """The risk gate: hard limits every order passes before it can reach a broker.
 
-Rules (their ids appear in `RiskDecision.rules`, one human reason each in `reasons`):
+Rules (their ids appear in `RiskDecision.rules`, one human reason each in `reasons`; the ids
+are stable: the audit's `risk.denied` entries and a backtest's `stats.deny_reasons` key on
+them, and scripts read those):
 
 - ``invalid_order``: a non-positive quantity or price.
 - ``min_notional``: qty * price below `min_order_notional`.
@@ -45,11 +47,6 @@ from engine.trading.portfolio import Portfolio
 from engine.types import Bar, Fill, OrderRequest, OrderSide
 
 _ZERO = Decimal(0)
-
-# The stable ids of the rules, as they appear in `RiskDecision.rules`, in the audit's
-# `risk.denied` entries and in a backtest's `stats.deny_reasons` (scripts key on them).
-RULE_IDS = ("invalid_order", "min_notional", "max_position", "max_daily_loss",
-            "max_drawdown", "kill_switch", "reduce_only")
 
 
 @dataclass(frozen=True, slots=True)
