@@ -63,3 +63,15 @@ def audit_kinds(db: Path) -> list[str]:
             return [k for (k,) in conn.execute("SELECT kind FROM audit_entries ORDER BY seq")]
     except sqlite3.OperationalError:
         return []  # the schema is still being created
+
+
+def desk_env(tmp_path: Path, **extra: str) -> dict:
+    """The environment of a `desk` run by a test: its own XDG folders, a real terminal."""
+    return dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
+                XDG_DATA_HOME=str(tmp_path / "data"), **extra)
+
+
+def desk_command(db: Path) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "desk.cli", "--db", str(db)]

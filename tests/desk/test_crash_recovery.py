@@ -153,6 +153,19 @@ def _crash_and_resume(tmp_path: Path, env: dict, *, may_skip: bool) -> str:
     return session
 
 
+def exchange_desk_env(tmp_path: Path, rest: str) -> dict:
+    """The environment of a desk trading on the fake exchange at `rest`, whose (fake) keys
+    are stored in the vault of `tmp_path/desk.db`."""
+    urls = {"public": f"{rest}/api/v3", "private": f"{rest}/api/v3", "v1": f"{rest}/api/v1"}
+    env = _env(tmp_path, DESK_VAULT_PASSPHRASE="correct horse battery",
+               DESK_CCXT_URLS=json.dumps(urls))
+    keys = subprocess.run([sys.executable, "-m", "desk.cli", "--db", str(tmp_path / "desk.db"),
+                           "keys", "set", "binance"], input="test-key\ntest-secret\n\n",
+                          env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert keys.returncode == 0, keys.stderr
+    return env
+
+
 def _env(tmp_path: Path, **extra: str) -> dict:
     return dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
                 XDG_DATA_HOME=str(tmp_path / "data"), **extra)
@@ -176,14 +189,7 @@ def fake_exchange():
 
 def test_a_dca_session_survives_sigkill_on_an_exchange(tmp_path, fake_exchange):
     (tmp_path / "desk.toml").write_text(EXCHANGE)
-    urls = {"public": f"{fake_exchange}/api/v3", "private": f"{fake_exchange}/api/v3",
-            "v1": f"{fake_exchange}/api/v1"}
-    env = _env(tmp_path, DESK_VAULT_PASSPHRASE="correct horse battery",
-               DESK_CCXT_URLS=json.dumps(urls))
-    keys = subprocess.run([sys.executable, "-m", "desk.cli", "--db", str(tmp_path / "desk.db"),
-                           "keys", "set", "binance"], input="test-key\ntest-secret\n\n",
-                          env=env, cwd=tmp_path, capture_output=True, text=True)
-    assert keys.returncode == 0, keys.stderr
+    env = exchange_desk_env(tmp_path, fake_exchange)
     session = _crash_and_resume(tmp_path, env, may_skip=False)
     with urllib.request.urlopen(f"{fake_exchange}/_admin/state") as response:
         state = json.load(response)

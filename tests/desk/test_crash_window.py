@@ -24,7 +24,14 @@ from pathlib import Path
 import pytest
 
 from tests.desk.terminal import audit_kinds, wait_for
-from tests.desk.test_crash_recovery import EXCHANGE, _desk, _env, _kill, _quit, _rows
+from tests.desk.test_crash_recovery import (
+    EXCHANGE,
+    _desk,
+    _kill,
+    _quit,
+    _rows,
+    exchange_desk_env,
+)
 from tests.fakes.exchange import spawn
 
 MARKET = EXCHANGE.replace('mode = "dca"', 'mode = "market"')
@@ -79,14 +86,7 @@ def exchange():
 def test_kill_while_the_exchange_holds_the_answer_loses_nothing(tmp_path, exchange, window):
     (tmp_path / "desk.toml").write_text(MARKET if window == "market order" else EXCHANGE)
     db = tmp_path / "desk.db"
-    urls = {"public": f"{exchange}/api/v3", "private": f"{exchange}/api/v3",
-            "v1": f"{exchange}/api/v1"}
-    env = _env(tmp_path, DESK_VAULT_PASSPHRASE="correct horse battery",
-               DESK_CCXT_URLS=json.dumps(urls))
-    keys = subprocess.run([sys.executable, "-m", "desk.cli", "--db", str(db), "keys", "set",
-                           "binance"], input="test-key\ntest-secret\n\n", env=env, cwd=tmp_path,
-                          capture_output=True, text=True)
-    assert keys.returncode == 0, keys.stderr
+    env = exchange_desk_env(tmp_path, exchange)
     stall = {"accept_then_timeout": 1, "stall_s": 60.0}
     if window != "later part":
         _admin(exchange, "faults", stall)

@@ -5,13 +5,11 @@ desk shows a red line and a modal with the one-line reason; `q` exits 1 with one
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 import time
 
-from tests.desk.terminal import Terminal, audit_kinds, wait_for
+from tests.desk.terminal import Terminal, audit_kinds, desk_command, desk_env, wait_for
 
 CONFIG = """
 [store]
@@ -29,9 +27,8 @@ approval = "auto"
 def test_a_dead_engine_shows_at_once_and_q_exits_with_one_line(tmp_path):
     (tmp_path / "desk.toml").write_text(CONFIG)
     db = tmp_path / "desk.db"
-    env = dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"))
-    desk = [sys.executable, "-m", "desk.cli", "--db", str(db)]
+    env = desk_env(tmp_path)
+    desk = desk_command(db)
     terminal = Terminal(desk, env, tmp_path)
     try:
         wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a first fill")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
-from tests.desk.terminal import Terminal, audit_kinds, wait_for
+from tests.desk.terminal import Terminal, audit_kinds, desk_command, desk_env, wait_for
 
 
 def test_a_second_desk_on_one_database_exits_naming_the_holder(tmp_path):
     db = tmp_path / "desk.db"
-    env = dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"))
-    desk = [sys.executable, "-m", "desk.cli", "--db", str(db)]
+    env = desk_env(tmp_path)
+    desk = desk_command(db)
     first = Terminal(desk, env, tmp_path)
     try:
         wait_for(lambda: "engine.started" in audit_kinds(db), 30, "the first desk")

@@ -3,11 +3,9 @@ and the desk keeps trading, journaling and verifying one chain."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
-from tests.desk.terminal import Terminal, audit_kinds, wait_for
+from tests.desk.terminal import Terminal, audit_kinds, desk_command, desk_env, wait_for
 
 CONFIG = """
 [feed]
@@ -22,9 +20,8 @@ approval = "auto"
 def test_the_desk_keeps_trading_while_backtests_append(tmp_path):
     (tmp_path / "desk.toml").write_text(CONFIG)
     db = tmp_path / "desk.db"
-    env = dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"))
-    desk = [sys.executable, "-m", "desk.cli", "--db", str(db)]
+    env = desk_env(tmp_path)
+    desk = desk_command(db)
     terminal = Terminal(desk, env, tmp_path)
     try:
         wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a first fill")
