@@ -49,7 +49,7 @@ from engine.execution.session import (
 )
 from engine.execution.store_port import ExecutionStore
 from engine.live.snapshot import ExecutionView
-from engine.trading.risk import GatedBroker, OrderDenied
+from engine.trading.risk import GatedBroker, OrderDenied, RiskDecision
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
 
 # Seconds between lookups of an order whose submission outcome is unknown.
@@ -186,7 +186,7 @@ class ExecutionManager:
         order = self._child(s, part, part.attempt + 1, type_, price)
         verdict = self._broker.check(order, price=price, now=now)
         if not verdict.allowed:
-            self._denied(s, part, order, verdict.reasons, now, intent=False)
+            self._denied(s, part, order, verdict, now, intent=False)
             return
         cid = order.client_order_id
         with self._store.unit_of_work():
@@ -201,7 +201,7 @@ class ExecutionManager:
             self._outside_transaction()
             broker_id = self._broker.submit(order, price=price, now=now)
         except OrderDenied as denied:
-            self._denied(s, part, order, denied.decision.reasons, now, intent=True)
+            self._denied(s, part, order, denied.decision, now, intent=True)
         except (InvalidOrderError, OrderRejected) as error:
             why = error.why if isinstance(error, InvalidOrderError) else error.reason
             self._rejected(s, part, order, why, now, sent)
@@ -212,7 +212,8 @@ class ExecutionManager:
                 self._store.set_order_status(cid, "submitted", now, broker_order_id=broker_id)
             sent.append(order)
 
-    def _denied(self, s, part, order, reasons, now, *, intent: bool) -> None:
+    def _denied(self, s, part, order, verdict: RiskDecision, now, *, intent: bool) -> None:
+        reasons = verdict.reasons
         with self._store.unit_of_work():
             if intent:
                 self._store.set_order_status(order.client_order_id, "denied", now)
@@ -222,7 +223,7 @@ class ExecutionManager:
                                  attempt=part.attempt + 1)
             self._store.update_part(s.id, part.part_no, status="failed")
             self._audit("risk.denied", _order_payload(order, s.id, part.part_no)
-                        | {"reasons": list(reasons)})
+                        | {"reasons": list(reasons), "rules": list(verdict.rules)})
         part.attempt = int(order.client_order_id.rsplit("-a", 1)[1])
         part.client_order_id = order.client_order_id
         part.status, part.note = "failed", "denied: " + "; ".join(reasons)
