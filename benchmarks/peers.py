@@ -62,9 +62,9 @@ def turnover_label(orders: int, bars: int) -> str:
 # --------------------------------------------------------------------------- data
 
 
-def tiled_eurusd(bars: int) -> pd.DataFrame:
+def tiled_eurusd(bars: int, freq: str = "h") -> pd.DataFrame:
     """EURUSD hourly bars tiled to `bars`: close-to-close returns repeat, and each bar keeps
-    its open/high/low in proportion to its close. Lower-case columns, UTC hourly index."""
+    its open/high/low in proportion to its close. Lower-case columns, UTC index every `freq`."""
     from backtesting.test import EURUSD
 
     close = EURUSD["Close"].to_numpy()
@@ -75,7 +75,7 @@ def tiled_eurusd(bars: int) -> pd.DataFrame:
     frame = pd.DataFrame(
         {c: path * np.tile(ratio, reps)[:bars] for c, ratio in shape.items()},
         # Nanosecond stamps, as Desk's own loaders give (pandas 3 defaults to microseconds).
-        index=pd.date_range("2000-01-03", periods=bars, freq="h", tz="UTC").as_unit("ns"),
+        index=pd.date_range("2000-01-03", periods=bars, freq=freq, tz="UTC").as_unit("ns"),
     )
     frame["close"] = path
     frame["volume"] = np.tile(EURUSD["Volume"].to_numpy()[1:], reps)[:bars].astype(float)
@@ -350,7 +350,8 @@ MEMORY_CHILD = textwrap.dedent("""
     sys.path.insert(0, sys.argv[2])
     import peers
     bars = int(sys.argv[1])
-    frame = peers.tiled_eurusd(bars)
+    # Minute stamps: 3M hours would pass the year 2262, the end of nanosecond time.
+    frame = peers.tiled_eurusd(bars, freq="min")
     data_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     spec, result = peers.run_desk(frame)
