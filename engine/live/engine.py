@@ -252,8 +252,10 @@ class LiveEngine:
             self.expire_proposals()
             return not self.feed.ended
         # A fill at this bar's open arms its stop with what was known at the last close.
-        widths = {s: stop_width(st.regime_label, st.data[:, 1], st.data[:, 2], st.data[:, 3])
-                  for s, st in ((s, self.symbols[s]) for s in bars)}
+        widths = {}
+        for symbol in bars:
+            state = self.symbols[symbol]
+            widths[symbol] = stop_width(state.regime_label, *state.data[:, 1:4].T)
         # Strategies over the windows: engine-thread data only, outside the lock.
         views = {s: self.symbols[s].advance(bar) for s, bar in bars.items()}
         # No transaction spans the step: every broker call below (fills, parts, orders)
@@ -266,8 +268,10 @@ class LiveEngine:
             self.market_ts = max(bar.ts for bar in bars.values())
             kernel.equity_at(next(iter(bars.values())).ts, self.portfolio.equity)
             kernel.parts_due(self.market_ts)
-            for symbol, bar in bars.items():
+            # As the backtest orders a bar's events: every stop, then every decision.
+            for bar in bars.values():
                 kernel.check_stop(bar)
+            for symbol, bar in bars.items():
                 self._trade_bar(bar, views[symbol])
             self.trader.expire(self.market_ts)
             self._publish()
