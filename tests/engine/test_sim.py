@@ -187,3 +187,26 @@ def test_book_before_any_bar_and_unknown_symbol():
     market.next_bars()
     with pytest.raises(DataError, match="unknown symbol"):
         market.trades("C/D")
+
+
+def test_log_volatility_is_lfilter_to_the_bit_without_importing_scipy_signal():
+    """The AR(1) recursion replaces scipy's lfilter step for step (same market, bit for bit)
+    and the simulated market never loads scipy.signal (a second of the desk's start)."""
+    import subprocess
+    import sys
+
+    from scipy.signal import lfilter
+
+    from engine.data.sim import PHI, _log_volatility
+
+    rng = np.random.default_rng(3)
+    state = np.array([0.3])
+    for _ in range(3):
+        eta = rng.standard_normal(4096) * 0.1
+        expected, expected_state = lfilter([1.0], [1.0, -PHI], eta, zi=state)
+        got, state = _log_volatility(eta, state)
+        assert np.array_equal(got, expected) and np.array_equal(state, expected_state)
+    code = ("import sys; from engine.data.sources import load_source; "
+            "load_source('sim:BTC/USDT', bars=5000); print('scipy.signal' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
