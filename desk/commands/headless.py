@@ -26,6 +26,7 @@ PRINTED = {
 
 
 def run(args: argparse.Namespace) -> int:
+    from desk.commands.live_exit import stop_and_report
     from engine.config.schema import apply_cli_overrides, load_config
     from engine.live.build import build_live
 
@@ -63,11 +64,9 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
         with contextlib.suppress(Exception):  # a store that failed is reported below
             printer.flush()
-        engine.stop()
-    if engine.error is not None:
-        print(f"desk: the engine stopped: {engine.failure()}; what was committed is in the "
-              "database and the audit log records it", file=sys.stderr)
-        return 1
+        status = stop_and_report(engine)
+    if status:
+        return status
     ended = "stopped by " + stopped_by[0] if stopped_by else "end of data"
     print(f"headless: {ended} after {printer.steps} bars: {counts['proposed']} proposed, "
           f"{counts['order']} orders, {counts['fill']} fills, {counts['denied']} denied; "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def ask_passphrase(exchange: str) -> str:
@@ -13,6 +12,7 @@ def ask_passphrase(exchange: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from desk.commands.live_exit import stop_and_report
     from engine.config.schema import apply_cli_overrides, load_config
     from engine.live.build import build_live
 
@@ -33,9 +33,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
-        engine.stop()
-    if engine.error is not None:
-        print(f"desk: the engine stopped: {engine.failure()}; what was committed is in the "
-              "database and the audit log records it", file=sys.stderr)
-        return 1
-    return 0
+        status = stop_and_report(engine)
+    return status

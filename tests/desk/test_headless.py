@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -103,3 +104,31 @@ def test_headless_replay_fills_are_the_backtest_trades(tmp_path, source, history
     live, still_open = live_trades(tmp_path / "desk.db")
     assert_same_trades(live, still_open, result["trades"])
     assert time.monotonic() - started < 240
+
+
+def test_headless_reports_its_engine_stopping_in_one_line(tmp_path):
+    """Another process holds the write lock past the busy timeout: the engine stops, and
+    headless says why in one line on stderr, exit 1, no traceback."""
+    (tmp_path / "desk.toml").write_text('[store]\nbusy_timeout_ms = 200\n\n[feed]\nspeed = 600.0\n'
+                                        'history_bars = 300\n\n[engine]\napproval = "auto"\n')
+    db = tmp_path / "desk.db"
+    process = subprocess.Popen([sys.executable, "-m", "desk.cli", "--db", str(db), "--headless"],
+                               env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a fill")
+        blocker = sqlite3.connect(db, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            wait_for(lambda: process.poll() is not None, 30, "headless to stop")
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "the engine stopped: OperationalError: database is locked" \
+        in lines[0], err
