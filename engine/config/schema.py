@@ -224,7 +224,7 @@ class _Table:
 
 _MEMBERS = "ensemble members"  # marker: the [[ensemble.strategies]] array of tables
 _MARKET = c.choice("market")
-# Bounds shared by several keys (see config_checks for why each ceiling is where it is).
+# Bounds shared by several keys (see engine.config.checks for why each ceiling is where it is).
 _PARTS = c.integer(1, c.MAX_PARTS)
 _MINUTES = c.number(0, c.MINUTES_PER_YEAR)
 _MONEY = c.amount(0, c.MAX_MONEY)

@@ -1,10 +1,11 @@
-"""The live engine: the trading core driven bar by bar by a feed on the wall clock.
+"""The live driver: the trading kernel called bar by bar as a feed delivers on the wall clock.
 
-One loop step, per bar of every symbol: fill what is pending (at the bar's open), mark,
-ask each strategy for its latest signal, update the regime filter, let the ensemble decide
-on the strategies' stances, and hand a changed decision to the `Trader` (which sizes it,
-gates it through risk and queues it for approval). Every state change is journaled; after
-each step the engine publishes an immutable `Snapshot` for the desk.
+The kernel (engine.trading.kernel) decides; this loop only decides when. One step, for the
+bars of every symbol: each symbol's state takes its bar (strategies over the window, the
+regime tracker, the ensemble), then the kernel's events run in the backtest's order: fills
+at the open, the risk path, parts that fall due, stops, decisions. No transaction spans a
+step, so every order's intent is committed before the broker hears of it. After each step
+the engine publishes an immutable `Snapshot` for the desk.
 
 Threads: `run()` loops on its own thread; the desk calls the control methods (approve,
 reject, kill switch, pause) from the UI thread. One re-entrant lock orders them, and the

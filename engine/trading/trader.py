@@ -1,9 +1,9 @@
 """The trading core shared by the live engine and the backtest: decision -> orders -> fills.
 
 One `Trader` turns an ensemble decision into orders (sizing), sends every order through
-the risk gate, holds it for approval in manual mode, submits it to the broker, and applies
-the broker's fills to the portfolio. Live and backtest build the same object; only the
-broker, the journal and the approval mode differ (STYLE.md item 1).
+the risk gate, holds it for approval in manual mode, hands it to the executor as a session,
+and books the broker's fills into the portfolio and the trades. The kernel builds it, live
+and in backtests alike; only the broker, the journal and the approval mode differ.
 """
 
 from __future__ import annotations
