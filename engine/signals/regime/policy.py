@@ -96,7 +96,9 @@ class RegimePolicy:
         labels = np.full(n, -1, dtype=np.int8)
         probabilities = np.full((n, len(LABELS)), np.nan)
         w = self.window
-        fits = tuple((f, self.fit(returns[f - w:f])) for f in range(w, n, self.refit_every))
+        bars = range(w, n, self.refit_every)
+        models = fit_all(self.states, [returns[f - w:f] for f in bars])
+        fits = tuple(zip(bars, models, strict=True))
         if not fits:
             return RegimeRun(labels, probabilities, fits)
         # Series s: the returns of bars f-w+1 .. the segment's last bar (f + refit_every - 1
@@ -217,3 +219,33 @@ def _run_length(labels: list[int], value: int | None = None) -> int:
             break
         count += 1
     return count
+
+
+# Fits are independent of each other and each costs tens of milliseconds of EM: from this
+# many on, a backtest spreads them over the machine's cores. Each is the same deterministic
+# fit the live tracker makes, so the labels are the same however they are computed.
+PARALLEL_FITS = 16
+
+
+def fit_all(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
+    """`GaussianHMM(states).fit` of every window, in order; on several processes when
+    there are many windows and cores (fork only: the children inherit the loaded modules)."""
+    import multiprocessing
+    import os
+
+    workers = min(os.cpu_count() or 1, len(windows) // (PARALLEL_FITS // 2))
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if len(windows) < PARALLEL_FITS or workers < 2 or not fork:
+        return [GaussianHMM(n_states=states).fit(r) for r in windows]
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(partial(_fit, states), windows,
+                             chunksize=max(1, len(windows) // (4 * workers))))
+
+
+def _fit(states: int, returns: np.ndarray) -> FittedHMM:
+    return GaussianHMM(n_states=states).fit(returns)
+
