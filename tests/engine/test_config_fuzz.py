@@ -103,6 +103,15 @@ def mutated(draw: st.DrawFn) -> dict:
     return data
 
 
+def _parts_asked(execution, mode: str) -> int:
+    """The most parts `mode` may plan under `execution`."""
+    if mode == "market":
+        return 1
+    if mode == "smart":
+        return execution.smart.max_parts
+    return getattr(execution, mode).parts
+
+
 def _use(cfg: Config) -> None:
     """What the desk does first with a configuration that loaded."""
     import pandas as pd
@@ -120,7 +129,12 @@ def _use(cfg: Config) -> None:
             for mode in MODES:
                 parts, _, _ = plan(mode, cfg.execution, amount, NOW, price=price,
                                    volume_history=history)
-                assert 1 <= len(parts) <= 1000
+                # Never more parts than the configuration asks for, none empty, in time
+                # order from now, and adding up to the order exactly.
+                assert 1 <= len(parts) <= _parts_asked(cfg.execution, mode)
+                assert all(p.qty > 0 for p in parts)
+                assert parts[0].due >= NOW and all(
+                    a.due <= b.due for a, b in zip(parts, parts[1:], strict=False))
                 assert sum(p.qty for p in parts) == amount
     feed = SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
                    history_bars=cfg.feed.history_bars, now=NOW)
