@@ -65,6 +65,17 @@ def audit_kinds(db: Path) -> list[str]:
         return []  # the schema is still being created
 
 
+# A desk that trades within seconds: ten one-minute bars a second, auto approval.
+QUICK_AUTO = """
+[feed]
+speed = 600.0
+history_bars = 300
+
+[engine]
+approval = "auto"
+"""
+
+
 def desk_env(tmp_path: Path, **extra: str) -> dict:
     """The environment of a `desk` run by a test: its own XDG folders, a real terminal."""
     return dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),

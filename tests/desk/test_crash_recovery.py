@@ -17,10 +17,7 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from tests.desk.terminal import Terminal, audit_kinds, wait_for
-from tests.fakes.exchange import spawn
 
 DCA = """
 [engine]
@@ -175,16 +172,6 @@ def test_a_dca_session_survives_sigkill_on_the_paper_broker(tmp_path):
     (tmp_path / "desk.toml").write_text(PAPER)
     # The simulated market restarts at the wall clock, so no part falls due while down.
     _crash_and_resume(tmp_path, _env(tmp_path), may_skip=False)
-
-
-@pytest.fixture
-def fake_exchange():
-    process, rest, _ = spawn("--advance-every", "0.5", "--history", "2000")
-    try:
-        yield rest
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_a_dca_session_survives_sigkill_on_an_exchange(tmp_path, fake_exchange):

@@ -32,7 +32,6 @@ from tests.desk.test_crash_recovery import (
     _rows,
     exchange_desk_env,
 )
-from tests.fakes.exchange import spawn
 
 MARKET = EXCHANGE.replace('mode = "dca"', 'mode = "market"')
 
@@ -72,18 +71,10 @@ def _first_part_filled(db: Path) -> str | None:
     return rows[0][0] if rows else None
 
 
-@pytest.fixture
-def exchange():
-    process, rest, _ = spawn("--advance-every", "0.5", "--history", "2000")
-    try:
-        yield rest
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.mark.parametrize("window", ["first child", "later part", "market order"])
-def test_kill_while_the_exchange_holds_the_answer_loses_nothing(tmp_path, exchange, window):
+def test_kill_while_the_exchange_holds_the_answer_loses_nothing(tmp_path, fake_exchange,
+                                                               window):
+    exchange = fake_exchange
     (tmp_path / "desk.toml").write_text(MARKET if window == "market order" else EXCHANGE)
     db = tmp_path / "desk.db"
     env = exchange_desk_env(tmp_path, exchange)

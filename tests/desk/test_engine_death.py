@@ -9,19 +9,17 @@ import sqlite3
 import subprocess
 import time
 
-from tests.desk.terminal import Terminal, audit_kinds, desk_command, desk_env, wait_for
+from tests.desk.terminal import (
+    QUICK_AUTO,
+    Terminal,
+    audit_kinds,
+    desk_command,
+    desk_env,
+    wait_for,
+)
 
-CONFIG = """
-[store]
-busy_timeout_ms = 200
-
-[feed]
-speed = 600.0
-history_bars = 300
-
-[engine]
-approval = "auto"
-"""
+# The write lock is given up on after 0.2 s, so a lock held from outside stops the engine.
+CONFIG = "[store]\nbusy_timeout_ms = 200\n" + QUICK_AUTO
 
 
 def test_a_dead_engine_shows_at_once_and_q_exits_with_one_line(tmp_path):

@@ -6,7 +6,6 @@ desk.toml, the fills a headless replay stores are the trades of `desk --backtest
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -16,19 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.desk.terminal import audit_kinds, wait_for
+from tests.desk.terminal import QUICK_AUTO, audit_kinds, desk_command, desk_env, wait_for
 from tests.one_engine import assert_same_trades, live_trades
-
-
-def _env(tmp_path: Path) -> dict:
-    return dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"),
-                XDG_DATA_HOME=str(tmp_path / "data"))
 
 
 def _desk(tmp_path: Path, *args: str, db: str = "desk.db", **kwargs):
     return subprocess.run([sys.executable, "-m", "desk.cli", "--db", str(tmp_path / db), *args],
-                          env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True,
+                          env=desk_env(tmp_path), cwd=tmp_path, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=300, **kwargs)
+
+
+def _start_headless(tmp_path: Path, config: str) -> subprocess.Popen:
+    """`desk --headless` on its own database, output captured."""
+    (tmp_path / "desk.toml").write_text(config)
+    return subprocess.Popen(desk_command(tmp_path / "desk.db") + ["--headless"],
+                            env=desk_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
 
 def test_headless_refuses_manual_approval_naming_the_key(tmp_path):
@@ -42,12 +44,8 @@ def test_headless_refuses_manual_approval_naming_the_key(tmp_path):
 
 
 def test_sigterm_stops_headless_cleanly_and_the_chain_verifies(tmp_path):
-    (tmp_path / "desk.toml").write_text(
-        '[feed]\nspeed = 600.0\nhistory_bars = 300\n\n[engine]\napproval = "auto"\n')
     db = tmp_path / "desk.db"
-    process = subprocess.Popen([sys.executable, "-m", "desk.cli", "--db", str(db), "--headless"],
-                               env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    process = _start_headless(tmp_path, QUICK_AUTO)
     try:
         wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a fill")
         process.send_signal(signal.SIGTERM)
@@ -109,12 +107,8 @@ def test_headless_replay_fills_are_the_backtest_trades(tmp_path, source, history
 def test_headless_reports_its_engine_stopping_in_one_line(tmp_path):
     """Another process holds the write lock past the busy timeout: the engine stops, and
     headless says why in one line on stderr, exit 1, no traceback."""
-    (tmp_path / "desk.toml").write_text('[store]\nbusy_timeout_ms = 200\n\n[feed]\nspeed = 600.0\n'
-                                        'history_bars = 300\n\n[engine]\napproval = "auto"\n')
     db = tmp_path / "desk.db"
-    process = subprocess.Popen([sys.executable, "-m", "desk.cli", "--db", str(db), "--headless"],
-                               env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    process = _start_headless(tmp_path, "[store]\nbusy_timeout_ms = 200\n" + QUICK_AUTO)
     try:
         wait_for(lambda: "order.filled" in audit_kinds(db), 60, "a fill")
         blocker = sqlite3.connect(db, isolation_level=None)

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.desk.terminal import Terminal, audit_kinds, desk_command, desk_env, wait_for
-
-CONFIG = """
-[feed]
-speed = 600.0
-history_bars = 300
-
-[engine]
-approval = "auto"
-"""
+from tests.desk.terminal import (
+    QUICK_AUTO,
+    Terminal,
+    audit_kinds,
+    desk_command,
+    desk_env,
+    wait_for,
+)
 
 
 def test_the_desk_keeps_trading_while_backtests_append(tmp_path):
-    (tmp_path / "desk.toml").write_text(CONFIG)
+    (tmp_path / "desk.toml").write_text(QUICK_AUTO)
     db = tmp_path / "desk.db"
     env = desk_env(tmp_path)
     desk = desk_command(db)
