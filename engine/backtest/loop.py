@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from engine.signals.pipeline import REGIME_LABELS
+from engine.signals.regime.labels import LABELS
 from engine.trading.kernel import Kernel
 from engine.trading.stops import StopBook
 from engine.trading.trader import to_decimal
@@ -102,7 +102,7 @@ class EventLoop:
         plan = self.plans[symbol]
         regime = int(plan.regime[t])
         self._act(symbol, t, self.kernel.decide, symbol, self.clock.now, side, plan.close[t],
-                  regime=REGIME_LABELS[regime] if regime >= 0 else "unknown",
+                  regime=LABELS[regime] if regime >= 0 else "unknown",
                   size_multiplier=float(plan.size_multiplier[t]))
 
     def _act(self, symbol: str, t: int, event, *args, **kwargs) -> None:
@@ -152,7 +152,7 @@ class EventLoop:
         weights = None if plan.weights is None else {
             sid: float(plan.weights[i, t]) for i, sid in enumerate(plan.strategy_stances)}
         decision = ensemble.decide(symbol, self.times[t], votes, weights=weights)
-        label = REGIME_LABELS[regime] if regime >= 0 else "unknown"
+        label = LABELS[regime] if regime >= 0 else "unknown"
         self.decisions.append(decision.to_payload() | {"regime": label})
 
     def _fill(self, symbol: str, t: int) -> None:

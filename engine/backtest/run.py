@@ -21,7 +21,8 @@ import numpy as np
 
 from engine.backtest.execution import execution_quality, executor_store
 from engine.backtest.loop import EventLoop
-from engine.signals.pipeline import REGIME_LABELS, SymbolPlan, plan_symbol
+from engine.signals.pipeline import SymbolPlan, plan_symbol
+from engine.signals.regime.labels import LABELS
 from engine.signals.regime.policy import DEFAULT_REFIT_EVERY
 from engine.trading.journal import MemoryJournal
 from engine.trading.kernel import Kernel
@@ -143,5 +144,5 @@ def _regime_summary(plan: SymbolPlan) -> dict:
     known = plan.regime[plan.regime >= 0]
     if not len(known):
         return {}
-    counts = np.bincount(known, minlength=len(REGIME_LABELS))
-    return {label: float(counts[i] / len(known)) for i, label in enumerate(REGIME_LABELS)}
+    counts = np.bincount(known, minlength=len(LABELS))
+    return {label: float(counts[i] / len(known)) for i, label in enumerate(LABELS)}

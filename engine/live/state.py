@@ -15,7 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
-from engine.signals.regime.labels import LABELS as REGIME_LABELS
+from engine.signals.regime.labels import LABELS
 from engine.signals.regime.policy import RegimeTracker
 from engine.signals.strategies.base import Prices
 from engine.signals.weighting import per_symbol, tilt, virtual_trade_return, virtual_trades
@@ -109,7 +109,7 @@ class SymbolState:
         self.regime_labels = tracker.state_labels
         self.transition = tuple(tuple(float(p) for p in row) for row in tracker.transition)
         self.probabilities = {label: float(p)
-                              for label, p in zip(REGIME_LABELS, tracker.probabilities,
+                              for label, p in zip(LABELS, tracker.probabilities,
                                                   strict=True)}
         self.regime_label = tracker.label
         self.held_bars = tracker.held_bars
@@ -164,5 +164,5 @@ class SymbolState:
 
     @property
     def regime_index(self) -> int:
-        return REGIME_LABELS.index(self.regime_label) if self.regime_label in REGIME_LABELS \
+        return LABELS.index(self.regime_label) if self.regime_label in LABELS \
             else -1

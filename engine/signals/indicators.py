@@ -300,7 +300,10 @@ def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarr
     return tr
 
 
-def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int = 14) -> np.ndarray:
+ATR_PERIOD = 14  # the desk's ATR: strategy confidences, the regime's stop widths
+
+
+def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int = ATR_PERIOD) -> np.ndarray:
     """Wilder's Average True Range; first value at bar n-1."""
     return _recursive_mean(true_range(high, low, close), _period(n), 1.0 / n)
 

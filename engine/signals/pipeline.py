@@ -14,13 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.signals.regime import adapt
-from engine.signals.regime.labels import LABELS as REGIME_LABELS  # re-exported for old importers
+from engine.signals.regime.labels import LABELS
 from engine.signals.regime.policy import DEFAULT_REFIT_EVERY, RegimePolicy
 from engine.signals.strategies.base import SignalArrays, Strategy, stance
 from engine.signals.weighting import bar_weights
-
-__all__ = ["ATR_PERIOD", "REGIME_LABELS", "SymbolPlan", "plan_symbol"]
-ATR_PERIOD = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +27,7 @@ class SymbolPlan:
     decision: np.ndarray  # int8 stance of the ensemble (or the single strategy)
     confidence: np.ndarray  # float64
     strategy_stances: dict[str, SignalArrays]  # each strategy's latest BUY/SELL, held
-    regime: np.ndarray  # int8 index into REGIME_LABELS, -1 before the model is fitted
+    regime: np.ndarray  # int8 index into regime.labels.LABELS, -1 before the model is fitted
     size_multiplier: np.ndarray  # float64
     stop_atr: np.ndarray  # float64: stop width in ATR multiples, NaN = no stop
     atr: np.ndarray  # float64
@@ -60,7 +57,7 @@ def plan_symbol(
     trailing `regime_window` returns, the live desk's rule; no bar's label uses later data
     and bars before the first fit carry no regime (-1).
     """
-    from engine.signals.indicators import atr
+    from engine.signals.indicators import ATR_PERIOD, atr
 
     high = frame["high"].to_numpy()
     low = frame["low"].to_numpy()
@@ -75,7 +72,7 @@ def plan_symbol(
         policy = RegimePolicy(regime_window, regime_refit_every, regime_states)
         model = policy.run(close)
         regime = model.labels
-        for index, label in enumerate(REGIME_LABELS):
+        for index, label in enumerate(LABELS):
             params = adapt(label)
             mask = regime == index
             size_multiplier[mask] = params.size_multiplier
@@ -89,7 +86,7 @@ def plan_symbol(
     else:
         sides = np.vstack([s.side for s in stances.values()])
         weights = bar_weights(ensemble, list(stances), sides, close,
-                              regime if model is not None else None, REGIME_LABELS)
+                              regime if model is not None else None, LABELS)
         combined = ensemble.combine(sides, np.vstack([s.confidence for s in stances.values()]),
                                     bar_weights=weights)
         decision, confidence = combined.decision, combined.confidence

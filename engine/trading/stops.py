@@ -80,15 +80,12 @@ def _crosses(stop: Stop, low: float, high: float) -> bool:
     return low <= stop.level if stop.below else high >= stop.level
 
 
-ATR_PERIOD = 14  # bars of the average true range a stop's width is measured in
-
-
 def stop_width(regime: str, high: np.ndarray, low: np.ndarray, close: np.ndarray) -> float:
     """The width of a stop armed now: the regime's stop multiple times the ATR at the last
     of these bars; NaN (no stop) while the regime is unknown. Live passes its window, whose
     ATR equals the full history's to float precision (Wilder's memory of bars before a
     600-bar window weighs (13/14)^600 < 1e-19)."""
-    from engine.signals.indicators import atr
+    from engine.signals.indicators import ATR_PERIOD, atr
     from engine.signals.regime import LABELS, adapt
 
     if regime not in LABELS or len(close) <= ATR_PERIOD:

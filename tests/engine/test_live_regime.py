@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.live.feeds import SimFeed
-from engine.signals.pipeline import REGIME_LABELS, plan_symbol
+from engine.signals.pipeline import plan_symbol
+from engine.signals.regime.labels import LABELS as REGIME_LABELS
 from tests.live_engine import START, live_engine
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from engine.errors import DataError
+from engine.signals.indicators import ATR_PERIOD
 from engine.types import Side
 
 if TYPE_CHECKING:
@@ -116,7 +117,6 @@ def stance(arrays: SignalArrays) -> SignalArrays:
 # Wilder's smoothing keeps (1 - 1/p) of the past each bar: after 40 p bars that is
 # e^-40 < 1e-17, below float64 resolution (2.2e-16); an EMA, 2/(p+1), forgets faster.
 RECURSIVE_MEMORY = 40
-ATR_MEMORY_PERIOD = 14  # the ATR behind confidences and stops
 
 
 class Strategy(ABC):
@@ -170,7 +170,7 @@ class Strategy(ABC):
         geometrically: past `RECURSIVE_MEMORY` periods a bar weighs less than float
         resolution. Every strategy may use the ATR; those with other recursive averages
         name their longest period in `recursive_period`."""
-        return max(self.warmup, RECURSIVE_MEMORY * max(ATR_MEMORY_PERIOD,
+        return max(self.warmup, RECURSIVE_MEMORY * max(ATR_PERIOD,
                                                        self.recursive_period))
 
     @property

@@ -8,7 +8,6 @@ import numpy as np
 
 from engine.signals import indicators as ind
 from engine.signals.strategies.base import Prices, SignalArrays, Strategy, events, ratio, squash
-from engine.signals.strategies.sma_cross import ATR_PERIOD
 
 
 def _previous(x: np.ndarray) -> np.ndarray:
@@ -34,12 +33,12 @@ class Breakout(Strategy):
 
     @property
     def warmup(self) -> int:
-        return max(self.params.period, ATR_PERIOD - 1) + 1
+        return max(self.params.period, ind.ATR_PERIOD - 1) + 1
 
     def signals(self, prices: Prices) -> SignalArrays:
         channel = ind.donchian(prices.high, prices.low, self.params.period)
         upper, lower = _previous(channel.upper), _previous(channel.lower)
-        atr = ind.atr(prices.high, prices.low, prices.close, ATR_PERIOD)
+        atr = ind.atr(prices.high, prices.low, prices.close, ind.ATR_PERIOD)
         close = prices.close
         valid = np.isfinite(upper) & np.isfinite(lower) & np.isfinite(atr)
         with np.errstate(invalid="ignore"):

@@ -11,11 +11,9 @@ import numpy as np
 from engine.signals import indicators as ind
 from engine.signals.strategies.base import Prices, SignalArrays, Strategy, events, ratio, squash
 
-ATR_PERIOD = 14
-
 
 def crossover_signals(
-    fast: np.ndarray, slow: np.ndarray, prices: Prices, atr_period: int = ATR_PERIOD
+    fast: np.ndarray, slow: np.ndarray, prices: Prices, atr_period: int = ind.ATR_PERIOD
 ) -> SignalArrays:
     """BUY on the bar `fast` moves above `slow`, SELL on the bar it moves below.
 
@@ -55,7 +53,7 @@ class MovingAverageCross(Strategy):
     @property
     def warmup(self) -> int:
         # The cross compares bar t with bar t-1, both needing the slow average and the ATR.
-        return max(self.params.slow, ATR_PERIOD)
+        return max(self.params.slow, ind.ATR_PERIOD)
 
     def signals(self, prices: Prices) -> SignalArrays:
         p, average = self.params, type(self).average
