@@ -14,6 +14,7 @@ import contextlib
 import signal
 import sys
 from collections import Counter
+from decimal import Decimal
 
 from engine.errors import ConfigError
 
@@ -27,6 +28,7 @@ PRINTED = {
 
 def run(args: argparse.Namespace) -> int:
     from desk.commands.live_exit import stop_and_report
+    from desk.widgets.format import money
     from engine.config.schema import apply_cli_overrides, load_config
     from engine.live.build import build_live
 
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     ended = "stopped by " + stopped_by[0] if stopped_by else "end of data"
     print(f"headless: {ended} after {printer.steps} bars: {counts['proposed']} proposed, "
           f"{counts['order']} orders, {counts['fill']} fills, {counts['denied']} denied; "
-          f"equity {engine.portfolio.equity:.2f}", flush=True)
+          f"equity {money(engine.portfolio.equity)}", flush=True)
     return 0
 
 
@@ -102,13 +104,21 @@ class _Printer:
 
 
 def _line(word: str, p: dict) -> str:
-    order = f"{p.get('symbol', '')} {p.get('side', '')} {p.get('qty', '')}"
+    """One journaled event as a log line, numbers formatted as the panes show them (prices
+    and quantities to 8 places without trailing zeros, fees to the cent)."""
+    from desk.widgets.format import money, quantity
+
+    def number(key: str) -> str:
+        value = p.get(key)
+        return "" if value in (None, "") else quantity(Decimal(str(value)))
+
+    order = f"{p.get('symbol', '')} {p.get('side', '')} {number('qty')}"
     if word == "fill":
-        return (f"fill      {p.get('ts', '')}  {order} @ {p.get('price', '')} fee "
-                f"{p.get('fee', '')}  {p.get('client_order_id', '')}")
+        ts = str(p.get("ts", ""))[:19].replace("T", " ")
+        return (f"fill      {ts}  {order} @ {number('price')} fee "
+                f"{money(Decimal(str(p.get('fee', 0))))}  {p.get('client_order_id', '')}")
     if word == "denied":
         return f"denied    {order}  {'; '.join(p.get('reasons', []))}"
-    ref = p.get("ref_price")
-    at = f" @ ~{ref}" if ref not in (None, "") else ""
+    at = f" @ ~{number('ref_price')}" if number("ref_price") else ""
     why = f"  {p['reason']}" if p.get("reason") else ""
     return f"{word:<9} {order}{at}{why}  {p.get('client_order_id', '')}"
