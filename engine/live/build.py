@@ -22,6 +22,10 @@ def build_live(cfg: Config, *, passphrase: Callable[[str], str] | None = None,
     feed, wall clock and trade stream; everything else comes from `cfg`."""
     from engine.adapters.sqlite.open import acquire_instance_lock, open_store
 
+    if feed is None and cfg.feed.kind != "ccxt":
+        # Local data (a replay file, the simulated market) is read first: a bad file stops
+        # with its one line before a database is created or locked.
+        feed = build_feed(cfg)
     store = open_store(cfg)
     try:
         lock = acquire_instance_lock(store)

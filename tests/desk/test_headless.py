@@ -126,3 +126,12 @@ def test_headless_reports_its_engine_stopping_in_one_line(tmp_path):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "the engine stopped: OperationalError: database is locked" \
         in lines[0], err
+
+
+def test_a_missing_replay_file_is_one_line_and_creates_nothing(tmp_path):
+    (tmp_path / "desk.toml").write_text('[feed]\nkind = "replay"\nsource = "nope.csv"\n'
+                                        'speed = 0\n\n[engine]\napproval = "auto"\n')
+    run = _desk(tmp_path, "--headless")
+    assert run.returncode == 2
+    assert run.stderr.strip() == "desk: nope.csv: no such file"
+    assert not list(tmp_path.glob("desk.db*"))
