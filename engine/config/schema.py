@@ -177,6 +177,61 @@ class DeskConfig:
 
 
 @dataclass(frozen=True)
+class DirectionFilterConfig:
+    enabled: bool
+    type: str
+    confidence_threshold: float
+    lookback: int
+    horizon: int
+    dead_band: float
+    model: str
+
+
+@dataclass(frozen=True)
+class VolatilityFilterConfig:
+    enabled: bool
+    type: str
+    confidence_threshold: float
+    lookback: int
+    forecast_horizon: int
+    threshold: float
+    block_high_volatility: bool
+    distribution: str
+    model: str
+
+
+@dataclass(frozen=True)
+class VolumeFilterConfig:
+    enabled: bool
+    type: str
+    confidence_threshold: float
+    lookback: int
+    threshold: float
+    require_surge: bool
+    model: str
+
+
+@dataclass(frozen=True)
+class FiltersConfig:
+    enabled: bool
+    confidence_threshold: float
+    walk_forward: bool
+    retrain_every: int
+    train_window: int
+    direction: DirectionFilterConfig
+    volatility: VolatilityFilterConfig
+    volume: VolumeFilterConfig
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    enabled: bool
+    min_score: float
+    max_multiplier: float
+    min_trades: int
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig
     feed: FeedConfig
@@ -188,6 +243,8 @@ class Config:
     execution: ExecutionConfig
     audit: AuditConfig
     desk: DeskConfig
+    filters: FiltersConfig
+    quality: QualityConfig
     # The file the values came from; not part of equality or the hash.
     source: Path = field(compare=False)
 
@@ -356,6 +413,63 @@ _SCHEMA: dict[str, _Table] = {
         },
     ),
     "desk": _Table(DeskConfig, {"theme": c.choice("desk-dark", "desk-light")}),
+    "filters": _Table(
+        FiltersConfig,
+        {
+            "enabled": c.boolean(),
+            "confidence_threshold": c.number(0, 1, low_open=False),
+            "walk_forward": c.boolean(),
+            "retrain_every": c.integer(1, 10_000_000),
+            "train_window": c.integer(100, 10_000_000),
+            "direction": _Table(
+                DirectionFilterConfig,
+                {
+                    "enabled": c.boolean(),
+                    "type": c.choice("lightgbm", "random_forest", "logistic"),
+                    "confidence_threshold": c.number(0, 1, low_open=False),
+                    "lookback": c.integer(2, 10_000),
+                    "horizon": c.integer(1, 10_000),
+                    "dead_band": c.number(0, 10, low_open=False),
+                    "model": c.text(),
+                },
+            ),
+            "volatility": _Table(
+                VolatilityFilterConfig,
+                {
+                    "enabled": c.boolean(),
+                    "type": c.choice("garch", "lightgbm", "random_forest"),
+                    "confidence_threshold": c.number(0, 1, low_open=False),
+                    "lookback": c.integer(2, 10_000),
+                    "forecast_horizon": c.integer(1, 10_000),
+                    "threshold": c.number(0, 1),
+                    "block_high_volatility": c.boolean(),
+                    "distribution": c.choice("normal", "t"),
+                    "model": c.text(),
+                },
+            ),
+            "volume": _Table(
+                VolumeFilterConfig,
+                {
+                    "enabled": c.boolean(),
+                    "type": c.choice("zscore", "lightgbm"),
+                    "confidence_threshold": c.number(0, 1, low_open=False),
+                    "lookback": c.integer(2, 10_000),
+                    "threshold": c.number(0, 100),
+                    "require_surge": c.boolean(),
+                    "model": c.text(),
+                },
+            ),
+        },
+    ),
+    "quality": _Table(
+        QualityConfig,
+        {
+            "enabled": c.boolean(),
+            "min_score": c.number(0, 1, low_open=False),
+            "max_multiplier": c.number(1, 10, low_open=False),
+            "min_trades": c.integer(1, 100_000),
+        },
+    ),
 }
 _TOP_LEVEL = [*_SCHEMA, "strategies"]
 
