@@ -130,17 +130,28 @@ def _range(
     last = high if to_seq is None else min(to_seq, high)
     if first < 1 or first > last:
         raise StoreError(
-            f"{db_path}: no audit entries in range {from_seq}..{to_seq} (the log holds "
-            f"seq {low}..{high})"
+            f"{db_path}: no audit entries in {_describe_range(from_seq, to_seq)} (the log "
+            f"holds seq {low}..{high})"
         )
     if conn.execute("SELECT 1 FROM audit_entries WHERE seq = ?", (last,)).fetchone() is None:
         raise StoreError(f"{db_path}: audit entry {last} is missing: run `desk audit verify`")
     return first, last, high
 
 
+def _describe_range(from_seq: int | None, to_seq: int | None) -> str:
+    """The range asked for in words: an open end is named, never printed as None."""
+    if from_seq is not None and to_seq is not None:
+        return f"seq {from_seq}..{to_seq}"
+    if from_seq is not None:
+        return f"seq {from_seq} onwards"
+    if to_seq is not None:
+        return f"seq up to {to_seq}"
+    return "the log"
+
+
 def _write_atomically(path: Path, write: Callable[[TextIO], int]) -> int:
     # Written aside and renamed: an interrupted export never leaves a plausible half file.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # No missing folder is created (the command line's rule for every output path).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:

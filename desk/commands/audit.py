@@ -59,7 +59,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace, db: Path, key: Path) -> int:
+    from desk.commands.output_paths import check_output_path
     from store.audit_export import export_audit
+
+    check_output_path(args.out, "--out")  # before the chain is read and a head signed
 
     summary = export_audit(
         db,

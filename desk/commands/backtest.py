@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         print("desk: --backtest needs --data SOURCE", file=sys.stderr)
         return 2
     cfg = apply_cli_overrides(load_config(args.config), args)
+    check_outputs(args)
     # The run is stored at the end: a database that cannot take it must stop us now, not
     # after the whole run.
     unwritable = database_unwritable(_database_path(cfg))
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     options = JobOptions(
         data=args.data, bars=args.bars, seed=args.seed, freq=args.freq, start=args.start,
         end=args.end, clean=args.clean, strategy_specs=tuple(args.strategy or ()),
-        compare=args.compare, json_path=args.json, report_path=args.report,
+        compare=args.compare,
     )
     console = Console()
     progress = _DelayedProgress(console)
@@ -97,14 +98,47 @@ def run(args: argparse.Namespace) -> int:
         outcome = run_job(cfg, options, progress=progress)
     finally:
         progress.close()
+    write_outputs(args, outcome)
     warning = warmup_warning(cfg, options, outcome)
     if warning:
         print(f"desk: warning: {warning}", file=sys.stderr)
-    print_summary(console, outcome, options)
+    print_summary(console, outcome, args)
     # A desk.toml in the current directory is picked up silently otherwise.
     console.print(f"config {cfg.source} (execution {cfg.execution.mode}, "
                   f"{'regime on' if cfg.engine.regime else 'regime off'})", style="dim")
     return 0
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """--json and --report must be writable before the run starts (OutputPathError)."""
+    from desk.commands.output_paths import check_output_path
+
+    for option, path in (("--json", args.json), ("--report", args.report)):
+        if path:
+            check_output_path(path, option)
+
+
+def write_outputs(args: argparse.Namespace, outcome) -> None:
+    """The --json document and the --report page, each replaced atomically."""
+    import json
+
+    from desk.commands.output_paths import write_atomically
+
+    if args.json:
+        write_atomically(args.json, json.dumps(outcome.document, indent=2) + "\n",
+                         option="--json")
+    if args.report:
+        from engine.backtest.report import render_report
+
+        result = outcome.result
+        html = render_report(
+            title=f"Desk backtest: {result.label} on {outcome.source}",
+            metrics=result.metrics,
+            equity=result.equity,
+            trades=[t.to_dict() for t in result.trades],
+            subtitle=", ".join(outcome.symbols),
+        )
+        write_atomically(args.report, html, option="--report")
 
 
 def _database_path(cfg) -> Path:
@@ -173,7 +207,7 @@ def deny_line(deny_reasons: dict[str, dict]) -> str:
     return "denied by risk: " + ", ".join(parts) if parts else ""
 
 
-def print_summary(console: Console, outcome, options) -> None:
+def print_summary(console: Console, outcome, args: argparse.Namespace) -> None:
     result = outcome.result
     title = f"{result.label} on {outcome.source} ({', '.join(outcome.symbols)})"
     table = Table(title=title, show_header=True, header_style="bold")
@@ -206,6 +240,6 @@ def print_summary(console: Console, outcome, options) -> None:
                             _fmt(m.get("sharpe"), "num"), _fmt(m.get("max_drawdown"), "pct"),
                             _fmt(m.get("num_trades"), "int"))
         console.print(compare)
-    written = [p for p in (options.json_path, options.report_path) if p]
+    written = [p for p in (args.json, args.report) if p]
     console.print(f"stored as backtest run {outcome.run_id}"
                   + (f"; wrote {', '.join(written)}" if written else ""))

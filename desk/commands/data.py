@@ -23,9 +23,11 @@ def default_out(exchange: str, symbol: str, timeframe: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     if args.data_command != "fetch":
         raise ValueError(f"unknown data command {args.data_command!r}")
+    from desk.commands.output_paths import check_output_path
     from engine.venues.ccxt.fetch import fetch_candles
 
     out = Path(args.out) if args.out else default_out(args.exchange, args.symbol, args.timeframe)
+    check_output_path(out, "--out")  # before the first request; an existing file resumes
     if sys.stderr.isatty():
         with _ProgressBar(f"{args.exchange} {args.symbol} {args.timeframe}") as bar:
             summary = fetch_candles(args.exchange, args.symbol, args.timeframe,

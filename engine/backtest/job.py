@@ -1,8 +1,9 @@
 """A whole `desk --backtest` job: load data, build the strategies and the ensemble from the
 configuration (or --strategy), run, optionally compare with each strategy alone, store the
-run in SQLite with a `backtest.completed` audit entry, and write JSON / HTML outputs.
+run in SQLite with a `backtest.completed` audit entry, and hand back the JSON document.
 
-The command line only parses arguments and prints; everything it does is here.
+The command line parses arguments, checks the output paths before the run, and writes
+the JSON and HTML files the outcome describes (the engine writes no user files).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from engine.backtest.run import BacktestResult, BacktestSpec, run_backtest
 from engine.errors import ConfigError
@@ -28,8 +28,6 @@ class JobOptions:
     clean: bool = False
     strategy_specs: Sequence[str] = ()
     compare: bool = False
-    json_path: str | None = None
-    report_path: str | None = None
 
 
 @dataclass
@@ -41,6 +39,7 @@ class JobOutcome:
     run_id: int | None = None
     source: str = ""
     symbols: tuple[str, ...] = ()
+    document: dict = field(default_factory=dict)  # what --json writes
 
 
 def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
@@ -121,21 +120,8 @@ def run_job(
             comparisons.append(run_backtest(market.frames, alone))
     outcome = JobOutcome(result, comparisons, load_s, market.dropped, source=market.source,
                          symbols=tuple(market.frames))
-    document = result_document(outcome, cfg)
-    outcome.run_id = record_run(cfg, outcome, document)
-    if options.json_path:
-        Path(options.json_path).write_text(json.dumps(document, indent=2) + "\n")
-    if options.report_path:
-        from engine.backtest.report import write_report
-
-        write_report(
-            options.report_path,
-            title=f"Desk backtest: {result.label} on {market.source}",
-            metrics=result.metrics,
-            equity=result.equity,
-            trades=[t.to_dict() for t in result.trades],
-            subtitle=", ".join(market.frames),
-        )
+    outcome.document = result_document(outcome, cfg)
+    outcome.run_id = record_run(cfg, outcome, outcome.document)
     return outcome
 
 

@@ -9,10 +9,8 @@ deepest drawdown survive. Every piece of text is HTML-escaped.
 from __future__ import annotations
 
 import math
-import os
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,17 +66,17 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f5f8}
 """
 
 
-def write_report(
-    path: str | os.PathLike[str],
+def render_report(
     *,
     title: str,
     metrics: dict,
     equity: Any,
     trades: list[dict],
     subtitle: str = "",
-) -> None:
-    """Write the report for one run. `equity` is a pandas Series indexed by bar time (any
-    index works; a DatetimeIndex gets date labels); `trades` are flat dicts, one a row."""
+) -> str:
+    """The report for one run as one HTML document. `equity` is a pandas Series indexed by
+    bar time (any index works; a DatetimeIndex gets date labels); `trades` are flat dicts,
+    one a row."""
     values = np.asarray(equity.to_numpy(), dtype=np.float64)
     xs, labeler = _x_axis(equity.index)
     keep = np.isfinite(values)
@@ -104,11 +102,7 @@ def write_report(
         " by Desk.</p>",
         "</body></html>",
     ]
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text("\n".join(p for p in parts if p) + "\n", encoding="utf-8")
-    os.replace(tmp, target)  # a reader never sees half a report
+    return "\n".join(p for p in parts if p) + "\n"
 
 
 def format_metric(key: str, value: Any) -> str:

@@ -47,6 +47,7 @@ def test_fetch_writes_the_default_file_then_resumes_it(fake, tmp_path):
 
 
 def test_out_option_and_a_named_error_for_an_unknown_symbol(fake, tmp_path):
+    (tmp_path / "d").mkdir()  # no output folder is ever created (tests/desk/test_output_paths)
     ok = desk(fake, "binance", "BTC/USDT", "1h", "--since", "2026-01-01", "--out", "d/b.pq")
     bad = desk(fake, "binance", "DOGE/USDT", "1h", "--out", "x.parquet")
     nope = desk(fake, "nosuchexchange", "BTC/USDT", "1h")

@@ -14,7 +14,7 @@ from engine.backtest.report import (
     downsample,
     format_metric,
     nice_ticks,
-    write_report,
+    render_report,
 )
 from engine.trading.metrics import compute_metrics
 
@@ -35,6 +35,10 @@ class Collector(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+
+
+def write_report(path, **kwargs) -> None:
+    path.write_text(render_report(**kwargs), encoding="utf-8")
 
 
 def parse(path) -> tuple[Collector, str]:
@@ -60,7 +64,7 @@ def test_report_is_self_contained_with_two_charts_metrics_and_trades(tmp_path):
          "pnl": "-67.89", "return_pct": -0.5},
     ]
     metrics = compute_metrics(equity.to_numpy(), equity.index, trades, exposure=0.4)
-    out = tmp_path / "reports" / "run.html"
+    out = tmp_path / "run.html"
     write_report(out, title="Backtest <sma & rsi>", metrics=metrics, equity=equity,
                  trades=trades, subtitle="BTC/USDT, ETH/USDT")
     c, raw = parse(out)

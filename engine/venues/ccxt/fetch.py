@@ -374,7 +374,7 @@ def write_candle_file(path: Path, frame, meta: dict) -> None:
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # No missing folder is created: `desk data fetch` checked --out before it started.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
