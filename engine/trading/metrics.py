@@ -8,15 +8,20 @@ serializes to JSON as is; None means "not defined", e.g. a ratio over a zero den
   span: (len - 1) / years, with years = span / 365.25 days. Business-daily data gives about
   252, hourly 24/7 data about 8,766.
 - annualized_return is the CAGR over the index span: (final / initial) ** (1 / years) - 1.
-- volatility = std(r, ddof=1) * sqrt(periods_per_year); sharpe = mean(r) / std(r, ddof=1)
-  * sqrt(periods_per_year), risk-free rate 0.
-- sortino = mean(r) / sqrt(mean(min(r, 0) ** 2)) * sqrt(periods_per_year) (target 0, the
-  downside deviation averages over all bars, not only the losing ones).
+- risk_free_rate is annual ([metrics] risk_free_rate, 0.02 by default); per bar it is
+  rf = (1 + risk_free_rate) ** (1 / periods_per_year) - 1, and excess returns are r - rf.
+- volatility = std(r, ddof=1) * sqrt(periods_per_year); sharpe = mean(r - rf) /
+  std(r, ddof=1) * sqrt(periods_per_year).
+- sortino = mean(r - rf) / sqrt(mean(min(r - rf, 0) ** 2)) * sqrt(periods_per_year) (the
+  target is the risk-free rate; the downside deviation averages over all bars, not only
+  the losing ones).
 - max_drawdown = max over t of 1 - equity_t / max(equity_0..t), a positive fraction;
   calmar = annualized_return / max_drawdown.
-- var_95 = -q where q is the 5% quantile of r with linear interpolation between order
-  statistics (numpy's and pandas' default, Excel's PERCENTILE.INC);
-  expected_shortfall_95 = -mean(r[r <= q]). Both are positive numbers for losses.
+- var_95 / expected_shortfall_95 and var_99 / expected_shortfall_99: historical VaR and ES
+  of r per bar, from `engine.risk.var.var_es` (the one function the Risk pane and the
+  reports use too): -q where q is the quantile of r with linear interpolation between
+  order statistics, and -mean(r[r <= q]). Positive numbers for losses. `var_label` and
+  `var_99_label` say the method, level and horizon.
 - Trades: win_rate = share with pnl > 0; profit_factor = gross profit / gross loss (None
   with no losing trade); avg_trade = mean pnl in money; avg_trade_return_pct = mean of the
   trades' return_pct (as given, in percent).
@@ -30,7 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.risk.var import var_es
+
 _YEAR_SECONDS = 365.25 * 86400.0
+# The packaged [metrics] risk_free_rate (desk.toml), for callers that pass none.
+DEFAULT_RISK_FREE_RATE = 0.02
 # Below this a standard deviation is float noise of a constant series, not risk.
 _ZERO_STD = 1e-12
 
@@ -41,6 +50,7 @@ def compute_metrics(
     trades: Sequence[Any],
     exposure: float,
     periods_per_year: float | None = None,
+    risk_free_rate: float = DEFAULT_RISK_FREE_RATE,
 ) -> dict:
     """Metrics of `equity` (one value per bar, timestamps in `index`, e.g. a
     pandas.DatetimeIndex) and of closed `trades` (objects or mappings with `pnl` and
@@ -61,7 +71,8 @@ def compute_metrics(
     if periods_per_year is None:
         periods_per_year = (len(eq) - 1) / years if years > 0 else None
     out["periods_per_year"] = periods_per_year
-    out.update(_curve_metrics(eq, years, periods_per_year))
+    out["risk_free_rate"] = float(risk_free_rate)
+    out.update(_curve_metrics(eq, years, periods_per_year, risk_free_rate))
     out.update(trade_metrics(trades))
     out["exposure"] = float(exposure)
     return out
@@ -73,11 +84,20 @@ def _years(index: Any) -> float:
     return seconds / _YEAR_SECONDS
 
 
-def _curve_metrics(eq: np.ndarray, years: float, ppy: float | None) -> dict:
+def per_bar_risk_free(risk_free_rate: float, periods_per_year: float | None) -> float:
+    """The annual risk-free rate compounded down to one bar (0 without a bar rate)."""
+    if not periods_per_year or not risk_free_rate:
+        return 0.0
+    return (1.0 + risk_free_rate) ** (1.0 / periods_per_year) - 1.0
+
+
+def _curve_metrics(eq: np.ndarray, years: float, ppy: float | None, rfr: float) -> dict:
     none = dict.fromkeys(
         ("total_return", "annualized_return", "volatility", "sharpe", "sortino", "calmar",
-         "max_drawdown", "var_95", "expected_shortfall_95"),
+         "max_drawdown", "var_95", "expected_shortfall_95", "var_99",
+         "expected_shortfall_99"),
     )
+    none["var_label"] = none["var_99_label"] = None
     if len(eq) < 2 or eq[0] <= 0:
         return none
     r = per_bar_returns(eq)
@@ -87,11 +107,13 @@ def _curve_metrics(eq: np.ndarray, years: float, ppy: float | None) -> dict:
         with np.errstate(over="ignore"):  # a huge gain over a short span overflows to inf
             cagr = float(np.float64(eq[-1] / eq[0]) ** (1.0 / years) - 1.0)
     mdd = max_drawdown(eq)
-    mean = float(r.mean())
+    rf = per_bar_risk_free(rfr, ppy)
+    mean = float(r.mean()) - rf
     std = float(r.std(ddof=1)) if len(r) > 1 else 0.0
-    downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
+    downside = math.sqrt(float(np.mean(np.minimum(r - rf, 0.0) ** 2)))
     scale = math.sqrt(ppy) if ppy else None
-    var, es = value_at_risk(r, 0.95)
+    v95 = var_es(r, 0.95, "historical")
+    v99 = var_es(r, 0.99, "historical")
     return {
         "total_return": float(total),
         "annualized_return": _finite(cagr),
@@ -102,8 +124,12 @@ def _curve_metrics(eq: np.ndarray, years: float, ppy: float | None) -> dict:
         ),
         "calmar": _finite(cagr / mdd) if cagr is not None and mdd > 0 else None,
         "max_drawdown": mdd,
-        "var_95": var,
-        "expected_shortfall_95": es,
+        "var_95": v95.var,
+        "expected_shortfall_95": v95.es,
+        "var_99": v99.var,
+        "expected_shortfall_99": v99.es,
+        "var_label": v95.label,
+        "var_99_label": v99.label,
     }
 
 
@@ -138,20 +164,10 @@ def drawdown_series(equity: np.ndarray) -> np.ndarray:
 
 
 def value_at_risk(returns: np.ndarray, level: float = 0.95) -> tuple[float | None, float | None]:
-    """Historical VaR and expected shortfall at `level` as positive losses (see module doc)."""
-    r = np.asarray(returns, dtype=np.float64)
-    if len(r) == 0:
-        return None, None
-    # The linear-interpolation quantile from the two order statistics around it; one
-    # partition is cheaper than np.quantile's general machinery on a million returns.
-    h = (len(r) - 1) * (1.0 - level)
-    lo = int(math.floor(h))
-    hi = min(lo + 1, len(r) - 1)
-    part = np.partition(r, [lo, hi])
-    q = float(part[lo] + (h - lo) * (part[hi] - part[lo]))
-    tail = part[: hi + 1]  # everything <= q lies in the first hi + 1 after partitioning
-    tail = tail[tail <= q]
-    return -q, -float(tail.mean())
+    """Historical VaR and expected shortfall per bar at `level`, as positive losses
+    (engine.risk.var.var_es, the one implementation)."""
+    estimate = var_es(returns, level, "historical")
+    return estimate.var, estimate.es
 
 
 def trade_metrics(trades: Sequence[Any]) -> dict:

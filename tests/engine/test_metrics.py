@@ -59,7 +59,8 @@ def test_ratios_and_tail_risk_match_pandas_scipy_and_a_plain_loop():
     rng = np.random.default_rng(42)
     index = pd.bdate_range("2022-01-03", periods=600)
     equity = 10_000 * np.cumprod(1 + rng.normal(0.0004, 0.012, 600))
-    m = compute_metrics(equity, index, [], exposure=1.0, periods_per_year=252)
+    m = compute_metrics(equity, index, [], exposure=1.0, periods_per_year=252,
+                        risk_free_rate=0.0)
 
     r = pd.Series(equity).pct_change().dropna()
     assert m["sharpe"] == pytest.approx(r.mean() / r.std() * math.sqrt(252), rel=1e-9)
@@ -147,3 +148,22 @@ def test_drawdown_and_tail_invariants(values):
 
 def test_max_drawdown_helper_on_a_rising_curve_is_zero():
     assert max_drawdown(np.arange(1.0, 10.0)) == 0.0
+
+
+def test_sharpe_and_sortino_subtract_the_risk_free_rate_compounded_to_one_bar():
+    rng = np.random.default_rng(3)
+    index = pd.bdate_range("2022-01-03", periods=800)
+    equity = 10_000 * np.cumprod(1 + rng.normal(0.0005, 0.01, 800))
+    m = compute_metrics(equity, index, [], exposure=1.0, periods_per_year=252,
+                        risk_free_rate=0.02)
+    r = pd.Series(equity).pct_change().dropna()
+    rf = 1.02 ** (1 / 252) - 1  # 2% a year, compounded down to one day
+    excess = r - rf
+    assert m["risk_free_rate"] == 0.02
+    assert m["sharpe"] == pytest.approx(excess.mean() / r.std() * math.sqrt(252), rel=1e-9)
+    downside = math.sqrt(sum(min(x, 0.0) ** 2 for x in excess) / len(excess))
+    assert m["sortino"] == pytest.approx(excess.mean() / downside * math.sqrt(252), rel=1e-9)
+    # The default is the documented 2%: the same figures without naming it.
+    default = compute_metrics(equity, index, [], exposure=1.0, periods_per_year=252)
+    assert default["sharpe"] == m["sharpe"]
+    assert m["var_label"] == "VaR 95% historical (1 bar)"
