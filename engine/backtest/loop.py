@@ -95,7 +95,7 @@ class EventLoop:
             progress(self.n, self.n)
 
     def _decide(self, symbol: str, t: int, decision: int) -> None:
-        self._record_decision(symbol, t, decision)
+        voted = self._record_decision(symbol, t, decision)
         side = Side(decision)
         if not self.kernel.acts_on(symbol, side):
             return  # nothing to do: skip the market-state work below
@@ -103,7 +103,9 @@ class EventLoop:
         regime = int(plan.regime[t])
         self._act(symbol, t, self.kernel.decide, symbol, self.clock.now, side, plan.close[t],
                   regime=LABELS[regime] if regime >= 0 else "unknown",
-                  size_multiplier=float(plan.size_multiplier[t]))
+                  size_multiplier=float(plan.size_multiplier[t]),
+                  votes=None if voted is None else {
+                      sid: voted.weights[sid] for sid in voted.contributors})
 
     def _act(self, symbol: str, t: int, event, *args, **kwargs) -> None:
         """Run a kernel event that may send orders, at bar t's close."""
@@ -139,10 +141,12 @@ class EventLoop:
             bar = int(np.searchsorted(self.micros, _micros(due), side="left"))
             self._push(max(bar, t + 1), TICK, self.number[symbol])
 
-    def _record_decision(self, symbol: str, t: int, side: int) -> None:
+    def _record_decision(self, symbol: str, t: int, side: int):
+        """The ensemble's decision at bar t (its contributors attribute the trade), kept
+        for the report; None for a single strategy."""
         ensemble = self.spec.ensemble
         if ensemble is None or len(self.spec.strategies) == 1:
-            return
+            return None
         regime = int(self.plans[symbol].regime[t])
         plan = self.plans[symbol]
         votes = {
@@ -154,6 +158,7 @@ class EventLoop:
         decision = ensemble.decide(symbol, self.times[t], votes, weights=weights)
         label = LABELS[regime] if regime >= 0 else "unknown"
         self.decisions.append(decision.to_payload() | {"regime": label})
+        return decision
 
     def _fill(self, symbol: str, t: int) -> None:
         a = self.arrays[symbol]

@@ -287,8 +287,11 @@ class LiveEngine:
                 self.journal.decision(view.decision.to_payload()
                                       | {"regime": state.regime_label})
         if view.changed and view.side != Side.HOLD:
+            decided = state.decision  # its contributors attribute the trade it opens
             self.kernel.decide(bar.symbol, bar.ts, view.side, bar.close,
-                               regime=state.regime_label, size_multiplier=state.size_multiplier)
+                               regime=state.regime_label, size_multiplier=state.size_multiplier,
+                               votes=None if decided is None else {
+                                   sid: decided.weights[sid] for sid in decided.contributors})
 
     def mark_from_stream(self) -> None:
         """Mark open positions at the latest streamed trade (P&L moves between bars)."""

@@ -100,11 +100,16 @@ class Kernel:
                                        strategy="stop", close_only=True)
 
     def decide(self, symbol: str, ts: datetime, side: Side, close: float, *, regime: str,
-               size_multiplier: float) -> list[OrderRequest]:
+               size_multiplier: float, votes=None) -> list[OrderRequest]:
+        """`votes` (strategy id -> weight of those voting for `side`) attribute the trade
+        this opens (engine.lifecycle.attribution); None: wholly the spec's label."""
+        from engine.lifecycle.attribution import Attribution
+
         return self.trader.on_decision(
             symbol, ts, side, close, size_multiplier=size_multiplier,
             reason=f"{self.spec.label} {side.name} (regime {regime})",
             strategy=self.spec.label,
+            attribution=Attribution.of(votes or {}, regime),
         )
 
     def acts_on(self, symbol: str, side: Side) -> bool:

@@ -109,6 +109,8 @@ class Trader:
         self.trades = TradeTracker()
         self.stats = TraderStats()
         self.strategy_of: dict[str, str] = {}
+        # Order / session id -> the votes that opened it (engine.lifecycle.attribution).
+        self.attribution_of: dict[str, object] = {}
         # Every approved order becomes an execution session (a market order is a one-part
         # session), persisted and resumable, live and in backtests.
         self.executor = executor
@@ -130,6 +132,7 @@ class Trader:
         reason: str = "",
         strategy: str = "",
         close_only: bool = False,
+        attribution=None,
     ) -> list[OrderRequest]:
         """Move the position of `symbol` towards what `decision` asks; returns the orders
         proposed. A BUY targets a long of `size` x equity; a SELL closes a long and, if
@@ -158,6 +161,8 @@ class Trader:
             delta = target - current
             if delta != 0:
                 orders.append(self._order(symbol, delta, ref, reason, strategy, False))
+                if attribution is not None:
+                    self.attribution_of[orders[-1].client_order_id] = attribution
             for order in orders:
                 self._propose(order, ts)
             return orders
@@ -254,6 +259,8 @@ class Trader:
         session = self.executor.start(order, ts, mode=mode, arrival_price=order.ref_price,
                                       volume_history=self.volume_history(order.symbol))
         self.strategy_of[session.id] = order.strategy
+        if order.client_order_id in self.attribution_of:
+            self.attribution_of[session.id] = self.attribution_of[order.client_order_id]
         self.stats.submitted += 1
         self.executor.tick(ts)
 
@@ -318,7 +325,8 @@ class Trader:
             from engine.execution.session import parse_child_id
 
             session_id = parse_child_id(fill.client_order_id)[0]
-            self.trades.on_fill(fill, self.strategy_of.get(session_id, ""))
+            self.trades.on_fill(fill, self.strategy_of.get(session_id, ""),
+                                self.attribution_of.get(session_id))
             pos = self.portfolio.position(fill.symbol)
             self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
                                   pos.fees)
@@ -328,7 +336,7 @@ class Trader:
             return  # already recorded: fills are stored once per trade id
         self.stats.filled += 1
         strategy = self.strategy_of.get(fill.client_order_id, "")
-        self.trades.on_fill(fill, strategy)
+        self.trades.on_fill(fill, strategy, self.attribution_of.get(fill.client_order_id))
         pos = self.portfolio.position(fill.symbol)
         self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl, pos.fees)
         self.journal.event(

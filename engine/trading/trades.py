@@ -2,6 +2,10 @@
 
 A trade opens when a symbol's position leaves zero and closes when it returns to zero (a
 flip closes one trade and opens the next). P&L is net of the fees paid on both legs.
+
+Attribution (`engine.lifecycle.attribution`) is fixed by the fill that opens the trade: the
+strategies whose votes opened it and the regime then. A stop or exit that closes the trade
+does not change it, so the stop's P&L belongs to the strategies that opened the position.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from engine.lifecycle.attribution import Attribution
 from engine.types import Fill, OrderSide
 
 _OUTPUT_STEP = Decimal("0.00000001")
@@ -27,6 +32,18 @@ class Trade:
     pnl: Decimal
     return_pct: float  # pnl / entry notional, in percent
     strategy: str
+    fees: Decimal = Decimal(0)  # both legs, already inside pnl
+    attribution: Attribution | None = None  # None: wholly `strategy`'s
+
+    @property
+    def regime(self) -> str:
+        return self.attribution.regime if self.attribution is not None else "unknown"
+
+    def votes(self) -> tuple[tuple[str, float], ...]:
+        """(strategy, weight) pairs the trade's P&L is split by."""
+        if self.attribution is not None and self.attribution.votes:
+            return self.attribution.votes
+        return ((self.strategy or "unattributed", 1.0),)
 
     def to_dict(self) -> dict:
         """JSON-ready: Decimals as strings, to 1e-8 (averages carry long binary tails)."""
@@ -41,6 +58,9 @@ class Trade:
             "pnl": str(self.pnl.quantize(_OUTPUT_STEP)),
             "return_pct": self.return_pct,
             "strategy": self.strategy,
+            "fees": str(self.fees.quantize(_OUTPUT_STEP)),
+            "regime": self.regime,
+            "attribution": {sid: w for sid, w in self.votes()},
         }
 
 
@@ -56,6 +76,7 @@ class _Open:
     exit_qty: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
     strategy: str = ""
+    attribution: Attribution | None = None
 
 
 class TradeTracker:
@@ -65,7 +86,8 @@ class TradeTracker:
         self._open: dict[str, _Open] = {}
         self.closed: list[Trade] = []
 
-    def on_fill(self, fill: Fill, strategy: str = "") -> None:
+    def on_fill(self, fill: Fill, strategy: str = "",
+                attribution: Attribution | None = None) -> None:
         signed = fill.qty if fill.side == OrderSide.BUY else -fill.qty
         remaining = signed
         fee_per_unit = fill.fee / fill.qty if fill.qty else Decimal(0)
@@ -73,7 +95,7 @@ class TradeTracker:
             trade = self._open.get(fill.symbol)
             if trade is None:
                 trade = _Open(side=1 if remaining > 0 else -1, entry_time=fill.ts,
-                              strategy=strategy)
+                              strategy=strategy, attribution=attribution)
                 self._open[fill.symbol] = trade
             same_direction = (remaining > 0) == (trade.side > 0)
             if same_direction:
@@ -110,6 +132,8 @@ class TradeTracker:
                 pnl=pnl,
                 return_pct=float(pnl / notional * 100) if notional else 0.0,
                 strategy=trade.strategy,
+                fees=trade.fees,
+                attribution=trade.attribution,
             )
         )
 
