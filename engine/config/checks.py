@@ -259,6 +259,97 @@ def symbols() -> Check:
     return check
 
 
+def symbol() -> Check:
+    expected = 'a "BASE/QUOTE" symbol'
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > 64 or not _SYMBOL.fullmatch(value):
+            raise Invalid(expected)
+        return value
+
+    return check
+
+
+def symbol_list() -> Check:
+    """A list of distinct symbols, possibly empty (restricted symbols)."""
+    one = symbol()
+    expected = 'a list of distinct "BASE/QUOTE" symbols'
+
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple) or len(value) > MAX_SYMBOLS * 10:
+            raise Invalid(expected)
+        try:
+            items = tuple(one(item) for item in value)
+        except Invalid:
+            raise Invalid(expected) from None
+        if len(set(items)) != len(items):
+            raise Invalid(expected)
+        return items
+
+    return check
+
+
+def symbol_numbers(low: float, high: float) -> Check:
+    """A table of symbol -> number in [low, high] (per-asset shocks)."""
+    one, num = symbol(), number(low, high, low_open=False)
+    expected = f'a table of "BASE/QUOTE" = number in [{_bound(low)}, {_bound(high)}]'
+
+    def check(value: Any) -> dict[str, float]:
+        if not isinstance(value, dict) or len(value) > MAX_SYMBOLS * 10:
+            raise Invalid(expected)
+        try:
+            return {one(k): num(v) for k, v in value.items()}
+        except Invalid:
+            raise Invalid(expected) from None
+
+    return check
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekdays() -> Check:
+    expected = 'a non-empty list of distinct days from "mon" ... "sun"'
+
+    def check(value: Any) -> tuple[str, ...]:
+        if (not isinstance(value, list | tuple) or not value
+                or not all(isinstance(d, str) and d in WEEKDAYS for d in value)
+                or len(set(value)) != len(value)):
+            raise Invalid(expected)
+        return tuple(value)
+
+    return check
+
+
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def clock_time() -> Check:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not _CLOCK.fullmatch(value):
+            raise Invalid('a time of day "HH:MM" (00:00 to 23:59)')
+        return value
+
+    return check
+
+
+def timezone() -> Check:
+    """An IANA time zone name ("America/New_York", "UTC"), read by zoneinfo."""
+
+    def check(value: Any) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if not isinstance(value, str) or not 0 < len(value) <= 64 or ".." in value:
+            raise Invalid('an IANA time zone such as "UTC" or "America/New_York"')
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid('an IANA time zone such as "UTC" or "America/New_York"') from None
+        return value
+
+    return check
+
+
 def bar_seconds(value: str) -> float | None:
     """Seconds in one bar of `value`, or None if it is not a fixed interval. Plain aliases
     are read without pandas (~0.3 s to import), which `desk keys` never otherwise needs."""

@@ -96,11 +96,66 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
+class RiskScoreConfig:
+    elevated: float
+    high: float
+    critical: float
+
+
+@dataclass(frozen=True)
 class RiskConfig:
     max_position_pct: float
     max_daily_loss_pct: float
     max_drawdown_pct: float
     min_order_notional: Decimal
+    max_correlation: float
+    correlation_window: int
+    correlation_action: str
+    max_portfolio_volatility: float
+    max_concentration: float
+    max_assets: int
+    score: RiskScoreConfig
+
+
+@dataclass(frozen=True)
+class TradingHours:
+    symbol: str
+    timezone: str
+    days: tuple[str, ...]
+    start: str  # "HH:MM", local time
+    end: str  # "HH:MM", local time; end before start spans midnight
+
+
+@dataclass(frozen=True)
+class ComplianceConfig:
+    enabled: bool
+    max_position_pct: float
+    max_daily_loss_pct: float
+    min_adv: Decimal
+    liquidity_window: int
+    restricted_symbols: tuple[str, ...]
+    trading_hours: tuple[TradingHours, ...]
+
+
+@dataclass(frozen=True)
+class StressScenarioConfig:
+    name: str
+    shock: float
+    vol_multiplier: float
+    shocks: FrozenMap  # symbol -> shock overriding `shock` for that asset
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shocks", FrozenMap(self.shocks))
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    scenarios: tuple[StressScenarioConfig, ...]
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    risk_free_rate: float
 
 
 @dataclass(frozen=True)
@@ -245,6 +300,9 @@ class Config:
     desk: DeskConfig
     filters: FiltersConfig
     quality: QualityConfig
+    metrics: MetricsConfig
+    compliance: ComplianceConfig
+    stress: StressConfig
     # The file the values came from; not part of equality or the hash.
     source: Path = field(compare=False)
 
@@ -280,6 +338,17 @@ class _Table:
 
 
 _MEMBERS = "ensemble members"  # marker: the [[ensemble.strategies]] array of tables
+
+
+@dataclass(frozen=True)
+class _Array:
+    """An array of tables ([[table.key]]), each entry checked like a table."""
+
+    cls: type
+    keys: dict[str, Any]
+    max_items: int = 100
+    defaults: tuple[tuple[str, Any], ...] = ()  # keys an entry may leave out
+
 _MARKET = c.choice("market")
 # Bounds shared by several keys (see engine.config.checks for why each ceiling is where it is).
 _PARTS = c.integer(1, c.MAX_PARTS)
@@ -349,6 +418,23 @@ _SCHEMA: dict[str, _Table] = {
             "max_daily_loss_pct": c.fraction(),
             "max_drawdown_pct": c.fraction(),
             "min_order_notional": c.amount(0, c.MAX_MONEY, low_open=False),
+            "max_correlation": c.number(0, 1),
+            # At least 2 returns make a correlation; 100,000 bars is over a year of minutes.
+            "correlation_window": c.integer(2, 100_000),
+            "correlation_action": c.choice("deny", "scale"),
+            # Annualized; 10 (1,000%) is beyond any book a limit could mean.
+            "max_portfolio_volatility": c.number(0, 10),
+            "max_concentration": c.fraction(),
+            "max_assets": c.integer(1, c.MAX_SYMBOLS),
+            "score": _Table(
+                RiskScoreConfig,
+                {
+                    # Their order (elevated < high < critical) is checked in _cross_check.
+                    "elevated": c.number(0, 100),
+                    "high": c.number(0, 100),
+                    "critical": c.number(0, 100),
+                },
+            ),
         },
     ),
     "ensemble": _Table(
@@ -470,6 +556,50 @@ _SCHEMA: dict[str, _Table] = {
             "min_trades": c.integer(1, 100_000),
         },
     ),
+    "metrics": _Table(
+        MetricsConfig,
+        # Annual; a negative rate is real (2015-2021 in the euro area), beyond 100% is a typo.
+        {"risk_free_rate": c.number(-0.1, 1, low_open=False)},
+    ),
+    "compliance": _Table(
+        ComplianceConfig,
+        {
+            "enabled": c.boolean(),
+            "max_position_pct": c.fraction(),
+            "max_daily_loss_pct": c.fraction(),
+            "min_adv": c.amount(0, c.MAX_MONEY, low_open=False),
+            # Days of quote volume averaged; 3,650 is ten years.
+            "liquidity_window": c.integer(1, 3650),
+            "restricted_symbols": c.symbol_list(),
+            "trading_hours": _Array(
+                TradingHours,
+                {
+                    "symbol": c.symbol(),
+                    "timezone": c.timezone(),
+                    "days": c.weekdays(),
+                    "start": c.clock_time(),
+                    "end": c.clock_time(),
+                },
+                defaults=(("days", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),),
+            ),
+        },
+    ),
+    "stress": _Table(
+        StressConfig,
+        {
+            "scenarios": _Array(
+                StressScenarioConfig,
+                {
+                    "name": c.pattern(r"[^\x00-\x1f]{1,64}", "a name of 1 to 64 characters"),
+                    # A price can fall 100% at most; a rise of 1,000% is beyond any scenario.
+                    "shock": c.number(-1, 10, low_open=False),
+                    "vol_multiplier": c.number(0, 100),
+                    "shocks": c.symbol_numbers(-1, 10),
+                },
+                defaults=(("shocks", {}),),
+            ),
+        },
+    ),
 }
 _TOP_LEVEL = [*_SCHEMA, "strategies"]
 
@@ -560,9 +690,24 @@ def _table(spec: _Table, data: Any, where: str, origin: _Origin, context: dict) 
             values[key] = _table(sub, raw, inner, origin, context)
         elif sub is _MEMBERS:
             values[key] = _members(raw, f"[{inner}]", where, key, origin, context)
+        elif isinstance(sub, _Array):
+            values[key] = _array(sub, raw, f"[{inner}]", where, key, origin, context)
         else:
             values[key] = _checked(sub, raw, where, key, origin)
     return spec.cls(**values)
+
+
+def _array(
+    spec: _Array, raw: Any, label: str, where: str, key: str, origin: _Origin, context: dict
+) -> tuple[Any, ...]:
+    """Each entry of an array of tables, named `[[table.key]] #n` in errors."""
+    if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
+        origin.fail(where, key, f"expected an array of tables, got {origin.show(raw)}")
+    if len(raw) > spec.max_items:
+        origin.fail(where, key, f"expected at most {spec.max_items} entries, got {len(raw)}")
+    table = _Table(spec.cls, spec.keys)
+    return tuple(_table(table, dict(spec.defaults) | entry, f"{label} #{number}", origin,
+                        context) for number, entry in enumerate(raw, start=1))
 
 
 def _members(
@@ -669,6 +814,10 @@ def _cross_check(config: Config, origin: _Origin) -> None:
         )
     _check_schedule_spans(config.execution, origin)
     _check_strategy_rules(config.strategies, origin)
+    score = config.risk.score
+    if not score.elevated < score.high < score.critical:
+        origin.fail("[risk.score]", "high", "expected elevated < high < critical, got "
+                    f"{score.elevated:g}, {score.high:g}, {score.critical:g}")
 
 
 def _check_schedule_spans(execution: ExecutionConfig, origin: _Origin) -> None:
