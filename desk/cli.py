@@ -128,7 +128,42 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("timeframe", metavar="TIMEFRAME")
     fetch.add_argument("--since", metavar="DATE")
     fetch.add_argument("--out", metavar="FILE")
+    _price_parser(commands)
     return parser
+
+
+def _price_parser(commands) -> None:
+    """`desk price option|pip`: values are parsed by the command, so a bad one is one line."""
+    price = commands.add_parser("price", help="price an option or a forex pip")
+    kinds = price.add_subparsers(dest="price_command", metavar="WHAT", required=True)
+    option = kinds.add_parser(
+        "option", help="Black-Scholes-Merton price and Greeks (and implied volatility)",
+        description="Price a European option with Black-Scholes-Merton. Rates and the "
+        "dividend yield are continuously compounded (0.05 = 5%%); vega and rho are per "
+        "1.00, theta per year (and per calendar day, /365). With --price and no --vol the "
+        "Greeks are taken at the implied volatility.")
+    _common(option)
+    option.add_argument("--type", metavar="call|put", help="call or put")
+    option.add_argument("--spot", metavar="S", help="price of the underlying")
+    option.add_argument("--strike", metavar="K", help="strike price")
+    option.add_argument("--expiry", metavar="DATE|YEARS",
+                        help="expiry date YYYY-MM-DD (calendar days / 365) or years")
+    option.add_argument("--rate", metavar="r", help="risk-free rate, e.g. 0.05")
+    option.add_argument("--vol", metavar="SIGMA", help="annualized volatility, e.g. 0.20")
+    option.add_argument("--div", metavar="q", help="continuous dividend yield (default 0)")
+    option.add_argument("--price", metavar="P", help="market price: solve for implied vol")
+    option.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    pip = kinds.add_parser("pip", help="value of one pip of a forex position")
+    _common(pip)
+    pip.add_argument("--pair", metavar="BASE/QUOTE", help="currency pair, e.g. EUR/USD")
+    pip.add_argument("--units", metavar="N", help="position size in units of the base")
+    pip.add_argument("--lots", metavar="N[:standard|mini|micro]",
+                     help="position size in lots instead of --units (default standard)")
+    pip.add_argument("--account", metavar="CCY", help="account currency (default: quote)")
+    pip.add_argument("--rate", metavar="X",
+                     help="conversion rate when the account currency is not the quote: "
+                     "the market pair of quote and account, e.g. GBP/USD for EUR/GBP "
+                     "in a USD account")
 
 
 def _command_module(args: argparse.Namespace) -> str:
