@@ -60,7 +60,7 @@ def periods_per_year(index: pd.Index) -> float:
     if days < 0.5:
         return 365.0 * _DAY / spacing
     if days <= 1.5:
-        weekend = float(np.isin(index.dayofweek, (5, 6)).mean())
+        weekend = float(np.isin(index.day_of_week, (5, 6)).mean())
         return 365.0 if weekend > 0.05 else 252.0
     for lo, hi, count in ((5, 8, 52.0), (25, 35, 12.0), (85, 95, 4.0)):
         if lo <= days <= hi:
