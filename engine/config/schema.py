@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 
 from engine.config import checks as c
 from engine.errors import ConfigError
+from engine.lifecycle.adaptive import AdaptiveSettings
+from engine.lifecycle.health import RetirementSettings
 
 CONFIG_NAME = "desk.toml"
 
@@ -178,6 +180,7 @@ class EnsembleConfig:
     performance_window: int
     thresholds: EnsembleThresholds
     strategies: tuple[EnsembleMember, ...]
+    adaptive: AdaptiveSettings  # [ensemble.adaptive]
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,83 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class CompositeWeights:
+    sharpe: float
+    total_return: float
+    win_rate: float
+    max_drawdown: float
+
+
+@dataclass(frozen=True)
+class GeneticSettings:
+    population: int
+    generations: int
+    crossover_rate: float
+    mutation_rate: float
+    patience: int
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class EvolutionSettings:
+    popsize: int
+    mutation_min: float
+    mutation_max: float
+    recombination: float
+
+
+@dataclass(frozen=True)
+class McmcSettings:
+    chains: int
+    burn_in: int
+    thin: int
+    temperature: float
+    target_acceptance: float
+    initial_scale: float
+
+
+@dataclass(frozen=True)
+class WalkForwardSettings:
+    unit: str
+    train: int
+    test: int
+    anchored: bool
+    min_observations: int
+    improvement_threshold: float
+    inner_method: str
+
+
+@dataclass(frozen=True)
+class QLearningSettings:
+    alpha: float
+    gamma: float
+    epsilon: float
+    epsilon_decay: float
+    epsilon_min: float
+    episodes: int
+    reward: str
+    reward_window: int
+    step_bars: int
+    trend_period: int
+    vol_period: int
+    actions: str
+
+
+@dataclass(frozen=True)
+class OptimizationConfig:
+    fitness: str
+    trials: int
+    workers: int
+    sensitivity_points: int
+    composite: CompositeWeights
+    ga: GeneticSettings
+    de: EvolutionSettings
+    mcmc: McmcSettings
+    wfo: WalkForwardSettings
+    qlearn: QLearningSettings
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig
     feed: FeedConfig
@@ -303,12 +383,17 @@ class Config:
     metrics: MetricsConfig
     compliance: ComplianceConfig
     stress: StressConfig
+    retirement: RetirementSettings  # [strategies.retirement]
+    optimization: OptimizationConfig
     # The file the values came from; not part of equality or the hash.
     source: Path = field(compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The values as plain JSON data shaped like desk.toml (Decimals as strings)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "source"}
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self)
+               if f.name not in ("source", "retirement")}
+        out["strategies"]["retirement"] = _plain(self.retirement)  # where desk.toml has it
+        return out
 
     def hash(self) -> str:
         """sha256 of the values: equal configurations hash equal whatever file they came from."""
@@ -454,6 +539,18 @@ _SCHEMA: dict[str, _Table] = {
                 },
             ),
             "strategies": _MEMBERS,
+            "adaptive": _Table(
+                AdaptiveSettings,
+                {
+                    "enabled": c.boolean(),
+                    "update_every": c.integer(1, 100_000),
+                    "max_change": c.number(0, 1),
+                    "min_mult": c.number(0, 1),
+                    "max_mult": c.number(1, 100, low_open=False),
+                    "per_regime": c.boolean(),
+                    "min_trades": c.integer(1, 100_000),
+                },
+            ),
         },
     ),
     "execution": _Table(
@@ -499,6 +596,80 @@ _SCHEMA: dict[str, _Table] = {
         },
     ),
     "desk": _Table(DeskConfig, {"theme": c.choice("desk-dark", "desk-light")}),
+    "optimization": _Table(
+        OptimizationConfig,
+        {
+            "fitness": c.choice("sharpe", "sortino", "calmar", "total_return", "composite"),
+            "trials": c.integer(1, 1_000_000),
+            "workers": c.integer(0, 4096),  # 0: the machine's cores
+            "sensitivity_points": c.integer(0, 1000),
+            "composite": _Table(
+                CompositeWeights,
+                {name: c.number(-1000, 1000, low_open=False)
+                 for name in ("sharpe", "total_return", "win_rate", "max_drawdown")},
+            ),
+            "ga": _Table(
+                GeneticSettings,
+                {
+                    "population": c.integer(2, 100_000),
+                    "generations": c.integer(1, 100_000),
+                    "crossover_rate": c.number(0, 1, low_open=False),
+                    "mutation_rate": c.number(0, 1, low_open=False),
+                    "patience": c.integer(1, 100_000),
+                    "tolerance": c.number(0, 1000, low_open=False),
+                },
+            ),
+            "de": _Table(
+                EvolutionSettings,
+                {
+                    "popsize": c.integer(2, 10_000),
+                    "mutation_min": c.number(0, 2, low_open=False),
+                    "mutation_max": c.number(0, 2, high_open=True),
+                    "recombination": c.number(0, 1, low_open=False),
+                },
+            ),
+            "mcmc": _Table(
+                McmcSettings,
+                {
+                    "chains": c.integer(2, 64),  # R-hat needs at least two
+                    "burn_in": c.integer(0, 10_000_000),
+                    "thin": c.integer(1, 1_000_000),
+                    "temperature": c.number(0, 1e6),
+                    "target_acceptance": c.number(0, 1, high_open=True),
+                    "initial_scale": c.number(0, 10),
+                },
+            ),
+            "wfo": _Table(
+                WalkForwardSettings,
+                {
+                    "unit": c.choice("bars", "days"),
+                    "train": c.integer(1, 10_000_000),
+                    "test": c.integer(1, 10_000_000),
+                    "anchored": c.boolean(),
+                    "min_observations": c.integer(1, 10_000_000),
+                    "improvement_threshold": c.number(0, 100, low_open=False),
+                    "inner_method": c.choice("grid", "random", "ga", "de", "mcmc"),
+                },
+            ),
+            "qlearn": _Table(
+                QLearningSettings,
+                {
+                    "alpha": c.number(0, 1),
+                    "gamma": c.number(0, 1, low_open=False, high_open=True),
+                    "epsilon": c.fraction(),
+                    "epsilon_decay": c.number(0, 1),
+                    "epsilon_min": c.number(0, 1, low_open=False),
+                    "episodes": c.integer(1, 1_000_000),
+                    "reward": c.choice("pnl", "sharpe"),
+                    "reward_window": c.integer(2, 100_000),
+                    "step_bars": c.integer(1, 100_000),
+                    "trend_period": c.integer(2, 100_000),
+                    "vol_period": c.integer(2, 100_000),
+                    "actions": c.choice("strategies", "weights"),
+                },
+            ),
+        },
+    ),
     "filters": _Table(
         FiltersConfig,
         {
@@ -602,6 +773,24 @@ _SCHEMA: dict[str, _Table] = {
     ),
 }
 _TOP_LEVEL = [*_SCHEMA, "strategies"]
+_RETIREMENT = _Table(
+    RetirementSettings,
+    {
+        "enabled": c.boolean(),
+        "window": c.integer(1, 100_000),
+        "min_trades": c.integer(1, 100_000),
+        "min_expectancy": c.number(-1, 1, low_open=False),
+        "min_profit_factor": c.number(0, 100, low_open=False),
+        "min_win_rate": c.number(0, 1, low_open=False),
+        "max_drawdown": c.number(0, 1),
+        "failed_checks": c.integer(1, 4),
+        "degraded_factor": c.number(0, 1),
+        "suspend_after": c.integer(1, 100_000),
+        "recovery_trades": c.integer(1, 100_000),
+        "cooldown_hours": c.number(0, c.SECONDS_PER_YEAR / 3600, low_open=False),
+        "retire_after_days": c.number(0, 3660, low_open=False),
+    },
+)
 
 
 # --- where an error is reported -------------------------------------------------------------
@@ -771,7 +960,14 @@ def _build(data: dict[str, Any], origin: _Origin, source: Path) -> Config:
             kind = "unknown table" if isinstance(data[key], dict) else "unknown key"
             origin.fail("", key, kind + _suggest(key, _TOP_LEVEL))
     schema = _packaged()["strategies"]
-    values: dict[str, Any] = {"strategies": _strategies(data.get("strategies", {}), schema, origin)}
+    schema.pop("retirement", None)  # [strategies.retirement] is the lifecycle's, not a strategy
+    strategies = data.get("strategies", {})
+    retirement = strategies.pop("retirement", {}) if isinstance(strategies, dict) else {}
+    values: dict[str, Any] = {"strategies": _strategies(strategies, schema, origin)}
+    if not isinstance(retirement, dict):
+        found = origin.show(retirement)
+        origin.fail("[strategies]", "retirement", f"expected a table, got {found}")
+    values["retirement"] = _table(_RETIREMENT, retirement, "[strategies.retirement]", origin, {})
     context = {"strategies": values["strategies"]}
     for name, spec in _SCHEMA.items():
         if name not in data:
