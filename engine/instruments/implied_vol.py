@@ -47,7 +47,8 @@ class Reason(enum.IntEnum):
 
 _MESSAGES = {
     Reason.SOLVED: "solved",
-    Reason.INVALID_INPUT: "spot, strike, expiry and price must be positive and finite",
+    Reason.INVALID_INPUT: (
+        "spot, strike and expiry must be positive and finite, price and rates finite"),
     Reason.AT_OR_BELOW_LOWER_BOUND: (
         "price is at or below the no-arbitrage lower bound (the discounted intrinsic value)"),
     Reason.AT_OR_ABOVE_UPPER_BOUND: (
@@ -82,7 +83,7 @@ def implied_vol(call: ArrayLike, price: ArrayLike, spot: ArrayLike, strike: Arra
         np.asarray(call, dtype=bool), *(np.asarray(x, dtype=np.float64)
                                         for x in (price, spot, strike, years, rate, div)))
     reason = np.zeros(p.shape, dtype=np.int8)
-    valid = ((p > 0) & (s > 0) & (k > 0) & (t > 0) & np.isfinite(p) & np.isfinite(s)
+    valid = (np.isfinite(p) & (s > 0) & (k > 0) & (t > 0) & np.isfinite(s)
              & np.isfinite(k) & np.isfinite(t) & np.isfinite(r) & np.isfinite(q))
     reason[~valid] = Reason.INVALID_INPUT
     with np.errstate(all="ignore"):
