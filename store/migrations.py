@@ -12,7 +12,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from store.backtest_equity import MIGRATION_SQL as BACKTEST_EQUITY_SQL
 from store.errors import SchemaTooNewError, StoreError
+from store.models import MIGRATION_SQL as MODELS_SQL
+from store.portfolio_optimizations import MIGRATION_SQL as PORTFOLIO_OPTIMIZATIONS_SQL
 
 MIGRATION_1 = """
 CREATE TABLE schema_migrations (
@@ -179,7 +182,14 @@ ALTER TABLE audit_checkpoints ADD COLUMN every INTEGER;
 """
 
 # (version, SQL). The schema_migrations table itself is created by migration 1.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, MIGRATION_1), (2, MIGRATION_2))
+# A stored backtest's equity curve (store.backtest_equity): risk commands resample it.
+MIGRATION_3 = BACKTEST_EQUITY_SQL
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3),
+    (4, MODELS_SQL),  # trained predictive models (store.models, `desk train`)
+    (5, PORTFOLIO_OPTIMIZATIONS_SQL),  # `desk portfolio optimize` results
+)
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
