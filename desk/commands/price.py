@@ -64,8 +64,8 @@ def option_inputs(args: argparse.Namespace, today: date):
     kind = _required(args.type, "--type").strip().lower()
     if kind not in ("call", "put"):
         raise PriceInputError(f"--type: expected call or put, got {args.type!r}")
-    if args.vol is None and args.price is None:
-        raise PriceInputError("price option needs --vol (or --price to solve for it)")
+    spot = _number(_required(args.spot, "--spot"), "--spot", positive=True)
+    strike = _number(_required(args.strike, "--strike"), "--strike", positive=True)
     expiry_text = _required(args.expiry, "--expiry").strip()
     try:
         years = years_until(date.fromisoformat(expiry_text), today)
@@ -74,12 +74,11 @@ def option_inputs(args: argparse.Namespace, today: date):
     except ValueError:
         years = _number(expiry_text, "--expiry", "a date YYYY-MM-DD or years > 0",
                         positive=True)
+    rate = _number(_required(args.rate, "--rate"), "--rate")
+    if args.vol is None and args.price is None:
+        raise PriceInputError("price option needs --vol (or --price to solve for it)")
     return OptionInputs(
-        call=kind == "call",
-        spot=_number(_required(args.spot, "--spot"), "--spot", positive=True),
-        strike=_number(_required(args.strike, "--strike"), "--strike", positive=True),
-        years=years,
-        rate=_number(_required(args.rate, "--rate"), "--rate"),
+        call=kind == "call", spot=spot, strike=strike, years=years, rate=rate,
         vol=None if args.vol is None else _number(args.vol, "--vol", positive=True),
         div=0.0 if args.div is None else _number(args.div, "--div"),
         price=None if args.price is None else _number(args.price, "--price",
