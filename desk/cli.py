@@ -129,7 +129,72 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--since", metavar="DATE")
     fetch.add_argument("--out", metavar="FILE")
     _price_parser(commands)
+    _montecarlo_parser(commands)
+    _train_parser(commands)
+    _portfolio_parser(commands)
     return parser
+
+
+
+def _portfolio_parser(commands) -> None:
+    """`desk portfolio optimize|...`: numbers are parsed by the command (one-line errors)."""
+    portfolio = commands.add_parser("portfolio", help="optimize and allocate a basket")
+    actions = portfolio.add_subparsers(dest="portfolio_command", metavar="ACTION",
+                                       required=True)
+    optimize = actions.add_parser(
+        "optimize", help="optimal weights of a basket (stored, with an audit entry)",
+        description="Weights from close prices. Returns are simple (pct_change); expected "
+        "returns their arithmetic mean and the covariance theirs (Ledoit-Wolf or sample), "
+        "annualized with the bars per year inferred from the data (252 for daily stock "
+        "bars). Long-only, 0 <= w <= --max-weight, summing to 1. --json keys: weights, "
+        "expected_return, volatility, sharpe, cvar_95 (per bar), risk_contributions, "
+        "solver, settings, id, data, start, end, periods_per_year (and frontier).")
+    _common(optimize)
+    optimize.add_argument(
+        "--data", action="append", required=True, metavar="PRICES",
+        help="a wide CSV/Parquet (date, then one close column per asset), OHLCV files "
+        "(comma-separated or --data repeated), or sim:A,B,C")
+    optimize.add_argument("--method", default="max_sharpe", choices=(
+        "max_sharpe", "min_vol", "risk_parity", "mean_variance", "min_cvar", "equal",
+        "inverse_vol", "momentum", "kelly"))
+    optimize.add_argument("--max-weight", default="0.3", metavar="W",
+                          help="largest weight of one asset (default 0.3)")
+    optimize.add_argument("--rf", default="0.02", metavar="R",
+                          help="annual risk-free rate (default 0.02)")
+    optimize.add_argument("--cov", default="ledoit_wolf", choices=("ledoit_wolf", "sample"))
+    optimize.add_argument("--risk-aversion", default="1", metavar="LAMBDA",
+                          help="mean_variance: maximize mu'w - LAMBDA/2 w'Sw (default 1)")
+    optimize.add_argument("--alpha", default="0.95", metavar="A",
+                          help="min_cvar: confidence level (default 0.95)")
+    optimize.add_argument("--start", metavar="DATE", help="first price (inclusive)")
+    optimize.add_argument("--end", metavar="DATE", help="last price (inclusive)")
+    optimize.add_argument("--bars", metavar="N", help="keep the last N prices (sim: N bars)")
+    optimize.add_argument("--seed", metavar="N", help="seed of simulated prices")
+    optimize.add_argument("--frontier", action="store_true",
+                          help="also print the efficient frontier")
+    optimize.add_argument("--points", default="20", metavar="N",
+                          help="frontier points (default 20)")
+    optimize.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    optimize.add_argument("--report", metavar="PATH.html",
+                          help="write an HTML report with the frontier chart")
+
+
+def _train_parser(commands) -> None:
+    train = commands.add_parser(
+        "train", help="cross-validate and store a predictive filter's model")
+    _common(train)
+    train.add_argument("--data", metavar="SOURCE", help="CSV/Parquet file or arch:sp500")
+    train.add_argument("--symbol", metavar="S", help="symbol of the data (default: the first)")
+    train.add_argument("--model", choices=["lightgbm", "random_forest", "logistic", "garch",
+                                           "volume"],
+                       help="direction classifier, GARCH volatility, or volume surge")
+    train.add_argument("--horizon", type=int, metavar="N",
+                       help="bars ahead (default: [filters.direction] horizon or "
+                       "[filters.volatility] forecast_horizon)")
+    train.add_argument("--start", metavar="DATE", help="first bar (inclusive)")
+    train.add_argument("--end", metavar="DATE", help="last bar (inclusive)")
+    train.add_argument("--json", metavar="PATH", help="write the CV report as JSON")
+    train.add_argument("--list", action="store_true", help="list the stored models")
 
 
 def _price_parser(commands) -> None:
@@ -164,6 +229,42 @@ def _price_parser(commands) -> None:
                      help="conversion rate when the account currency is not the quote: "
                      "the market pair of quote and account, e.g. GBP/USD for EUR/GBP "
                      "in a USD account")
+
+
+def _montecarlo_parser(commands) -> None:
+    """`desk montecarlo`: equity paths from a stored run, a data source or a returns file."""
+    parser = commands.add_parser(
+        "montecarlo", help="Monte Carlo of the equity: bootstrap, parametric, block, trades",
+        description="Simulate equity paths and report the final-value and max-drawdown "
+        "distributions, the probability of profit and the VaR/CVaR of the final value. "
+        "--json keys: initial, final_value {mean, quantiles}, probability_of_profit, "
+        "probability_of_loss, max_drawdown {mean, quantiles}, var, cvar, method, model, "
+        "paths, horizon, seed.")
+    _common(parser)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, metavar="ID", help="a stored backtest run")
+    source.add_argument("--data", metavar="SOURCE",
+                        help="CSV/Parquet file, arch:sp500, arch:nasdaq or sim:SYMBOL,...")
+    source.add_argument("--returns", metavar="FILE",
+                        help="CSV of simple per-period returns (one column, or date,return)")
+    parser.add_argument("--method", required=True,
+                        choices=("bootstrap", "parametric", "block", "trades"))
+    parser.add_argument("--paths", type=int, default=10_000, metavar="N")
+    parser.add_argument("--horizon", type=int, default=252, metavar="N",
+                        help="periods per path (trades: the run's trade count)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N")
+    parser.add_argument("--capital", metavar="MONEY",
+                        help="starting value (default [broker] cash)")
+    parser.add_argument("--block", choices=("stationary", "circular"), default="stationary",
+                        help="block bootstrap kind (method block)")
+    parser.add_argument("--dist", choices=("auto", "normal", "t"), default="auto",
+                        help="parametric distribution; auto keeps the lower AIC")
+    parser.add_argument("--loss", type=float, default=0.2, metavar="FRACTION",
+                        help="report the probability of losing more than this (default 0.2)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run the chunks on a Dask cluster (tcp://host:port)")
+    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    parser.add_argument("--report", metavar="PATH.html", help="write an HTML report")
 
 
 def _command_module(args: argparse.Namespace) -> str:

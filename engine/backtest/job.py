@@ -40,6 +40,7 @@ class JobOutcome:
     source: str = ""
     symbols: tuple[str, ...] = ()
     document: dict = field(default_factory=dict)  # what --json writes
+    lifecycle: list = field(default_factory=list)  # weights.updated / status changes
 
 
 def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
@@ -67,6 +68,8 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
             vote_ratio=cfg.ensemble.thresholds.vote_ratio,
             dynamic_weights=cfg.ensemble.dynamic_weights,
             performance_window=cfg.ensemble.performance_window,
+            lifecycle=lifecycle_book(cfg, {sid: float(weights.get(sid, 1.0))
+                                           for sid in strategies}),
         )
     label = "ensemble" if ensemble else next(iter(strategies))
     return BacktestSpec(
@@ -95,6 +98,14 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
     )
 
 
+def lifecycle_book(cfg, base: dict[str, float]):
+    """The ensemble's lifecycle ([ensemble.adaptive], [strategies.retirement])."""
+    from engine.lifecycle.book import LifecycleBook
+
+    return LifecycleBook(base=base, adaptive=cfg.ensemble.adaptive, retirement=cfg.retirement,
+                         window=cfg.ensemble.performance_window)
+
+
 def run_job(
     cfg,
     options: JobOptions,
@@ -110,6 +121,8 @@ def run_job(
     )
     load_s = time.perf_counter() - started
     spec = build_spec(cfg, options.strategy_specs)
+    for symbol, frame in market.frames.items():
+        frame.attrs["symbol"] = symbol  # names each symbol's lifecycle book
     result = run_backtest(market.frames, spec, progress=progress)
     result.timing["load_s"] = load_s
     comparisons = []
@@ -120,6 +133,8 @@ def run_job(
             comparisons.append(run_backtest(market.frames, alone))
     outcome = JobOutcome(result, comparisons, load_s, market.dropped, source=market.source,
                          symbols=tuple(market.frames))
+    if spec.ensemble is not None and spec.ensemble.lifecycle is not None:
+        outcome.lifecycle = spec.ensemble.lifecycle.log.drain()
     outcome.document = result_document(outcome, cfg)
     outcome.run_id = record_run(cfg, outcome, outcome.document)
     return outcome
@@ -150,6 +165,9 @@ def result_document(outcome: JobOutcome, cfg) -> dict:
         # The ensemble's decisions where it changed its mind: votes, weights, confidence.
         "decisions": [_jsonable(d) for d in result.decisions],
     }
+    from engine.lifecycle.report import lifecycle_document
+
+    document.update(lifecycle_document(result.trades, outcome.lifecycle))
     if outcome.comparisons:
         document["compare"] = {r.label: _jsonable(r.metrics) for r in outcome.comparisons}
     return document
@@ -174,6 +192,7 @@ def record_run(cfg, outcome: JobOutcome, document: dict) -> int:
             metrics_json=json.dumps(document["metrics"], sort_keys=True),
             timing_json=json.dumps(document["timing"], sort_keys=True),
             trades=document["trades"],
+            equity=outcome.result.equity,  # per-bar curve: desk montecarlo --run resamples it
             audit={
                 "config_hash": cfg.hash(),
                 "source": outcome.source,

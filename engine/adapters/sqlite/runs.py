@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from store.backtest_equity import save_equity
 from store.backtests import save_backtest_run
 from store.db import Store
 
@@ -12,6 +13,7 @@ from store.db import Store
 def save_run(
     store: Store, *, config_hash: str, config_json: str, data_source: str, metrics_json: str,
     timing_json: str, trades: Iterable[Mapping], audit: Mapping[str, Any],
+    equity: Any = None,
 ) -> int:
     """The run's rows and a `backtest.completed` entry (`audit` plus the run id), in one
     unit of work; returns the run id."""
@@ -20,5 +22,8 @@ def save_run(
             conn, config_hash=config_hash, config_json=config_json, data_source=data_source,
             metrics_json=metrics_json, timing_json=timing_json, trades=trades,
         )
+        if equity is not None and len(equity):  # a pandas Series of equity per bar
+            save_equity(conn, run_id, str(equity.index[0]), str(equity.index[-1]),
+                        equity.to_numpy())
         store.audit.append("backtest.completed", "engine", {"run_id": run_id, **audit})
     return run_id

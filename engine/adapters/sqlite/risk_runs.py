@@ -1,0 +1,19 @@
+"""Reading a stored backtest run for the risk commands (Monte Carlo, stress)."""
+
+from __future__ import annotations
+
+from store.backtest_equity import StoredRun, latest_run_id, load_run
+from store.db import Store
+
+__all__ = ["StoredRun", "read_run"]
+
+
+def read_run(store: Store, run_id: int | None) -> StoredRun | None:
+    """The run with this id (None: the latest run); None when there is no such run."""
+    with store.lock:
+        conn = store.conn
+        if run_id is None:
+            run_id = latest_run_id(conn)
+            if run_id is None:
+                return None
+        return load_run(conn, run_id)
