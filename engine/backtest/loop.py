@@ -157,7 +157,8 @@ class EventLoop:
             sid: float(plan.weights[i, t]) for i, sid in enumerate(plan.strategy_stances)}
         decision = ensemble.decide(symbol, self.times[t], votes, weights=weights)
         label = LABELS[regime] if regime >= 0 else "unknown"
-        self.decisions.append(decision.to_payload() | {"regime": label})
+        self.decisions.append(decision.to_payload() | {"regime": label}
+                              | (plan.verdicts or {}).get(t, {}))
         return decision
 
     def _fill(self, symbol: str, t: int) -> None:

@@ -48,6 +48,7 @@ class BacktestSpec:
     execution: object | None = None  # ExecutionConfig: how every order is executed (a
     # market order is a one-part session), on the simulated clock
     warmup: int = 0  # bars that only prime the strategies, as the live history does
+    signal_layer: object | None = None  # filters + quality (engine.signals.filters.layer)
 
 
 @dataclass
@@ -94,6 +95,8 @@ def run_backtest(
             regime_window=spec.regime_window if spec.regime else None,
             regime_states=spec.regime_states,
             regime_refit_every=spec.regime_refit_every,
+            layer=spec.signal_layer,
+            symbol=s,
         )
         for s in symbols
     }
@@ -130,9 +133,18 @@ def run_backtest(
             "deny_reasons": trader.stats.deny_summary(),
             "stops_hit": kernel.stops_hit,
             "execution": execution,
+            "signal_layer": _signal_layer_summary(plans, index),
         },
         regimes={s: _regime_summary(plans[s]) for s in symbols},
     )
+
+
+def _signal_layer_summary(plans, index) -> dict:
+    """Per symbol: each filter's veto / pass counts, and the verdicts and quality score of
+    every decision the ensemble made (dropped ones too), keyed by bar time."""
+    from engine.signals.filters.summary import layer_summary
+
+    return layer_summary(plans, index)
 
 
 def _ohlcv(frame) -> dict[str, np.ndarray]:

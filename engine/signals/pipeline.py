@@ -34,6 +34,10 @@ class SymbolPlan:
     close: np.ndarray  # float64
     weights: np.ndarray | None = None  # (S, n) ensemble weights per bar, None if static
     regime_model: object | None = None  # the RegimeRun (every fit, per-bar P(label))
+    # Filters + quality (engine.signals.filters.layer): bar of an ensemble change -> its
+    # verdicts and quality score, and per-filter veto / pass counts. None when off.
+    verdicts: dict | None = None
+    filter_counts: dict | None = None
 
     def decision_changes(self) -> np.ndarray:
         """Bars where the decision becomes a new non-HOLD side."""
@@ -50,12 +54,18 @@ def plan_symbol(
     regime_window: int | None = 500,
     regime_states: int = 3,
     regime_refit_every: int = DEFAULT_REFIT_EVERY,
+    layer=None,
+    symbol: str = "",
 ) -> SymbolPlan:
     """Compute every strategy over `frame`, combine them, and label regimes causally.
 
     Regimes follow `engine.signals.regime.policy`: a fit every `regime_refit_every` bars on the
     trailing `regime_window` returns, the live desk's rule; no bar's label uses later data
     and bars before the first fit carry no regime (-1).
+
+    `layer` (engine.signals.filters.layer.SignalLayer), when active, then vetoes or scales
+    each decision after the ensemble and before sizing: the filters' models and the
+    quality score see only bars up to the decision's.
     """
     from engine.signals.indicators import ATR_PERIOD, atr
 
@@ -90,9 +100,30 @@ def plan_symbol(
         combined = ensemble.combine(sides, np.vstack([s.confidence for s in stances.values()]),
                                     bar_weights=weights)
         decision, confidence = combined.decision, combined.confidence
+    decision = np.asarray(decision, dtype=np.int8)
+    confidence = np.asarray(confidence, dtype=np.float64)
+    verdicts = counts = None
+    if layer is not None and layer.active:
+        from engine.signals.filters.features import Bars
+
+        if weights is not None:
+            bar_w = weights
+        elif ensemble is not None and len(stances) > 1:
+            static = ensemble.weights()
+            bar_w = np.repeat(np.array([[static[sid]] for sid in stances]), n, axis=1)
+        else:
+            bar_w = np.ones((len(stances), n))
+        applied = layer.apply(
+            symbol, Bars.of(frame), decision=decision, confidence=confidence,
+            size_multiplier=size_multiplier,
+            stances={sid: s.side for sid, s in stances.items()}, weights=bar_w,
+            regime=regime, regime_probs=None if model is None else model.probabilities)
+        decision, confidence = applied.decision, applied.confidence
+        size_multiplier = applied.size_multiplier
+        verdicts, counts = applied.records, applied.counts
     return SymbolPlan(
-        decision=np.asarray(decision, dtype=np.int8),
-        confidence=np.asarray(confidence, dtype=np.float64),
+        decision=decision,
+        confidence=confidence,
         strategy_stances=stances,
         regime=regime,
         size_multiplier=size_multiplier,
@@ -101,4 +132,6 @@ def plan_symbol(
         close=close,
         weights=weights,
         regime_model=model,
+        verdicts=verdicts,
+        filter_counts=counts,
     )

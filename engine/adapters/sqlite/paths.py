@@ -3,6 +3,6 @@ the user's configuration folder). Light: only `store.paths` is loaded."""
 
 from __future__ import annotations
 
-from store.paths import config_home
+from store.paths import config_home, data_home
 
-__all__ = ["config_home"]
+__all__ = ["config_home", "data_home"]

@@ -1,0 +1,132 @@
+"""`desk train`: cross-validate and store a predictive filter's model; `--list` the stored.
+
+    desk train --data SOURCE [--symbol S] --model lightgbm|random_forest|logistic|garch|volume
+               [--horizon N] [--start DATE] [--end DATE] [--json PATH]
+    desk train --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+CLASSIFIER_COLUMNS = (("accuracy", "Accuracy"), ("balanced_accuracy", "Bal. acc."),
+                      ("log_loss", "Log loss"))
+VOLATILITY_COLUMNS = (("qlike", "QLIKE"), ("mse", "MSE"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.config.schema import apply_cli_overrides, load_config
+
+    cfg = apply_cli_overrides(load_config(args.config), args)
+    console = Console()
+    if args.list:
+        return _list(cfg, console)
+    if not args.data or not args.model:
+        print("desk: train needs --data SOURCE and --model NAME (or --list)", file=sys.stderr)
+        return 2
+    if args.json:
+        from desk.commands.output_paths import check_output_path
+
+        check_output_path(args.json, "--json")
+    from desk.commands.backtest import _DelayedProgress
+    from engine.signals.filters.training import TrainOptions, train
+
+    options = TrainOptions(data=args.data, model=args.model, symbol=args.symbol,
+                           horizon=args.horizon, start=args.start, end=args.end)
+    progress = _DelayedProgress(console)
+    try:
+        outcome = train(cfg, options, progress=progress)
+    finally:
+        progress.close()
+    print_report(console, outcome)
+    if args.json:
+        from desk.commands.output_paths import write_atomically
+
+        write_atomically(args.json, json.dumps(document(outcome), indent=2) + "\n",
+                         option="--json")
+    return 0
+
+
+def document(outcome) -> dict:
+    return {"name": outcome.name, "kind": outcome.kind, "model": outcome.model_type,
+            "symbol": outcome.symbol, "source": outcome.source,
+            "data_range": list(outcome.data_range), "data_sha256": outcome.data_sha256,
+            "features": list(outcome.features), "file_sha256": outcome.file_sha256,
+            "cv": outcome.report}
+
+
+def _columns(report: dict) -> tuple:
+    first = report["overall"]["model"]
+    if "qlike" in first:
+        return VOLATILITY_COLUMNS
+    extra = tuple((k, k.replace("_", " ").capitalize()) for k in first
+                  if k.startswith(("precision_", "recall_")))
+    return CLASSIFIER_COLUMNS + extra
+
+
+def print_report(console: Console, outcome) -> None:
+    report = outcome.report
+    columns = _columns(report)
+    table = Table(title=f"{outcome.model_type} on {outcome.source} {outcome.symbol}:"
+                  f" {len(report['folds'])}-fold time-series CV, model vs baseline",
+                  header_style="bold")
+    table.add_column("Fold")
+    table.add_column("Train rows", justify="right")
+    table.add_column("Test rows", justify="right")
+    table.add_column("Row")
+    for _, title in columns:
+        table.add_column(title, justify="right")
+    rows = [*report["folds"], {"fold": "all", **report["overall"]}]
+    for entry in rows:
+        train = entry.get("train_rows")
+        test = entry.get("test_rows")
+        for who in ("model", "baseline", "regressor"):
+            if who not in entry:
+                continue
+            scores = entry[who]
+            first = who == "model"
+            table.add_row(str(entry["fold"]) if first else "",
+                          f"{train[0]}–{train[1]}" if first and train else "",
+                          f"{test[0]}–{test[1]}" if first and test else "", who,
+                          *(_number(scores[key]) for key, _ in columns))
+    console.print(table)
+    console.print(f"baseline: {report['baseline_kind']}", style="dim")
+    console.print(f"stored model {outcome.name} (id {outcome.model_id}), trained on"
+                  f" {outcome.data_range[0][:10]} .. {outcome.data_range[1][:10]},"
+                  f" {report['rows']:,} rows; file SHA-256 {outcome.file_sha256[:16]}…")
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 1e-3 or value == 0:
+        return f"{value:.4f}"
+    return f"{value:.3e}"
+
+
+def _list(cfg, console: Console) -> int:
+    from engine.adapters.sqlite.models import stored_models
+    from engine.adapters.sqlite.open import open_store
+
+    store = open_store(cfg)
+    try:
+        models = stored_models(store)
+    finally:
+        store.close()
+    if not models:
+        console.print("no stored models: train one with desk train --data SOURCE --model NAME")
+        return 0
+    table = Table(title="Stored models", header_style="bold")
+    for title in ("Id", "Name", "Kind", "Type", "Symbol", "Trained on", "CV (model / base)"):
+        table.add_column(title)
+    for m in models:
+        cv = json.loads(m["cv_json"])
+        key = "log_loss" if "log_loss" in cv["model"] else "qlike"
+        table.add_row(str(m["id"]), m["name"], m["kind"], m["model_type"], m["symbol"],
+                      f"{m['data_start'][:10]} .. {m['data_end'][:10]}",
+                      f"{key} {_number(cv['model'][key])} / {_number(cv['baseline'][key])}")
+    console.print(table)
+    return 0

@@ -1,0 +1,72 @@
+"""Classifiers for the direction (and volume-surge) filters.
+
+    "logistic"       scikit-learn LogisticRegression on standardised features
+    "random_forest"  scikit-learn RandomForestClassifier
+    "lightgbm"       lightgbm.LGBMClassifier
+
+Seeds are fixed, so a fit is reproducible. `class_probabilities` returns one column per
+class of the problem in a fixed order even when a training window lacked a class (that
+column is 0), so folds and refits line up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+KINDS = ("lightgbm", "random_forest", "logistic")
+SEED = 7
+
+
+def make_classifier(kind: str, *, threads: int = 2):
+    """An unfitted classifier of `kind`."""
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=500))
+    if kind == "random_forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=100, min_samples_leaf=50, max_depth=8,
+                                      random_state=SEED, n_jobs=threads)
+    if kind == "lightgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(n_estimators=100, learning_rate=0.05, num_leaves=15,
+                              min_child_samples=50, subsample=0.8, subsample_freq=1,
+                              colsample_bytree=0.8, random_state=SEED, n_jobs=threads,
+                              verbose=-1)
+    raise ValueError(f"unknown classifier {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, threads: int = 2):
+    """A fitted classifier; a training set with a single class gets a constant model."""
+    if len(np.unique(y)) < 2:
+        return ConstantClassifier(int(y[0]))
+    model = make_classifier(kind, threads=threads)
+    model.fit(x, y)
+    return model
+
+
+def class_probabilities(model, x: np.ndarray, classes: Sequence[int]) -> np.ndarray:
+    """(n, len(classes)) probabilities in `classes` order."""
+    out = np.zeros((len(x), len(classes)))
+    if not len(x):
+        return out
+    proba = model.predict_proba(x)
+    for j, c in enumerate(model.classes_):
+        out[:, list(classes).index(int(c))] = proba[:, j]
+    return out
+
+
+class ConstantClassifier:
+    """The model of a training window holding one class only: that class, probability 1."""
+
+    def __init__(self, value: int) -> None:
+        self.classes_ = np.array([value])
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.ones((len(x), 1))

@@ -1,0 +1,140 @@
+"""Causal features of every bar, from the engine's indicators and the regime model.
+
+Row t uses bars <= t only (every indicator in `engine.signals.indicators` is causal, and
+the regime probabilities at t come from a model fitted on returns up to its fit bar <= t).
+Rows whose features are not all known yet (warm-up) hold NaN; models train and predict on
+the finite rows only.
+
+Direction features (names in `direction_feature_names`):
+    ret_k        log return over the last k bars, k in RETURN_LAGS up to `lookback`
+    rsi          RSI(14) / 100 - 0.5
+    macd         MACD histogram (12, 26, 9) / close
+    bb_width     Bollinger width (20, 2)
+    atr          ATR(14) / close
+    vol_z        z-score of volume against the last `lookback` bars
+    rv           realized volatility: population sigma of 1-bar log returns over `lookback`
+    p_bull, p_bear, p_sideways   the regime model's label probabilities (when given)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.signals import indicators as ind
+
+RETURN_LAGS = (1, 2, 3, 5, 10, 20, 50)
+REGIME_NAMES = ("p_bull", "p_bear", "p_sideways")
+
+
+@dataclass(frozen=True, slots=True)
+class Bars:
+    """OHLCV arrays of one symbol (float64, equal length)."""
+
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    @classmethod
+    def of(cls, frame) -> Bars:
+        """From a bar frame with open/high/low/close/volume columns."""
+        return cls(*(frame[c].to_numpy(dtype=np.float64) for c in
+                     ("open", "high", "low", "close", "volume")))
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+    def slice(self, lo: int, hi: int) -> Bars:
+        return Bars(self.open[lo:hi], self.high[lo:hi], self.low[lo:hi], self.close[lo:hi],
+                    self.volume[lo:hi])
+
+
+def log_returns(close: np.ndarray) -> np.ndarray:
+    """r[t] = log(close[t] / close[t-1]); r[0] = NaN."""
+    out = np.full(len(close), np.nan)
+    out[1:] = np.diff(np.log(close))
+    return out
+
+
+def lag_return(close: np.ndarray, k: int) -> np.ndarray:
+    out = np.full(len(close), np.nan)
+    if len(close) > k:
+        out[k:] = np.log(close[k:] / close[:-k])
+    return out
+
+
+def volume_zscore(volume: np.ndarray, lookback: int) -> np.ndarray:
+    """(v[t] - mean) / sigma of the `lookback` bars before t (bar t itself excluded, so a
+    surge does not dilute its own baseline); 0 when that window is constant."""
+    n = len(volume)
+    out = np.full(n, np.nan)
+    if n <= lookback:
+        return out
+    mean = ind.sma(volume, lookback)[lookback - 1:-1]
+    sigma = ind.rolling_std(volume, lookback)[lookback - 1:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sigma > 0, (volume[lookback:] - mean) / sigma, 0.0)
+    out[lookback:] = z
+    return out
+
+
+def realized_vol(close: np.ndarray, window: int) -> np.ndarray:
+    """Population sigma of the last `window` 1-bar log returns."""
+    r = log_returns(close)
+    out = np.full(len(close), np.nan)
+    if len(close) > window:
+        out[window:] = ind.rolling_std(r[1:], window)[window - 1:]
+    return out
+
+
+def direction_feature_names(lookback: int, with_regime: bool) -> tuple[str, ...]:
+    lags = tuple(f"ret_{k}" for k in RETURN_LAGS if k <= lookback)
+    base = (*lags, "rsi", "macd", "bb_width", "atr", "vol_z", "rv")
+    return base + (REGIME_NAMES if with_regime else ())
+
+
+def direction_features(bars: Bars, lookback: int,
+                       regime_probs: np.ndarray | None = None) -> np.ndarray:
+    """(n, k) float64 feature matrix in `direction_feature_names` order."""
+    close = bars.close
+    columns = [lag_return(close, k) for k in RETURN_LAGS if k <= lookback]
+    columns.append(ind.rsi(close, 14) / 100.0 - 0.5)
+    columns.append(ind.macd(close).histogram / close)
+    columns.append(ind.bollinger(close, 20, 2.0).width)
+    columns.append(ind.atr(bars.high, bars.low, close, ind.ATR_PERIOD) / close)
+    columns.append(volume_zscore(bars.volume, lookback))
+    columns.append(realized_vol(close, lookback))
+    matrix = np.column_stack(columns)
+    if regime_probs is not None:
+        matrix = np.hstack([matrix, np.asarray(regime_probs, dtype=np.float64)])
+    return matrix
+
+
+def volatility_feature_names(lookback: int) -> tuple[str, ...]:
+    windows = sorted({1, 5, 20, lookback})
+    return (*(f"log_rv_{w}" for w in windows), "atr", "bb_width", "ret_1")
+
+
+def volatility_features(bars: Bars, lookback: int) -> np.ndarray:
+    """Features of the realized-volatility regressor: log realized variance over several
+    windows (1, 5, 20 and `lookback` bars), ATR / close, Bollinger width, the last return."""
+    close = bars.close
+    r = log_returns(close)
+    columns = []
+    for w in sorted({1, 5, 20, lookback}):
+        var = np.full(len(close), np.nan)
+        if len(close) > w:
+            var[w:] = ind.sma(r[1:] ** 2, w)[w - 1:]
+        columns.append(np.log(np.maximum(var, 1e-12)))
+    columns.append(ind.atr(bars.high, bars.low, close, ind.ATR_PERIOD) / close)
+    columns.append(ind.bollinger(close, 20, 2.0).width)
+    columns.append(r)
+    return np.column_stack(columns)
+
+
+def finite_rows(matrix: np.ndarray) -> np.ndarray:
+    """Bool mask of rows whose every feature is known."""
+    return np.isfinite(matrix).all(axis=1)

@@ -1,0 +1,155 @@
+"""The filters + quality layer of the pipeline: after the ensemble, before sizing.
+
+`SignalLayer.apply` takes one symbol's per-bar ensemble decision and returns it with every
+run of a decision either kept (its confidence times the quality score, its size times the
+quality multiplier) or dropped whole (HOLD until the ensemble next changes its mind), and
+the record of every verdict at each bar where the ensemble changed its mind. Live, the
+desk asks the same layer about its history window, bar by bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.signals import quality as q
+from engine.signals.filters import predict
+from engine.signals.filters.features import Bars
+from engine.signals.filters.verdicts import FilterRules, judge
+from engine.signals.regime.labels import LABELS
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A model loaded from the store for a backtest without walk-forward refits."""
+
+    name: str
+    model: object
+    first_bar_after: int = 0  # first bar of the frame after the model's training range
+
+
+@dataclass(frozen=True)
+class SignalLayer:
+    filters: object | None  # FiltersConfig when [filters] is on, else None
+    quality: object | None  # QualityConfig when [quality] is on, else None
+    allow_short: bool
+    size: float
+    position_limit: float  # [risk] max_position_pct
+    walk_forward: bool = True
+    stored: Mapping[str, Mapping[str, StoredModel]] = field(default_factory=dict)
+    # symbol -> filter name -> model (stored mode)
+
+    @property
+    def active(self) -> bool:
+        return self.filters is not None or self.quality is not None
+
+    def predictions(self, symbol: str, bars: Bars,
+                    regime_probs: np.ndarray | None) -> list[predict.FilterPredictions]:
+        f = self.filters
+        if f is None:
+            return []
+        out = []
+        kw = {"train_window": f.train_window, "retrain_every": f.retrain_every}
+        stored = self.stored.get(symbol, {})
+        if f.direction.enabled:
+            if self.walk_forward:
+                out.append(predict.direction_walk_forward(bars, f.direction, regime_probs,
+                                                          **kw))
+            else:
+                out.append(predict.direction_stored(bars, f.direction, regime_probs,
+                                                    stored["direction"].model))
+        if f.volatility.enabled:
+            if self.walk_forward:
+                out.append(predict.volatility_walk_forward(bars, f.volatility, **kw))
+            else:
+                s = stored["volatility"]
+                out.append(predict.volatility_stored(bars, f.volatility, s.model,
+                                                     s.first_bar_after))
+        if f.volume.enabled:
+            if f.volume.type == "zscore":
+                out.append(predict.volume_zscore_predictions(bars, f.volume))
+            elif self.walk_forward:
+                out.append(predict.volume_walk_forward(bars, f.volume, regime_probs, **kw))
+            else:
+                out.append(predict.volume_stored(bars, f.volume, regime_probs,
+                                                 stored["volume"].model))
+        return out
+
+    def apply(self, symbol: str, bars: Bars, *, decision: np.ndarray,
+              confidence: np.ndarray, size_multiplier: np.ndarray,
+              stances: Mapping[str, np.ndarray], weights: np.ndarray,
+              regime: np.ndarray, regime_probs: np.ndarray | None) -> LayerResult:
+        """`stances`: strategy id -> (n,) side; `weights`: (S, n) ensemble weights in
+        `stances` order; `regime`: (n,) index into LABELS (-1 unknown)."""
+        preds = self.predictions(symbol, bars, regime_probs)
+        rules = FilterRules.from_config(self.filters, self.allow_short) if self.filters \
+            else None
+        out_d, out_c, out_s = decision.copy(), confidence.copy(), size_multiplier.copy()
+        n = len(decision)
+        prev = np.concatenate(([0], decision[:-1]))
+        starts = np.flatnonzero(decision != prev)
+        ends = np.append(starts[1:], n)  # a run of one decision: [start, end)
+        history = q.SetupHistory(self.quality.min_trades) if self.quality else None
+        ids = list(stances)
+        sides = np.vstack([stances[sid] for sid in ids]) if ids else np.zeros((0, n))
+        records: dict[int, dict] = {}
+        counts = {p.name: {"veto": 0, "pass": 0} for p in preds}
+        if self.quality is not None:
+            counts["quality"] = {"veto": 0, "pass": 0}
+        opens = bars.open
+        for start, end in zip(starts, ends, strict=True):
+            side = int(decision[start])
+            if side == 0:
+                continue
+            label = LABELS[int(regime[start])] if regime[start] >= 0 else q.UNKNOWN_REGIME
+            record: dict = {}
+            dropped = False
+            if rules is not None:
+                verdicts = judge(preds, rules, int(start), side)
+                record["filters"] = [v.as_dict() for v in verdicts]
+                for v in verdicts:
+                    counts[v.filter]["veto" if v.veto else "pass"] += 1
+                dropped = any(v.veto for v in verdicts)
+            if history is not None:
+                agree = np.flatnonzero(sides[:, start] == side)
+                key = (tuple(ids[i] for i in agree), side, label)
+                history.advance(int(start))
+                success, similar = history.rate(key)
+                # This setup's own trade: entered at the next open, out at the open after
+                # the ensemble's next change (or the last bar's close).
+                entry = opens[min(start + 1, n - 1)]
+                exit_ = opens[end + 1] if end + 1 < n else bars.close[-1]
+                history.add(min(end + 1, n), key, side * (exit_ - entry) > 0)
+                w = weights[:, start]
+                score = q.score(
+                    agree_weight=float(w[agree].sum()), total_weight=float(w.sum()),
+                    contributors=[(ids[i], float(w[i])) for i in agree], side=side,
+                    regime=label, success=success, similar=similar,
+                    min_score=self.quality.min_score,
+                    max_multiplier=self.quality.max_multiplier, size=self.size,
+                    regime_multiplier=float(size_multiplier[start]),
+                    limit=self.position_limit)
+                record["quality"] = score.as_dict()
+                counts["quality"]["veto" if score.dropped else "pass"] += 1
+                if not dropped and not score.dropped:
+                    out_c[start:end] = confidence[start:end] * score.score
+                    out_s[start:end] = size_multiplier[start:end] * score.multiplier
+                dropped = dropped or score.dropped
+            if dropped:
+                out_d[start:end] = 0
+                out_c[start:end] = 0.0
+            record["dropped"] = dropped
+            records[int(start)] = record
+        return LayerResult(out_d, out_c, out_s, records, counts, preds)
+
+
+@dataclass
+class LayerResult:
+    decision: np.ndarray
+    confidence: np.ndarray
+    size_multiplier: np.ndarray
+    records: dict[int, dict]  # bar of a decision change -> verdicts and quality
+    counts: dict[str, dict[str, int]]  # filter -> {"veto": n, "pass": n}
+    predictions: list

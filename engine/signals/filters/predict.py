@@ -1,0 +1,202 @@
+"""Per-bar predictions of each filter over a whole frame, honestly out of sample.
+
+Walk-forward (`walk_forward`): a model is fitted at bar f = train_window and every
+`retrain_every` bars after it, on the trailing `train_window` bars, using only labels known
+at bar f's close (row t's label looks `horizon` bars ahead, so rows t <= f - horizon). It
+predicts bars f .. f + retrain_every - 1. Bars before the first fit have no prediction.
+
+Stored (`stored`): one model from `desk train` predicts every bar; the caller has checked
+that its training range does not overlap the frame's (`modelfile.check_no_overlap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.signals.filters import classify, garch, realized, target
+from engine.signals.filters.features import (
+    Bars,
+    direction_features,
+    finite_rows,
+    log_returns,
+    volatility_features,
+)
+from engine.signals.filters.volume import surge, surge_target
+
+# Bars of labelled history a walk-forward fit needs at the least.
+MIN_TRAIN_ROWS = 100
+
+
+@dataclass
+class FilterPredictions:
+    """One filter's per-bar output; `known` is False where no model had been fitted."""
+
+    name: str  # "direction" | "volatility" | "volume"
+    model: str  # the model's type
+    value: np.ndarray  # direction: class in target.CLASSES; volatility: forecast sigma;
+    # volume: z-score
+    probability: np.ndarray  # of the predicted class / of "high" / of a surge
+    flag: np.ndarray  # bool: volatility "high", volume "surge" (direction: unused)
+    known: np.ndarray  # bool
+    fits: list[int] = field(default_factory=list)  # bars a model was fitted at
+
+
+def fit_bars(n: int, train_window: int, retrain_every: int) -> range:
+    return range(train_window, n, retrain_every)
+
+
+def direction_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
+                           retrain_every: int) -> FilterPredictions:
+    x = direction_features(bars, cfg.lookback, regime_probs)
+    y = direction_target(bars, cfg)
+    usable = finite_rows(x)
+    n = len(bars)
+    out = _empty("direction", cfg.type, n)
+    for f in fit_bars(n, train_window, retrain_every):
+        lo, hi = f - train_window, target.labelled_until(f, cfg.horizon)
+        rows = np.flatnonzero(usable[lo:hi] & y.known[lo:hi]) + lo
+        if len(rows) < MIN_TRAIN_ROWS:
+            continue
+        model = classify.fit_classifier(cfg.type, x[rows], y.label[rows], threads=1)
+        _direction_segment(out, model, x, usable, f, min(f + retrain_every, n))
+        out.fits.append(f)
+    return out
+
+
+def direction_stored(bars: Bars, cfg, regime_probs, model) -> FilterPredictions:
+    x = direction_features(bars, cfg.lookback, regime_probs)
+    out = _empty("direction", cfg.type, len(bars))
+    _direction_segment(out, model, x, finite_rows(x), 0, len(bars))
+    return out
+
+
+def _direction_segment(out: FilterPredictions, model, x, usable, lo: int, hi: int) -> None:
+    rows = np.flatnonzero(usable[lo:hi]) + lo
+    proba = classify.class_probabilities(model, x[rows], target.CLASSES)
+    best = np.argmax(proba, axis=1)
+    out.value[rows] = np.asarray(target.CLASSES)[best]
+    out.probability[rows] = proba[np.arange(len(rows)), best]
+    out.known[rows] = True
+
+
+def direction_target(bars: Bars, cfg) -> target.DirectionTarget:
+    return target.direction_target(bars.close, cfg.horizon, cfg.dead_band, cfg.lookback)
+
+
+def volatility_walk_forward(bars: Bars, cfg, *, train_window: int,
+                            retrain_every: int) -> FilterPredictions:
+    n = len(bars)
+    out = _empty("volatility", cfg.type, n)
+    r = log_returns(bars.close)
+    if cfg.type == "garch":
+        for f in fit_bars(n, train_window, retrain_every):
+            end = min(f + retrain_every, n)
+            window = r[max(f - train_window + 1, 1):f + 1]
+            model = garch.fit_garch(window[np.isfinite(window)], cfg.distribution)
+            variance = model.forecast_after(r[f + 1:end], cfg.forecast_horizon)
+            one = model.horizon_mean(model.next_variances(np.empty(0))[:1],
+                                     cfg.forecast_horizon)
+            _volatility_segment(out, np.concatenate([one, variance])[: end - f], f, end, cfg)
+            out.fits.append(f)
+        return out
+    x = volatility_features(bars, cfg.lookback)
+    y = realized.realized_variance(bars.close, cfg.forecast_horizon)
+    usable = finite_rows(x)
+    for f in fit_bars(n, train_window, retrain_every):
+        lo, hi = f - train_window, target.labelled_until(f, cfg.forecast_horizon)
+        rows = np.flatnonzero(usable[lo:hi] & np.isfinite(y[lo:hi])) + lo
+        if len(rows) < MIN_TRAIN_ROWS:
+            continue
+        model = realized.fit_regressor(cfg.type, x[rows], y[rows], threads=1)
+        _regressor_segment(out, model, x, usable, f, min(f + retrain_every, n), cfg)
+        out.fits.append(f)
+    return out
+
+
+def volatility_stored(bars: Bars, cfg, model, start: int = 0) -> FilterPredictions:
+    """`start`: the first bar after the model's training range (GARCH continues its
+    recursion from there; bars before it get no forecast)."""
+    n = len(bars)
+    out = _empty("volatility", cfg.type, n)
+    if isinstance(model, garch.GarchModel):
+        r = log_returns(bars.close)
+        returns = np.nan_to_num(r[start:], nan=0.0)
+        _volatility_segment(out, model.forecast_after(returns, cfg.forecast_horizon), start,
+                            n, cfg)
+        return out
+    x = volatility_features(bars, cfg.lookback)
+    _regressor_segment(out, model, x, finite_rows(x), 0, n, cfg)
+    return out
+
+
+def _regressor_segment(out, model, x, usable, lo, hi, cfg) -> None:
+    rows = np.flatnonzero(usable[lo:hi]) + lo
+    variance = realized.predict_variance(model, x[rows])
+    _set_volatility(out, rows, variance, cfg)
+
+
+def _volatility_segment(out, variance, lo, hi, cfg) -> None:
+    _set_volatility(out, np.arange(lo, hi), variance[: hi - lo], cfg)
+
+
+def _set_volatility(out, rows, variance, cfg) -> None:
+    out.value[rows] = np.sqrt(variance)
+    out.probability[rows] = garch.high_probability(variance, cfg.threshold,
+                                                   cfg.forecast_horizon)
+    out.flag[rows] = np.sqrt(variance) > cfg.threshold
+    out.known[rows] = True
+
+
+def volume_zscore_predictions(bars: Bars, cfg) -> FilterPredictions:
+    """The z-score rule needs no fit: exact, probability 1 where the z-score exists."""
+    z, is_surge = surge(bars.volume, cfg.lookback, cfg.threshold)
+    known = np.isfinite(z)
+    return FilterPredictions("volume", "zscore", z, known.astype(np.float64), is_surge,
+                             known)
+
+
+def volume_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
+                        retrain_every: int) -> FilterPredictions:
+    """The classifier: P(next bar is a surge) from the direction features."""
+    if cfg.type == "zscore":
+        return volume_zscore_predictions(bars, cfg)
+    x = direction_features(bars, cfg.lookback, regime_probs)
+    label, labelled = surge_target(bars.volume, cfg.lookback, cfg.threshold)
+    usable = finite_rows(x)
+    n = len(bars)
+    out = volume_zscore_predictions(bars, cfg)
+    out.model = cfg.type
+    out.known[:] = False
+    for f in fit_bars(n, train_window, retrain_every):
+        lo, hi = f - train_window, target.labelled_until(f, 1)
+        rows = np.flatnonzero(usable[lo:hi] & labelled[lo:hi]) + lo
+        if len(rows) < MIN_TRAIN_ROWS:
+            continue
+        model = classify.fit_classifier(cfg.type, x[rows], label[rows], threads=1)
+        _surge_segment(out, model, x, usable, f, min(f + retrain_every, n))
+        out.fits.append(f)
+    return out
+
+
+def volume_stored(bars: Bars, cfg, regime_probs, model) -> FilterPredictions:
+    x = direction_features(bars, cfg.lookback, regime_probs)
+    out = volume_zscore_predictions(bars, cfg)
+    out.model = cfg.type
+    out.known[:] = False
+    _surge_segment(out, model, x, finite_rows(x), 0, len(bars))
+    return out
+
+
+def _surge_segment(out, model, x, usable, lo, hi) -> None:
+    rows = np.flatnonzero(usable[lo:hi]) + lo
+    p = classify.class_probabilities(model, x[rows], (0, 1))[:, 1]
+    out.probability[rows] = p
+    out.flag[rows] = p >= 0.5
+    out.known[rows] = True
+
+
+def _empty(name: str, model: str, n: int) -> FilterPredictions:
+    return FilterPredictions(name, model, np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool),
+                             np.zeros(n, dtype=bool))

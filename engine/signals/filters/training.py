@@ -1,0 +1,290 @@
+"""`desk train`: cross-validate a filter's model on history, fit it on all of it, store it.
+
+Kinds and their `--model` names:
+    direction   "lightgbm", "random_forest", "logistic": up / down / neutral classifier
+    volatility  "garch": GARCH(1,1) (with the ML regressor of realized volatility scored
+                beside it in the report)
+    volume      "volume": LightGBM classifier of the next bar's surge
+
+The report has one row per fold and one overall (the out-of-fold predictions of every fold
+pooled), each score beside its naive baseline (`metrics`). Folds are `cv.time_series_folds`:
+expanding, with a gap of `horizon` rows so no training label reaches into a test row.
+The model stored is then fitted on every usable row; its record names the data range and
+the data's SHA-256, the CV scores and the model file's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import DataError
+from engine.signals.filters import classify, garch, metrics, realized, target
+from engine.signals.filters.cv import time_series_folds
+from engine.signals.filters.features import (
+    Bars,
+    direction_feature_names,
+    direction_features,
+    finite_rows,
+    log_returns,
+    volatility_features,
+)
+from engine.signals.filters.volume import surge_target
+
+MODEL_CHOICES = ("lightgbm", "random_forest", "logistic", "garch", "volume")
+KIND_OF = {"lightgbm": "direction", "random_forest": "direction", "logistic": "direction",
+           "garch": "volatility", "volume": "volume"}
+DEFAULT_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: str
+    model: str
+    symbol: str | None = None
+    horizon: int | None = None
+    start: str | None = None
+    end: str | None = None
+    folds: int = DEFAULT_FOLDS
+
+
+@dataclass
+class TrainOutcome:
+    name: str
+    kind: str
+    model_type: str
+    symbol: str
+    source: str
+    report: dict  # {"folds": [...], "overall": {...}, "rows": n}
+    data_range: tuple[str, str]
+    data_sha256: str
+    file_path: Path
+    file_sha256: str
+    model_id: int
+    features: tuple[str, ...]
+
+
+def data_sha256(frame) -> str:
+    """SHA-256 of the bars a model saw: times (int64 ns) and OHLCV (float64), in order."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(frame.index.asi8, dtype=np.int64).tobytes())
+    for column in ("open", "high", "low", "close", "volume"):
+        digest.update(frame[column].to_numpy(dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def regime_probabilities(close: np.ndarray, engine_cfg) -> np.ndarray | None:
+    """The regime model's per-bar label probabilities, as the backtest computes them."""
+    if not engine_cfg.regime or len(close) <= engine_cfg.regime_window:
+        return None
+    from engine.signals.regime.policy import RegimePolicy
+
+    policy = RegimePolicy(engine_cfg.regime_window, engine_cfg.regime_refit_every,
+                          engine_cfg.regime_states)
+    return policy.run(close).probabilities
+
+
+def train(cfg, options: TrainOptions, *,
+          progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
+    """Cross-validate, fit and store one model (module doc)."""
+    from engine.data.sources import load_source
+
+    if options.model not in MODEL_CHOICES:
+        raise DataError(f"--model {options.model}: expected one of {', '.join(MODEL_CHOICES)}")
+    market = load_source(options.data, start=options.start, end=options.end)
+    symbol = options.symbol or market.symbols[0]
+    if symbol not in market.frames:
+        raise DataError(f"{market.source}: no symbol {symbol} (has {', '.join(market.symbols)})")
+    frame = market.frames[symbol]
+    bars = Bars.of(frame)
+    kind = KIND_OF[options.model]
+    tick = _ticker(progress, options.folds + 1)
+    if kind == "direction":
+        direction = cfg.filters.direction
+        if options.horizon:
+            direction = replace(direction, horizon=options.horizon)
+        report, fitted, names, params = _train_direction(
+            bars, direction, options.model, regime_probabilities(bars.close, cfg.engine),
+            options.folds, tick)
+    elif kind == "volatility":
+        vol = cfg.filters.volatility
+        if options.horizon:
+            vol = replace(vol, forecast_horizon=options.horizon)
+        report, fitted, names, params = _train_volatility(bars, vol, options.folds, tick)
+    else:
+        report, fitted, names, params = _train_volume(
+            bars, cfg.filters.volume, regime_probabilities(bars.close, cfg.engine),
+            options.folds, tick)
+    return _store(cfg, market.source, symbol, frame, kind, options.model, fitted, names,
+                  params, report)
+
+
+def _ticker(progress, total):
+    state = {"done": 0}
+
+    def tick():
+        state["done"] += 1
+        if progress:
+            progress(state["done"], total)
+    return tick
+
+
+# -- direction ---------------------------------------------------------------------------
+
+
+def _train_direction(bars, cfg, model_type, regime_probs, folds, tick):
+    x = direction_features(bars, cfg.lookback, regime_probs)
+    y = target.direction_target(bars.close, cfg.horizon, cfg.dead_band, cfg.lookback)
+    rows = np.flatnonzero(finite_rows(x) & y.known)
+    _enough(rows, folds, cfg.horizon)
+    report = _classifier_cv(x[rows], y.label[rows], target.CLASSES, target.CLASS_NAMES,
+                            model_type, folds, cfg.horizon, tick)
+    fitted = classify.fit_classifier(model_type, x[rows], y.label[rows])
+    tick()
+    names = direction_feature_names(cfg.lookback, regime_probs is not None)
+    params = {"horizon": cfg.horizon, "dead_band": cfg.dead_band, "lookback": cfg.lookback}
+    return report, fitted, names, params
+
+
+def _classifier_cv(x, y, classes, names, model_type, folds, gap, tick) -> dict:
+    fold_rows, pooled_y, pooled_p, pooled_b = [], [], [], []
+    for number, (train_rows, test_rows) in enumerate(time_series_folds(len(y), folds, gap),
+                                                    start=1):
+        model = classify.fit_classifier(model_type, x[train_rows], y[train_rows])
+        proba = classify.class_probabilities(model, x[test_rows], classes)
+        base = metrics.baseline_proba(y[train_rows], len(test_rows), classes)
+        fold_rows.append({
+            "fold": number, "train_rows": [int(train_rows[0]), int(train_rows[-1])],
+            "test_rows": [int(test_rows[0]), int(test_rows[-1])],
+            "model": metrics.classification_scores(y[test_rows], proba, classes, names),
+            "baseline": metrics.classification_scores(y[test_rows], base, classes, names),
+        })
+        pooled_y.append(y[test_rows])
+        pooled_p.append(proba)
+        pooled_b.append(base)
+        tick()
+    all_y = np.concatenate(pooled_y)
+    overall = {
+        "model": metrics.classification_scores(all_y, np.vstack(pooled_p), classes, names),
+        "baseline": metrics.classification_scores(all_y, np.vstack(pooled_b), classes, names),
+    }
+    return {"folds": fold_rows, "overall": overall, "rows": int(len(y)),
+            "baseline_kind": "majority class of the training fold"}
+
+
+# -- volatility --------------------------------------------------------------------------
+
+
+def _train_volatility(bars, cfg, folds, tick):
+    h = cfg.forecast_horizon
+    r = log_returns(bars.close)
+    realized_var = realized.realized_variance(bars.close, h)
+    persistence = realized.persistence_variance(bars.close, h)
+    x = volatility_features(bars, cfg.lookback)
+    rows = np.flatnonzero(finite_rows(x) & np.isfinite(realized_var) & np.isfinite(persistence)
+                          & (persistence > 0))
+    _enough(rows, folds, h)
+    fold_rows = []
+    pooled = {"model": [], "baseline": [], "regressor": [], "realized": []}
+    for number, (train_idx, test_idx) in enumerate(time_series_folds(len(rows), folds, h),
+                                                   start=1):
+        train_rows, test_rows = rows[train_idx], rows[test_idx]
+        # GARCH sees the returns of the training rows' bars; its forecast at a test bar uses
+        # returns up to that bar only (the recursion continues through the gap).
+        fit_end = int(train_rows[-1])
+        model = garch.fit_garch(r[int(rows[0]):fit_end + 1], cfg.distribution)
+        path = model.forecast_after(r[fit_end + 1:int(test_rows[-1]) + 1], h)
+        forecast = path[test_rows - fit_end - 1]
+        regressor = realized.fit_regressor("lightgbm", x[train_rows], realized_var[train_rows])
+        ml = realized.predict_variance(regressor, x[test_rows])
+        actual = realized_var[test_rows]
+        fold_rows.append({
+            "fold": number, "train_rows": [int(train_idx[0]), int(train_idx[-1])],
+            "test_rows": [int(test_idx[0]), int(test_idx[-1])],
+            "model": metrics.volatility_scores(actual, forecast),
+            "baseline": metrics.volatility_scores(actual, persistence[test_rows]),
+            "regressor": metrics.volatility_scores(actual, ml),
+        })
+        pooled["model"].append(forecast)
+        pooled["baseline"].append(persistence[test_rows])
+        pooled["regressor"].append(ml)
+        pooled["realized"].append(actual)
+        tick()
+    actual = np.concatenate(pooled["realized"])
+    overall = {k: metrics.volatility_scores(actual, np.concatenate(pooled[k]))
+               for k in ("model", "baseline", "regressor")}
+    fitted = garch.fit_garch(r[int(rows[0]):int(rows[-1]) + 1], cfg.distribution)
+    tick()
+    report = {"folds": fold_rows, "overall": overall, "rows": int(len(rows)),
+              "baseline_kind": f"realized variance of the last {h} bars (persistence)",
+              "regressor_kind": "lightgbm regressor of log realized variance"}
+    params = {"forecast_horizon": h, "distribution": cfg.distribution,
+              "threshold": cfg.threshold, **fitted.params()}
+    return report, fitted, ("returns",), params
+
+
+# -- volume ------------------------------------------------------------------------------
+
+
+def _train_volume(bars, cfg, regime_probs, folds, tick):
+    x = direction_features(bars, cfg.lookback, regime_probs)
+    label, known = surge_target(bars.volume, cfg.lookback, cfg.threshold)
+    rows = np.flatnonzero(finite_rows(x) & known)
+    _enough(rows, folds, 1)
+    names = {0: "calm", 1: "surge"}
+    report = _classifier_cv(x[rows], label[rows], (0, 1), names, "lightgbm", folds, 1, tick)
+    fitted = classify.fit_classifier("lightgbm", x[rows], label[rows])
+    tick()
+    params = {"lookback": cfg.lookback, "threshold": cfg.threshold}
+    return report, fitted, direction_feature_names(cfg.lookback, regime_probs is not None), \
+        params
+
+
+def _enough(rows, folds, gap) -> None:
+    if len(rows) < 10 * (folds + 1) + gap:
+        raise DataError(f"only {len(rows)} usable rows after the features' warm-up: too few"
+                        f" for {folds} folds")
+
+
+# -- storing -----------------------------------------------------------------------------
+
+
+def _store(cfg, source, symbol, frame, kind, model_type, fitted, names, params, report):
+    from engine.adapters.sqlite.models import record_model
+    from engine.adapters.sqlite.open import open_store
+    from engine.adapters.sqlite.paths import data_home
+    from engine.signals.filters.modelfile import save_model_file
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    name = f"{kind}-{model_type}-{re.sub(r'[^A-Za-z0-9]+', '_', symbol)}-{stamp}"
+    path = data_home() / "models" / f"{name}.joblib"
+    data_range = (frame.index[0].isoformat(), frame.index[-1].isoformat())
+    data_hash = data_sha256(frame)
+    payload = {"kind": kind, "type": model_type, "model": fitted, "features": list(names),
+               "params": params}
+    file_hash = save_model_file(payload, path)
+    row = {"name": name, "kind": kind, "model_type": model_type, "symbol": symbol,
+           "data_source": source, "features_json": json.dumps(list(names)),
+           "params_json": json.dumps(params, sort_keys=True), "data_start": data_range[0],
+           "data_end": data_range[1], "data_sha256": data_hash,
+           "cv_json": json.dumps(report["overall"], sort_keys=True), "file_path": str(path),
+           "file_sha256": file_hash}
+    audit = {k: v for k, v in row.items() if not k.endswith("_json")}
+    audit |= {"features": list(names), "params": params, "cv": report["overall"]}
+    store = open_store(cfg)
+    try:
+        model_id = record_model(store, row, audit)
+    except BaseException:
+        path.unlink(missing_ok=True)  # a model no record names would be trusted by nobody
+        raise
+    finally:
+        store.close()
+    return TrainOutcome(name, kind, model_type, symbol, source, report, data_range,
+                        data_hash, path, file_hash, model_id, tuple(names))
