@@ -15,6 +15,7 @@ from pathlib import Path
 from store.backtest_equity import MIGRATION_SQL as BACKTEST_EQUITY_SQL
 from store.errors import SchemaTooNewError, StoreError
 from store.models import MIGRATION_SQL as MODELS_SQL
+from store.optimization import MIGRATION_SQL as OPTIMIZATION_SQL
 from store.portfolio_optimizations import MIGRATION_SQL as PORTFOLIO_OPTIMIZATIONS_SQL
 
 MIGRATION_1 = """
@@ -189,6 +190,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3),
     (4, MODELS_SQL),  # trained predictive models (store.models, `desk train`)
     (5, PORTFOLIO_OPTIMIZATIONS_SQL),  # `desk portfolio optimize` results
+    (6, OPTIMIZATION_SQL),  # `desk optimize` runs, trials, applied parameters
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
