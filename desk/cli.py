@@ -80,6 +80,11 @@ def _backtest_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--compare", action="store_true", help="also run each strategy alone and compare"
     )
+    group.add_argument(
+        "--walk-forward-models", action="store_true", default=None,
+        help="with [filters] on: refit every filter's model every [filters] retrain_every "
+        "bars on the trailing window, instead of using the stored models",
+    )
     group.add_argument("--json", metavar="PATH", help="write the result as JSON")
     group.add_argument("--report", metavar="PATH.html", help="write an HTML report")
 

@@ -9,6 +9,8 @@ from engine.portfolio.errors import PortfolioInputError
 DEFAULT_MAX_WEIGHT = 0.3
 # Slack allowed when checking a solver's answer against its bounds.
 TOLERANCE = 1e-9
+# A solver's weights below this are its round-off around 0 (it stops at ~1e-17).
+ROUND_OFF = 1e-12
 
 
 def check_max_weight(n_assets: int, max_weight: float) -> None:
@@ -48,6 +50,8 @@ def cap_weights(raw: np.ndarray, max_weight: float) -> np.ndarray:
 
 
 def clean_weights(weights: np.ndarray, max_weight: float) -> np.ndarray:
-    """A solver's answer with round-off removed: clipped to the bounds, renormalized."""
+    """A solver's answer with round-off removed: clipped to the bounds, weights under
+    ROUND_OFF set to 0, renormalized."""
     weights = np.clip(np.asarray(weights, dtype=float), 0.0, max_weight)
+    weights[weights < ROUND_OFF] = 0.0
     return weights / weights.sum()

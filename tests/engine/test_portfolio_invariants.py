@@ -84,3 +84,20 @@ def test_empirical_cvar_is_the_mean_of_the_worst_five_percent():
     worst = np.sort(losses)[::-1]
     expected = (worst[:50].sum() + 0.5 * worst[50]) / 50.5
     assert empirical_cvar(losses) == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_frontier_runs_from_min_volatility_to_the_highest_return_below_max_sharpe():
+    from engine.portfolio.frontier import efficient_frontier
+
+    inputs = synthetic_inputs(5, 8, drift=0.001)
+    settings = OptimizeSettings(method="max_sharpe", max_weight=0.4, rf=0.0)
+    best = optimize_inputs(inputs, settings)
+    low = optimize_inputs(inputs, OptimizeSettings(method="min_vol", max_weight=0.4))
+    frontier = efficient_frontier(inputs, max_weight=0.4, rf=0.0, points=12)
+    assert frontier[0].volatility == pytest.approx(low.volatility, rel=1e-9)
+    assert frontier[-1].expected_return == pytest.approx(
+        np.sort(inputs.mu)[::-1][:2] @ [0.4, 0.4] + np.sort(inputs.mu)[::-1][2] * 0.2)
+    returns = [p.expected_return for p in frontier]
+    vols = [p.volatility for p in frontier]
+    assert returns == sorted(returns) and vols == sorted(vols)
+    assert max(p.sharpe for p in frontier) <= best.sharpe + 1e-9
