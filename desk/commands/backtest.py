@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, bars=args.bars, seed=args.seed, freq=args.freq, start=args.start,
         end=args.end, clean=args.clean, strategy_specs=tuple(args.strategy or ()),
         compare=args.compare,
+        walk_forward_models=getattr(args, "walk_forward_models", None),
     )
     console = Console()
     progress = _DelayedProgress(console)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.backtest.run import BacktestResult, BacktestSpec, run_backtest
 from engine.errors import ConfigError
@@ -28,6 +28,7 @@ class JobOptions:
     clean: bool = False
     strategy_specs: Sequence[str] = ()
     compare: bool = False
+    walk_forward_models: bool | None = None  # None: [filters] walk_forward decides
 
 
 @dataclass
@@ -121,6 +122,10 @@ def run_job(
     )
     load_s = time.perf_counter() - started
     spec = build_spec(cfg, options.strategy_specs)
+    from engine.signals.filters.backtest import build_layer
+
+    spec = replace(spec, signal_layer=build_layer(cfg, market.frames,
+                                                  options.walk_forward_models))
     for symbol, frame in market.frames.items():
         frame.attrs["symbol"] = symbol  # names each symbol's lifecycle book
     result = run_backtest(market.frames, spec, progress=progress)
@@ -131,6 +136,10 @@ def run_job(
             alone = BacktestSpec(**{**spec.__dict__, "strategies": {sid: strategy},
                                     "ensemble": None, "label": sid})
             comparisons.append(run_backtest(market.frames, alone))
+    if options.compare and spec.signal_layer is not None:
+        # The same run with the filters and the quality score off, beside it.
+        comparisons.append(run_backtest(market.frames, replace(
+            spec, signal_layer=None, label=f"{spec.label} (filters off)")))
     outcome = JobOutcome(result, comparisons, load_s, market.dropped, source=market.source,
                          symbols=tuple(market.frames))
     if spec.ensemble is not None and spec.ensemble.lifecycle is not None:
@@ -168,6 +177,11 @@ def result_document(outcome: JobOutcome, cfg) -> dict:
     from engine.lifecycle.report import lifecycle_document
 
     document.update(lifecycle_document(result.trades, outcome.lifecycle))
+    if result.stats.get("signal_layer"):
+        from engine.signals.filters.summary import total_counts
+
+        # Per filter (and the quality score): decisions vetoed and passed, all symbols.
+        document["filters"] = total_counts(result.stats["signal_layer"])
     if outcome.comparisons:
         document["compare"] = {r.label: _jsonable(r.metrics) for r in outcome.comparisons}
     return document

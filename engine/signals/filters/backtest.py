@@ -1,0 +1,98 @@
+"""The filters + quality layer of a backtest, from the configuration.
+
+Walk-forward (`--walk-forward-models` or `[filters] walk_forward = true`): every model is
+refitted on the trailing window as the run goes (`predict`). Otherwise each filter uses
+the model `desk train` stored for the symbol, and a run whose range overlaps the model's
+training range is refused, naming both ranges: a model must not judge the bars it learned.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.signals.filters.layer import SignalLayer, StoredModel
+from engine.signals.filters.modelfile import ModelFileError, check_no_overlap, load_model_file
+
+TRAIN_NAME = {"direction": None, "volatility": "garch", "volume": "volume"}
+
+
+def build_layer(cfg, frames, walk_forward: bool | None = None) -> SignalLayer | None:
+    """The layer the configuration asks for, or None when [filters] and [quality] are off."""
+    filters = cfg.filters if cfg.filters.enabled else None
+    quality = cfg.quality if cfg.quality.enabled else None
+    if filters is None and quality is None:
+        return None
+    wf = cfg.filters.walk_forward if walk_forward is None else walk_forward
+    stored = {}
+    if filters is not None and not wf:
+        stored = load_stored_models(cfg, frames)
+    return SignalLayer(filters, quality, cfg.engine.allow_short, cfg.engine.size,
+                       cfg.risk.max_position_pct, wf, stored)
+
+
+def needed(filters) -> list[tuple[str, object]]:
+    """(filter name, its config) of the enabled filters that need a stored model."""
+    out = []
+    if filters.direction.enabled:
+        out.append(("direction", filters.direction))
+    if filters.volatility.enabled:
+        out.append(("volatility", filters.volatility))
+    if filters.volume.enabled and filters.volume.type != "zscore":
+        out.append(("volume", filters.volume))
+    return out
+
+
+def load_stored_models(cfg, frames) -> dict[str, dict[str, StoredModel]]:
+    from engine.adapters.sqlite.models import stored_model
+    from engine.adapters.sqlite.open import open_store
+
+    store = open_store(cfg)
+    try:
+        out: dict[str, dict[str, StoredModel]] = {}
+        for symbol, frame in frames.items():
+            run_range = (frame.index[0].isoformat(), frame.index[-1].isoformat())
+            out[symbol] = {}
+            for name, sub in needed(cfg.filters):
+                model_type = sub.type if name != "volume" else "volume"
+                row = stored_model(store, name=sub.model or None, kind=name,
+                                   model_type=model_type, symbol=symbol)
+                if row is None:
+                    which = f"model {sub.model!r}" if sub.model else \
+                        f"{name} model of type {model_type} for {symbol}"
+                    train_as = TRAIN_NAME[name] or sub.type
+                    raise ModelFileError(
+                        f"[filters.{name}]: no stored {which}; train one with desk train"
+                        f" --data SOURCE --symbol {symbol} --model {train_as}, or run with"
+                        " --walk-forward-models")
+                check_no_overlap(row["name"], (row["data_start"], row["data_end"]),
+                                 run_range)
+                payload = load_model_file(Path(row["file_path"]), row["file_sha256"])
+                _check_features(row, payload, name, sub, cfg)
+                first_after = int(frame.index.searchsorted(_ts(row["data_end"]),
+                                                           side="right"))
+                out[symbol][name] = StoredModel(row["name"], payload["model"], first_after)
+        return out
+    finally:
+        store.close()
+
+
+def _check_features(row, payload, name, sub, cfg) -> None:
+    if name == "volatility":
+        return
+    from engine.signals.filters.features import direction_feature_names
+
+    with_regime = cfg.engine.regime
+    expected = list(direction_feature_names(sub.lookback, with_regime))
+    if payload["features"] != expected:
+        trained = ", ".join(json.loads(row["features_json"]))
+        raise ModelFileError(
+            f"model {row['name']}: trained on features {trained} but [filters.{name}]"
+            f" lookback {sub.lookback} with regime"
+            f" {'on' if with_regime else 'off'} gives {', '.join(expected)}")
+
+
+def _ts(text: str):
+    import pandas as pd
+
+    return pd.Timestamp(text)
