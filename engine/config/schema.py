@@ -367,6 +367,20 @@ class OptimizationConfig:
 
 
 @dataclass(frozen=True)
+class MicrostructureConfig:
+    """[microstructure]: the order-flow analytics (engine.microstructure)."""
+
+    window: int
+    z_window: int
+    min_periods: int
+    spread_ratio: float
+    depth_ratio: float
+    sim_updates: int
+    depth_levels: int
+    alert_confidence: float
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig
     feed: FeedConfig
@@ -385,6 +399,7 @@ class Config:
     stress: StressConfig
     retirement: RetirementSettings  # [strategies.retirement]
     optimization: OptimizationConfig
+    microstructure: MicrostructureConfig
     # The file the values came from; not part of equality or the hash.
     source: Path = field(compare=False)
 
@@ -596,6 +611,21 @@ _SCHEMA: dict[str, _Table] = {
         },
     ),
     "desk": _Table(DeskConfig, {"theme": c.choice("desk-dark", "desk-light")}),
+    "microstructure": _Table(
+        MicrostructureConfig,
+        {
+            # Windows in book updates (or trades); a z-score needs more values than it
+            # has periods, and its window must hold the measure's own window.
+            "window": c.integer(2, 100_000),
+            "z_window": c.integer(10, 1_000_000),
+            "min_periods": c.integer(2, 1_000_000),
+            "spread_ratio": c.number(1, 1000),
+            "depth_ratio": c.number(0, 1),
+            "sim_updates": c.integer(2, 10_000),
+            "depth_levels": c.integer(1, 50),
+            "alert_confidence": c.number(0, 1),
+        },
+    ),
     "optimization": _Table(
         OptimizationConfig,
         {
@@ -1008,6 +1038,11 @@ def _cross_check(config: Config, origin: _Origin) -> None:
             f"expected an integer >= {10 * engine.regime_states} (10 x regime_states),"
             f" got {engine.regime_window}",
         )
+    flow = config.microstructure
+    for key in ("window", "min_periods"):
+        if getattr(flow, key) > flow.z_window:
+            origin.fail("[microstructure]", key, f"expected at most z_window ({flow.z_window}),"
+                        f" got {getattr(flow, key)}")
     _check_schedule_spans(config.execution, origin)
     _check_strategy_rules(config.strategies, origin)
     score = config.risk.score

@@ -1,7 +1,8 @@
-"""A synthetic order book and trade prints around a bar, for the desk's book and tape.
+"""A synthetic order book and trade prints around a bar, for the desk's book and tape, and a
+synthetic intra-bar stream of book updates and trades for the order-flow analytics.
 
-Both are pure functions of their inputs and a seeded generator, so the simulated market
-shows the same book for the same state.
+All are pure functions of their inputs and a seeded generator, so the simulated market
+shows the same book and the same stream for the same state.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class TradePrint:
     price: float
     size: float
     aggressor: OrderSide  # the side that crossed the spread
+    trade_id: str = ""  # the venue's id, when it gives one
+    maker: str = ""  # participant hint: the resting side's id, when the feed gives one
 
 
 def tick_size(price: float) -> float:
@@ -105,3 +108,89 @@ def synth_trades(bar: Bar, interval: timedelta, rng: np.random.Generator) -> lis
         ts = bar.ts + timedelta(seconds=float(offsets[k]))
         prints.append(TradePrint(bar.symbol, ts, float(prices[k]), float(sizes[k]), aggressor))
     return prints
+
+
+# The simulated market maker: its id on the tape, and how a bar's move makes it back away.
+SIM_MAKER = "mm-1"
+WITHDRAW_MOVE = 1.5  # |close - open| in bar volatilities above which the maker may leave
+WITHDRAW_SPREAD = 4.0  # spread multiple while withdrawn
+WITHDRAW_DEPTH = 0.1  # touch size multiple while withdrawn
+
+
+def synth_flow(bar: Bar, bar_vol: float, interval: timedelta, updates: int, levels: int,
+               rng: np.random.Generator) -> list[OrderBook | TradePrint]:
+    """`updates` book updates inside `bar`, each possibly followed by a trade, in time order.
+
+    The mid walks open -> low/high -> high/low -> close (the order an up or down bar would
+    take) with noise, inside [low, high]. A market maker (SIM_MAKER on the tape) quotes
+    both sides around it; on a bar whose move exceeds WITHDRAW_MOVE volatilities it backs
+    away for a stretch around the steepest part of the walk (wider spread, thin touch).
+    Flow leans with the walk: resting size piles up on the side the price moves away from
+    and aggressors mostly trade in the move's direction, as order flow explains
+    contemporaneous price changes (Cont, Kukanov and Stoikov). No event carries
+    information about later bars.
+    """
+    if updates < 2:
+        raise ValueError(f"updates must be at least 2, got {updates}")
+    if levels < 1:
+        raise ValueError(f"levels must be at least 1, got {levels}")
+    tick = tick_size(bar.close)
+    digits = max(0, -math.floor(math.log10(tick)))
+    up = bar.close >= bar.open
+    first, second = (bar.low, bar.high) if up else (bar.high, bar.low)
+    corners = np.array([bar.open, first, second, bar.close])
+    at = np.sort(rng.random(2))
+    knots = np.array([0.0, at[0], at[1], 1.0])
+    u = np.linspace(0.0, 1.0, updates)
+    noise = rng.standard_normal(updates) * 0.15 * (bar.high - bar.low)
+    noise[0] = noise[-1] = 0.0
+    mid = np.clip(np.interp(u, knots, corners) + noise, bar.low, bar.high)
+    step = np.diff(mid, prepend=mid[0])
+    scale = np.std(step) or 1.0
+    lean = np.tanh(step / scale)  # -1..1: the walk's local direction
+
+    half = bar.close * max(MIN_HALF_SPREAD, SPREAD_PER_VOL * bar_vol)
+    half_ticks = max(1, math.ceil(half / tick))
+    step_ticks = max(1, round(half / 2 / tick))
+    base = max(bar.volume, 1e-9) / (4 * levels)
+    move = abs(bar.close - bar.open) / max(bar_vol * bar.close, 1e-300)
+    withdrawn = np.zeros(updates, dtype=bool)
+    if move > WITHDRAW_MOVE and rng.random() < min(0.9, 0.3 * move):
+        centre = int(np.argmax(np.abs(step)))
+        width = max(2, updates // 4)
+        withdrawn[max(0, centre - width // 2): centre + width // 2 + 1] = True
+
+    sizes = base * rng.lognormal(0.0, 0.35, size=(updates, 2, levels)) * (
+        1 + 0.4 * np.arange(levels))[None, None, :]
+    sizes[:, 0, 0] *= np.exp(0.8 * lean)  # bids pile up under a rising price
+    sizes[:, 1, 0] *= np.exp(-0.8 * lean)
+    sizes[withdrawn, :, 0] *= WITHDRAW_DEPTH
+    offsets = np.sort(rng.random(updates)) * interval.total_seconds()
+    offsets[0] = 0.0
+    traded = rng.random(updates) < 0.7
+    buyer = rng.random(updates) < 0.5 + 0.35 * lean
+    trade_sizes = base * rng.lognormal(-1.0, 0.6, size=updates)
+    others = rng.integers(1, 20, size=updates)
+
+    events: list[OrderBook | TradePrint] = []
+    depth = np.arange(levels)
+    for j in range(updates):
+        spread_ticks = half_ticks * (WITHDRAW_SPREAD if withdrawn[j] else 1.0)
+        centre_ticks = mid[j] / tick
+        bid0 = math.floor(centre_ticks - spread_ticks / 2 + 0.5) if spread_ticks > 1 \
+            else math.floor(centre_ticks)
+        ask0 = max(bid0 + 1, math.ceil(centre_ticks + spread_ticks / 2 - 0.5))
+        ts = bar.ts + timedelta(seconds=float(offsets[j]))
+        bids = tuple((round(float(bid0 - step_ticks * d) * tick, digits), float(sizes[j, 0, d]))
+                     for d in depth if bid0 - step_ticks * d > 0)
+        asks = tuple((round(float(ask0 + step_ticks * d) * tick, digits), float(sizes[j, 1, d]))
+                     for d in depth)
+        events.append(OrderBook(bar.symbol, ts, bids, asks))
+        if traded[j] and bids:
+            side = OrderSide.BUY if buyer[j] else OrderSide.SELL
+            price = asks[0][0] if buyer[j] else bids[0][0]
+            maker = f"p{int(others[j])}" if withdrawn[j] else SIM_MAKER
+            trade_ts = ts + timedelta(microseconds=1)
+            events.append(TradePrint(bar.symbol, trade_ts, price, float(trade_sizes[j]), side,
+                                     f"{int(bar.ts.timestamp())}-{j}", maker))
+    return events

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from engine.data.frame import COLUMNS
-from engine.data.microstructure import OrderBook, TradePrint, synth_book, synth_trades
+from engine.data.microstructure import (
+    OrderBook,
+    TradePrint,
+    synth_book,
+    synth_flow,
+    synth_trades,
+)
 from engine.data.symbols import correlation, profile
 from engine.errors import DataError
 from engine.types import Bar
@@ -177,6 +183,16 @@ class SimMarket:
         bar = self.last_bar(symbol)
         rng = np.random.default_rng([self.seed, self._cursor, self._index(symbol), 2])
         return synth_trades(bar, self.interval, rng)
+
+    def flow(self, symbol: str, updates: int = 20, levels: int = 5) -> list[OrderBook | TradePrint]:
+        """The last bar's stream of book updates and trades (engine.data.microstructure
+        synth_flow); the same state gives the same stream."""
+        bar = self.last_bar(symbol)
+        k = self._index(symbol)
+        chunk, j = divmod(self._cursor - 1, CHUNK)
+        vol = float(self._chunks[chunk]["sigma"][j, k])
+        rng = np.random.default_rng([self.seed, self._cursor, k, 3])
+        return synth_flow(bar, vol, self.interval, updates, levels, rng)
 
     # -- internals ----------------------------------------------------------------------
 

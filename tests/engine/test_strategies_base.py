@@ -15,6 +15,7 @@ from engine.errors import DataError
 from engine.signals.strategies.base import SignalArrays, events, stance
 from engine.signals.strategies.registry import STRATEGIES, create
 from engine.types import Side
+from tests.engine.flow_columns import flow_frame_columns
 
 
 def _random_walk(n: int, seed: int) -> pd.DataFrame:
@@ -23,7 +24,7 @@ def _random_walk(n: int, seed: int) -> pd.DataFrame:
     index = pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC")
     return pd.DataFrame(
         {"open": close, "high": close * 1.004, "low": close * 0.996, "close": close,
-         "volume": np.full(n, 10.0)},
+         "volume": np.full(n, 10.0), **flow_frame_columns(n, seed)},
         index=index,
     )  # fmt: skip
 

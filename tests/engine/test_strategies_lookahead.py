@@ -11,6 +11,7 @@ import pytest
 
 from engine.signals.strategies.registry import STRATEGIES, create
 from engine.types import Side
+from tests.engine.flow_columns import flow_frame_columns
 
 BARS = 2_500
 
@@ -24,7 +25,9 @@ def sp500():
     frame = raw[["Open", "High", "Low", "Close", "Volume"]].astype("float64")
     frame.columns = [c.lower() for c in frame.columns]
     frame.index = pd.DatetimeIndex(frame.index).tz_localize("UTC")
-    return frame.iloc[-BARS:]
+    frame = frame.iloc[-BARS:]
+    # The hft strategy's order-flow columns (the bar strategies ignore them).
+    return frame.assign(**flow_frame_columns(len(frame), seed=500))
 
 
 @pytest.mark.parametrize("name", list(STRATEGIES))

@@ -8,6 +8,7 @@ import pytest
 
 from engine.signals.strategies.base import Prices
 from engine.signals.strategies.registry import STRATEGIES, create
+from tests.engine.flow_columns import flow_features
 
 LONG = {  # periods long enough that a 600-bar window would not do for the EMA ones
     "sma_cross": {"fast": 50, "slow": 200},
@@ -16,6 +17,7 @@ LONG = {  # periods long enough that a 600-bar window would not do for the EMA o
     "momentum": {"fast": 40, "slow": 120, "rsi_period": 50},
     "mean_reversion": {"period": 60, "rsi_period": 50},
     "breakout": {"period": 120},
+    "hft": {"entry_z": 1.5, "sustain_trades": 10},
 }
 
 
@@ -24,13 +26,14 @@ def _prices(n: int, seed: int) -> Prices:
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     spread = np.abs(rng.normal(0, 0.004, n)) * close
     return Prices(close * (1 + rng.normal(0, 0.002, n)), close + spread, close - spread, close,
-                  rng.lognormal(10, 0.5, n))
+                  rng.lognormal(10, 0.5, n), flow=flow_features(n, seed))
 
 
 def _tail(prices: Prices, end: int, size: int) -> Prices:
     lo = max(end - size, 0)
+    flow = {k: np.ascontiguousarray(v[lo:end]) for k, v in (prices.flow or {}).items()}
     return Prices(*(np.ascontiguousarray(a[lo:end]) for a in (
-        prices.open, prices.high, prices.low, prices.close, prices.volume)))
+        prices.open, prices.high, prices.low, prices.close, prices.volume)), flow=flow or None)
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))

@@ -52,7 +52,7 @@ def test_parse_spec_builds_a_strategy_with_its_parameters():
                              "(expected fast, slow)"),
         ("sma_cros", "--strategy sma_cros: unknown strategy 'sma_cros' (did you mean "
                      "sma_cross? expected one of sma_cross, ema_cross, rsi, momentum, "
-                     "mean_reversion, breakout)"),
+                     "mean_reversion, breakout, hft)"),
         ("sma_cross:fast=30,slow=10", "--strategy sma_cross:fast=30,slow=10: fast (30) must "
                                       "be less than slow (10)"),
         ("sma_cross:fast=x", "--strategy sma_cross:fast=x: fast: expected an integer, got 'x'"),

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas
 
 COLUMNS = ("open", "high", "low", "close", "volume")
+FLOW_PREFIX = "flow_"  # order-flow feature columns (engine.microstructure.tracker FEATURES)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -47,13 +48,16 @@ class SignalArrays:
 
 @dataclass(frozen=True, slots=True)
 class Prices:
-    """The float64 columns of a frame, read once."""
+    """The float64 columns of a frame, read once. `flow`: per-bar order-flow features by
+    name (the frame's `flow_*` columns without the prefix), when the data has a book
+    stream (engine.microstructure); None otherwise."""
 
     open: np.ndarray
     high: np.ndarray
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+    flow: dict[str, np.ndarray] | None = None
 
     @classmethod
     def of(cls, frame: pandas.DataFrame) -> Prices:
@@ -63,7 +67,9 @@ class Prices:
                 f"bar frame lacks column(s) {', '.join(missing)} "
                 f"(expected {', '.join(COLUMNS)}; got {', '.join(map(str, frame.columns))})"
             )
-        return cls(*(frame[c].to_numpy(dtype=np.float64) for c in COLUMNS))
+        flow = {str(c)[len(FLOW_PREFIX):]: frame[c].to_numpy(dtype=np.float64)
+                for c in frame.columns if str(c).startswith(FLOW_PREFIX)}
+        return cls(*(frame[c].to_numpy(dtype=np.float64) for c in COLUMNS), flow=flow or None)
 
 
 def events(

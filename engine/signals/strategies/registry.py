@@ -16,13 +16,14 @@ from engine.errors import ConfigError
 from engine.signals.strategies.base import Strategy
 from engine.signals.strategies.breakout import Breakout
 from engine.signals.strategies.ema_cross import EmaCross
+from engine.signals.strategies.hft import Hft
 from engine.signals.strategies.mean_reversion import MeanReversion
 from engine.signals.strategies.momentum import Momentum
 from engine.signals.strategies.rsi import Rsi
 from engine.signals.strategies.sma_cross import SmaCross
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.id: cls for cls in (SmaCross, EmaCross, Rsi, Momentum, MeanReversion, Breakout)
+    cls.id: cls for cls in (SmaCross, EmaCross, Rsi, Momentum, MeanReversion, Breakout, Hft)
 }
 
 
