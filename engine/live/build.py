@@ -33,6 +33,9 @@ def build_live(cfg: Config, *, passphrase: Callable[[str], str] | None = None,
         store.close(checkpoint=False)  # another desk is running: write nothing
         raise
     try:
+        from engine.adapters.sqlite.optimization import with_applied_params
+
+        cfg = with_applied_params(cfg, store)  # sets applied by `desk optimize --apply`
         broker = build_broker(cfg, store, passphrase)
         feed = feed or build_feed(cfg)
         engine = LiveEngine(cfg, store=store, feed=feed, broker=broker, wall_clock=wall_clock,
@@ -51,7 +54,9 @@ def build_feed(cfg: Config) -> Feed:
 
     if cfg.feed.kind == "sim":
         return SimFeed(cfg.feed.symbols, seed=cfg.feed.seed, freq=cfg.feed.freq,
-                       history_bars=cfg.feed.history_bars)
+                       history_bars=cfg.feed.history_bars,
+                       flow_updates=cfg.microstructure.sim_updates,
+                       flow_levels=cfg.microstructure.depth_levels)
     if cfg.feed.kind == "replay":
         from engine.data.sources import load_source
 

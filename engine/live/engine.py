@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -90,6 +91,7 @@ class LiveEngine:
         self.trader = self.kernel.trader
         self.symbols: dict[str, SymbolState] = {}
         self.paused = False
+        self._paused_at: datetime | None = None  # wall clock, while paused
         self.lock = threading.RLock()
         self.subscribers: list[Callable[[Snapshot], None]] = []
         self._snapshot: Snapshot | None = None
@@ -99,6 +101,9 @@ class LiveEngine:
         self.chain_ok = True
         self._audit_tail: tuple[int, list] = (-1, [])  # (chain head seq, its newest entries)
         self._market_stream_factory = market_stream
+        from engine.microstructure.board import board_for
+
+        self.flow = board_for(cfg, feed.symbols)  # order flow from the book stream
         self.market_stream = None
         self.error: BaseException | None = None
         self.instance_lock = None  # held from build_live until stop(): one desk per database
@@ -121,6 +126,9 @@ class LiveEngine:
                     symbol, frame, self.strategies, self.ensemble, self.cfg, self.window)
                 self.market_ts = frame.index[-1].to_pydatetime()
             self._restore_portfolio()
+            from engine.risk.market import LiveHistory
+
+            self.gate.attach_market(LiveHistory(self.symbols, self.feed.bar_seconds))
             for symbol, state in self.symbols.items():
                 self.portfolio.mark(symbol, to_decimal(state.last_close))
             # Sessions that were running when Desk last stopped (or died) resume now: every
@@ -129,6 +137,9 @@ class LiveEngine:
                 self.portfolio.apply_fill(fill)
             if self._market_stream_factory is not None:
                 self.market_stream = self._market_stream_factory()
+                listeners = getattr(self.market_stream, "listeners", None)
+                if listeners is not None:
+                    listeners.append(self.flow.on_event)
                 self.market_stream.start()
             self._publish()
 
@@ -258,7 +269,8 @@ class LiveEngine:
             state = self.symbols[symbol]
             widths[symbol] = stop_width(state.regime_label, *state.data[:, 1:4].T)
         # Strategies over the windows: engine-thread data only, outside the lock.
-        views = {s: self.symbols[s].advance(bar) for s, bar in bars.items()}
+        views = {s: self.symbols[s].advance(bar, self._flow_at_close(s))
+                 for s, bar in bars.items()}
         # No transaction spans the step: every broker call below (fills, parts, orders)
         # must come after the intent it depends on is committed, and no write lock may be
         # held across the network. Writes that call no broker are batched per symbol.
@@ -277,6 +289,15 @@ class LiveEngine:
             self.trader.expire(self.market_ts)
             self._publish()
         return True
+
+    def _flow_at_close(self, symbol: str) -> dict[str, float] | None:
+        """The bar's own book stream (the simulated market's, a recording's) goes through the
+        order-flow trackers first; the features at the bar's close are what the hft strategy
+        reads. None while no book has been seen (the strategy then holds)."""
+        self.flow.on_events(self.feed.flow_events(symbol))
+        if not self.flow.trackers[symbol].updates:
+            return None
+        return self.flow.features(symbol)
 
     def _trade_bar(self, bar: Bar, view: StepView) -> None:
         state = self.symbols[bar.symbol]
@@ -301,7 +322,7 @@ class LiveEngine:
             moved = False
             for symbol in self.symbols:
                 trade = self.market_stream.last_trade(symbol)
-                if trade is not None and self.portfolio.position(symbol).qty:
+                if trade is not None and self.portfolio.qty(symbol):
                     self.portfolio.mark(symbol, to_decimal(trade.price))
                     moved = True
             if moved:
@@ -309,6 +330,8 @@ class LiveEngine:
 
     def expire_proposals(self) -> None:
         with self.lock:
+            if self.paused:
+                return  # a paused desk's proposals wait: their countdown stops with the feed
             if self.trader.expire(self.market_ts or self.wall_clock()):
                 self._publish()
 
@@ -342,7 +365,19 @@ class LiveEngine:
             self._publish()
 
     def set_paused(self, paused: bool) -> None:
+        """Pause or resume the feed. Proposals' countdowns pause too: on resume each
+        expiry moves later by the time spent paused, so none expires while paused."""
         with self.lock:
+            now = self.wall_clock()
+            if paused and not self.paused:
+                self._paused_at = now
+            elif not paused and self.paused and self._paused_at is not None:
+                held = now - self._paused_at
+                proposals = self.trader.proposals
+                for order_id, proposal in list(proposals.items()):
+                    proposals[order_id] = replace(proposal,
+                                                  expires_at=proposal.expires_at + held)
+                self._paused_at = None
             self.paused = paused
             self.journal.event("feed.paused" if paused else "feed.resumed", "user", {})
             self._publish()
@@ -385,7 +420,7 @@ class LiveEngine:
 
     def var_95(self) -> Decimal:
         """One-bar 95% value at risk of the book (variance-covariance, recent returns)."""
-        held = [(s, st) for s, st in self.symbols.items() if self.portfolio.position(s).qty]
+        held = [(s, st) for s, st in self.symbols.items() if self.portfolio.qty(s)]
         if not held:
             return Decimal(0)
         returns = np.vstack([st.recent_returns(200) for _, st in held])

@@ -31,6 +31,12 @@ class Feed(ABC):
     def close(self) -> None:  # noqa: B027 - a hook: only exchange feeds hold resources
         """Release connections and threads (live exchange feeds)."""
 
+    def flow_events(self, symbol: str) -> list:
+        """The book updates and trades (engine.data.microstructure OrderBook / TradePrint)
+        inside the bar `next_bars` just gave for `symbol`, in time order; empty for feeds
+        without a book stream of their own (an exchange's arrives on its market stream)."""
+        return []
+
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "D": 86400.0}
 _PLAIN = re.compile(r"([1-9][0-9]*)?(ms|s|min|h|D)")
@@ -53,8 +59,10 @@ class SimFeed(Feed):
     desk's first frame does not wait for it."""
 
     def __init__(self, symbols, *, seed: int, freq: str, history_bars: int,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, flow_updates: int = 20,
+                 flow_levels: int = 5) -> None:
         self.symbols = tuple(symbols)
+        self.flow_updates, self.flow_levels = flow_updates, flow_levels
         self.bar_seconds = freq_seconds(freq)
         self._seed, self._freq, self._history_bars = seed, freq, history_bars
         self._now = now
@@ -79,6 +87,9 @@ class SimFeed(Feed):
 
     def next_bars(self) -> dict[str, Bar]:
         return self.market.next_bars()
+
+    def flow_events(self, symbol: str) -> list:
+        return self.market.flow(symbol, self.flow_updates, self.flow_levels)
 
 
 class ReplayFeed(Feed):

@@ -102,10 +102,53 @@ class RiskView:
 @dataclass(frozen=True, slots=True)
 class AuditView:
     seq: int
-    ts: str
+    ts: str  # wall clock, when the entry was written
     kind: str
     actor: str
     summary: str
+    payload: dict = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowAlert:
+    seq: int  # increasing: the desk notifies each one once
+    ts: datetime  # market time of the event that raised it
+    symbol: str
+    kind: str  # "imbalance" | "withdrawal"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlowView:
+    """One symbol's order flow as the desk shows it (plain floats; NaN = not known yet)."""
+
+    symbol: str
+    ts: datetime | None
+    bid: float
+    ask: float
+    bid_size: float
+    ask_size: float
+    book_imbalance: float
+    book_z: float
+    aggressor: float  # aggressor volume imbalance of the window, [-1, 1]
+    buy_volume: float
+    sell_volume: float
+    ofi: float
+    ofi_z: float
+    direction: int
+    confidence: float
+    maker_score: float
+    withdrawn: bool
+    refresh_rate: float
+    signal: str  # "BUY" | "SELL" | "HOLD": the HFT rules on the current state
+    signal_kind: str  # "imbalance" | "reversion" | "sustained" | ""
+    signal_confidence: float
+    bids: tuple[tuple[float, float], ...]  # depth ladder, best first
+    asks: tuple[tuple[float, float], ...]
+    updates: int
+    trades: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +170,8 @@ class Snapshot:
     regimes: tuple[RegimeView, ...] = ()
     risk: RiskView | None = None
     audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
+    order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
+    flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
     chain_verified_seq: int = 0
     chain_ok: bool = True
     # Why the engine stopped, in one line; "" while it runs. Once set, nothing in the

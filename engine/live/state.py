@@ -10,11 +10,13 @@ holds the two to the same decisions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 
+from engine.microstructure.tracker import FEATURES, FLOW_COLUMNS
 from engine.signals.regime.labels import LABELS
 from engine.signals.regime.policy import RegimeTracker
 from engine.signals.strategies.base import Prices
@@ -56,6 +58,9 @@ class SymbolState:
     last_close: float = float("nan")
     # Each strategy's current virtual trade (side, entry close), for dynamic weights.
     entries: dict[str, tuple[Side, float]] = field(default_factory=dict)
+    # Order-flow features at each bar's close, rows aligned with `data` (NaN where no book
+    # stream was there); None until the first bar that has them.
+    flow: np.ndarray | None = None
 
     @classmethod
     def warm_up(cls, symbol, frame, strategies, ensemble, cfg, window: int) -> SymbolState:
@@ -66,6 +71,8 @@ class SymbolState:
                     ensemble=per_symbol(ensemble) if ensemble is not None else None,
                     window=window, times=list(tail.index.to_pydatetime()),
                     data=tail[list(COLUMNS)].to_numpy(dtype=np.float64).copy())
+        if all(c in frame.columns for c in FLOW_COLUMNS):  # a recording's replay
+            state.flow = tail[list(FLOW_COLUMNS)].to_numpy(dtype=np.float64).copy()
         # The strategies and the ensemble's record of virtual trades start from the whole
         # history, as the backtest's do; only the bar window kept for `advance` is a tail.
         close = frame["close"].to_numpy()
@@ -115,13 +122,18 @@ class SymbolState:
         self.held_bars = tracker.held_bars
         self.size_multiplier = adapt(tracker.label).size_multiplier
 
-    def advance(self, bar: Bar) -> StepView:
-        """Take one bar: update the window, the strategies' stances, the ensemble and the
-        regime. Touches only this symbol's state."""
+    def advance(self, bar: Bar, flow: Mapping[str, float] | None = None) -> StepView:
+        """Take one bar (and the order-flow features at its close, when a book stream
+        exists): update the window, the strategies' stances, the ensemble and the regime.
+        Touches only this symbol's state."""
         row = np.array([[bar.open, bar.high, bar.low, bar.close, bar.volume]])
+        self._advance_flow(flow)
         self.data = np.vstack([self.data[-(self.window - 1):], row])
         self.times = [*self.times[-(self.window - 1):], bar.ts]
-        prices = Prices(*(np.ascontiguousarray(self.data[:, i]) for i in range(len(COLUMNS))))
+        prices = Prices(*(np.ascontiguousarray(self.data[:, i]) for i in range(len(COLUMNS))),
+                        flow=None if self.flow is None else {
+                            name: np.ascontiguousarray(self.flow[:, k])
+                            for k, name in enumerate(FEATURES)})
         new: dict[str, tuple[Side, float]] = {}
         for sid, strategy in self.strategies.items():
             side, confidence = strategy.latest_of(prices)
@@ -139,6 +151,14 @@ class SymbolState:
         self.side, self.decision = self._decide(bar.ts)
         return StepView(new, self.side, self.side != previous,
                         self.decision if new else None)
+
+    def _advance_flow(self, flow: Mapping[str, float] | None) -> None:
+        if flow is None and self.flow is None:
+            return
+        if self.flow is None:
+            self.flow = np.full((len(self.data), len(FEATURES)), np.nan)
+        row = np.array([[np.nan if flow is None else flow[name] for name in FEATURES]])
+        self.flow = np.vstack([self.flow[-(self.window - 1):], row])
 
     def _turn(self, sid: str, side: Side, close: float) -> None:
         """A strategy's stance turned: its virtual trade closes (dynamic weights)."""

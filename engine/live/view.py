@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.live.audit_summary import summarize
 from engine.live.snapshot import (
     AuditView,
     EnsembleView,
@@ -60,9 +61,13 @@ def build_snapshot(engine) -> Snapshot:
         ),
         risk=_risk(engine, risk),
         audit_tail=tuple(
-            AuditView(e.seq, e.ts, e.kind, e.actor, _summary(e.payload))
+            AuditView(e.seq, e.ts, e.kind, e.actor, summarize(e.kind, e.payload),
+                      dict(e.payload) if isinstance(e.payload, dict) else {},
+                      e.prev_hash, e.hash)
             for e in engine.audit_tail(AUDIT_TAIL)
         ),
+        order_flow=engine.flow.views(),
+        flow_alerts=engine.flow.recent_alerts(),
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
     )
@@ -105,11 +110,3 @@ def _risk(engine, state) -> RiskView:
         kill_switch=bool(state.kill_switch),
         halted_reason=state.halted_reason or "",
     )
-
-
-def _summary(payload) -> str:
-    if isinstance(payload, str):
-        return payload[:120]
-    keys = ("symbol", "side", "qty", "price", "client_order_id", "reasons")
-    parts = [f"{k}={payload[k]}" for k in keys if k in payload]
-    return " ".join(parts)[:120]

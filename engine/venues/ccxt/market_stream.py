@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.data.microstructure import OrderBook, TradePrint
@@ -42,6 +42,9 @@ class MarketStream:
         self.unfilled_gaps = 0  # reconnects after which missed trades could not be fetched
         self.last_error: BaseException | None = None
         self._seen: dict[str, set[str]] = {s: set() for s in self.market_ids}
+        # Called on the stream's thread with each new book and each trade kept (the order-flow
+        # analytics); a listener must be quick and thread-safe.
+        self.listeners: list[Callable[[OrderBook | TradePrint], None]] = []
         self._streams = StreamThread("desk-market-stream")
 
     @property
@@ -106,6 +109,8 @@ class MarketStream:
                 if book.bids and book.asks:
                     with self.lock:
                         self.books[symbol] = book
+                    for listener in self.listeners:
+                        listener(book)
 
         await reconnecting(f"{self.url}/{self.market_ids[symbol].lower()}@depth{self.depth}",
                            message, stopping=self._streams.stopping, backoff=self.backoff,
@@ -121,7 +126,9 @@ class MarketStream:
                 seen.discard(kept[0][0])
             kept.append((trade_id, trade))
             seen.add(trade_id)
-            return True
+        for listener in self.listeners:
+            listener(trade)
+        return True
 
     def _backfill(self, symbol: str) -> None:
         """Trades since the last one seen, from REST; a gap is counted if that fails."""
