@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-ql = pytest.importorskip("QuantLib")
 
-TODAY = ql.Date(2, 1, 2026)
+def _quantlib():
+    """QuantLib, or a skip of only the test that compares against it."""
+    return pytest.importorskip("QuantLib")
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,19 @@ class QuantLibValues:
 def quantlib_option(call: bool, spot: float, strike: float, days: int, rate: float,
                     vol: float, div: float = 0.0):
     """A priced QuantLib EuropeanOption; T = days / 365 (Actual/365 Fixed)."""
-    ql.Settings.instance().evaluationDate = TODAY
+    ql = _quantlib()
+    today = ql.Date(2, 1, 2026)
+    ql.Settings.instance().evaluationDate = today
     day_count = ql.Actual365Fixed()
-    curve = ql.YieldTermStructureHandle(ql.FlatForward(TODAY, rate, day_count))
-    dividends = ql.YieldTermStructureHandle(ql.FlatForward(TODAY, div, day_count))
+    curve = ql.YieldTermStructureHandle(ql.FlatForward(today, rate, day_count))
+    dividends = ql.YieldTermStructureHandle(ql.FlatForward(today, div, day_count))
     vols = ql.BlackVolTermStructureHandle(
-        ql.BlackConstantVol(TODAY, ql.NullCalendar(), vol, day_count))
+        ql.BlackConstantVol(today, ql.NullCalendar(), vol, day_count))
     process = ql.BlackScholesMertonProcess(ql.QuoteHandle(ql.SimpleQuote(spot)), dividends,
                                            curve, vols)
     right = ql.Option.Call if call else ql.Option.Put
     option = ql.EuropeanOption(ql.PlainVanillaPayoff(right, strike),
-                               ql.EuropeanExercise(TODAY + days))
+                               ql.EuropeanExercise(today + days))
     option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
     return option, process
 
