@@ -81,12 +81,7 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
         slippage_bps=cfg.broker.slippage_bps,
         size=cfg.engine.size,
         allow_short=cfg.engine.allow_short,
-        risk_limits=RiskLimits(
-            max_position_pct=cfg.risk.max_position_pct,
-            max_daily_loss_pct=cfg.risk.max_daily_loss_pct,
-            max_drawdown_pct=cfg.risk.max_drawdown_pct,
-            min_order_notional=cfg.risk.min_order_notional,
-        ),
+        risk_limits=RiskLimits.from_config(cfg),  # [risk] and [compliance]
         regime=cfg.engine.regime,
         regime_window=cfg.engine.regime_window,
         regime_states=cfg.engine.regime_states,

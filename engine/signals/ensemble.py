@@ -36,6 +36,12 @@ trade returns, with at least `min_trades` of them,
 The strategies with enough trades share their total base weight in proportion to
 base_i * multiplier_i; the others keep their base weight exactly. So the weights always
 sum to the static total, and a poor strategy is turned down, never off.
+
+Lifecycle (`lifecycle=LifecycleBook`, engine.lifecycle.book): bounded adaptive weights
+([ensemble.adaptive], which replace the dynamic weights above when enabled) times each
+strategy's status factor (retirement: DEGRADED halves, SUSPENDED and RETIRED zero). A
+strategy with weight 0 does not vote: its stance counts as HOLD and, in majority_vote, it
+leaves the pool of voters. With no strategy left to vote every decision is HOLD.
 """
 
 from __future__ import annotations
@@ -138,6 +144,7 @@ class EnsembleManager:
         dynamic_weights: bool = False,
         performance_window: int = 50,
         min_trades: int = 5,
+        lifecycle=None,
     ) -> None:
         try:
             self.mode = EnsembleMode(mode)
@@ -168,22 +175,38 @@ class EnsembleManager:
         self.min_trades = min_trades
         self._trades = {sid: deque(maxlen=performance_window) for sid in self.ids}
         self._multipliers: dict[str, float | None] = dict.fromkeys(self.ids)
+        self.lifecycle = lifecycle  # engine.lifecycle.book.LifecycleBook or None
 
     # ----- weights -------------------------------------------------------------------
 
-    def record_trade(self, strategy_id: str, return_pct: float) -> None:
-        """Remember a closed trade's return (a fraction, 0.02 = +2%) for dynamic weights."""
+    def record_trade(self, strategy_id: str, return_pct: float, ts: datetime | None = None,
+                     regime: str | None = None) -> None:
+        """Remember a closed trade's return (a fraction, 0.02 = +2%) for dynamic weights
+        and the lifecycle (closed at `ts` in `regime`)."""
         self._check_known([strategy_id])
         if not math.isfinite(return_pct):
             raise ValueError(f"trade return must be finite, got {return_pct}")
+        if self.lifecycle is not None:
+            self.lifecycle.record(strategy_id, float(return_pct), ts, regime)
         trades = self._trades[strategy_id]
         trades.append(float(return_pct))
         # Cached per strategy: a backtest re-weights after every virtual trade.
         self._multipliers[strategy_id] = (
             performance_multiplier(trades) if len(trades) >= self.min_trades else None)
 
-    def weights(self) -> dict[str, float]:
-        """Current weight per strategy: the static ones, or re-weighted (module doc)."""
+    def weights(self, regime: str | None = None) -> dict[str, float]:
+        """Current weight per strategy in `regime`: static, re-weighted or adaptive, times
+        the lifecycle's status factor (module doc)."""
+        book = self.lifecycle
+        if book is not None and book.active:
+            if book.adaptive.enabled:
+                return book.weights(regime)
+            factors = book.weights(regime)  # base x status factor
+            return {sid: w * factors[sid] / self.base_weights[sid]
+                    for sid, w in self._legacy_weights().items()}
+        return self._legacy_weights()
+
+    def _legacy_weights(self) -> dict[str, float]:
         if not self.dynamic_weights:
             return dict(self.base_weights)
         raw = {
@@ -228,12 +251,16 @@ class EnsembleManager:
             total = _total(w)
         else:
             w = np.asarray(bar_weights, dtype=np.float64)
-            if w.shape != sides.shape or not np.all(np.isfinite(w) & (w > 0)):
-                raise ValueError(f"bar_weights must be positive and shaped {sides.shape}")
+            if w.shape != sides.shape or not np.all(np.isfinite(w) & (w >= 0)):
+                raise ValueError(f"bar_weights must be >= 0 and shaped {sides.shape}")
             total = np.zeros(sides.shape[1])
             for row in w:  # left to right, as `_total` sums for `decide`
                 total = total + row
         n = sides.shape[1]
+        # A strategy weighted 0 (suspended) does not vote: its stance counts as HOLD.
+        voting = (w > 0) if np.ndim(w) == 2 else (w > 0)[:, None]
+        sides = np.where(voting, sides, 0)
+        voters = voting.sum(axis=0) if np.ndim(w) == 2 else np.full(n, int(voting.sum()))
         buy_votes = np.zeros(n, dtype=np.int32)
         sell_votes = np.zeros(n, dtype=np.int32)
         buy_w, sell_w = np.zeros(n), np.zeros(n)
@@ -254,7 +281,8 @@ class EnsembleManager:
         hold_votes = (n_strats - buy_votes - sell_votes).astype(np.int32)
 
         if self.mode is EnsembleMode.CONFIDENCE_AVERAGE:
-            score /= total
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = np.where(total > 0, score / total, 0.0)
             buy = (score > 0) & (score >= self.confidence_threshold)
             sell = (score < 0) & (-score >= self.confidence_threshold)
             conf = np.abs(score)
@@ -262,7 +290,7 @@ class EnsembleManager:
             if weighted:
                 b, s, need = buy_w, sell_w, self.vote_ratio * total
             else:
-                b, s, need = buy_votes, sell_votes, self.vote_ratio * n_strats
+                b, s, need = buy_votes, sell_votes, self.vote_ratio * voters
             buy, sell = (b > s) & (b >= need), (s > b) & (s >= need)
             with np.errstate(divide="ignore", invalid="ignore"):
                 conf = np.where(buy, buy_c / b, np.where(sell, sell_c / s, 0.0))
@@ -299,6 +327,8 @@ class EnsembleManager:
             side = Side(side)
             if not (0.0 <= conf <= 1.0):
                 raise ValueError(f"strategy {sid!r}: confidence must be in [0, 1], got {conf}")
+            if not weights[sid] > 0:  # suspended: no vote
+                side = Side.HOLD
             stances.append((sid, side, float(conf)))
         total = _total([weights[sid] for sid in self.ids])
         counts = {"buy": 0, "sell": 0, "hold": 0}
@@ -331,7 +361,7 @@ class EnsembleManager:
             score = 0.0
             for sid, side, conf in stances:
                 score += weights[sid] * conf * int(side)
-            score /= total
+            score = score / total if total > 0 else 0.0
             side = Side.BUY if score > 0 else Side.SELL if score < 0 else Side.HOLD
             if side is Side.HOLD or abs(score) < threshold:
                 return Side.HOLD, 0.0, f"hold: score {score:+.3f} within ±{threshold:.2f}"
@@ -345,7 +375,7 @@ class EnsembleManager:
                 continue
             tally[side] += weights[sid] if weighted else 1
             conf_sum[side] += conf * weights[sid] if weighted else conf
-        pool = total if weighted else len(stances)
+        pool = total if weighted else sum(1 for sid, _, _ in stances if weights[sid] > 0)
         need = self.vote_ratio * pool
         unit = "weight" if weighted else "votes"
         buy, sell = tally[Side.BUY], tally[Side.SELL]
@@ -374,8 +404,8 @@ class EnsembleManager:
             raise ValueError(f"weights missing for strategies: {', '.join(missing)}")
         self._check_known(current)
         w = np.array([current[sid] for sid in self.ids], dtype=np.float64)
-        if not np.all(np.isfinite(w) & (w > 0)):
-            raise ValueError(f"weights must be positive numbers, got {current}")
+        if not np.all(np.isfinite(w) & (w >= 0)):
+            raise ValueError(f"weights must be numbers >= 0, got {current}")
         return w
 
     def _check_known(self, ids: Sequence[str] | Mapping[str, object]) -> None:

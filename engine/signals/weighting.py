@@ -6,6 +6,10 @@ from the close where it turns to the close where it turns again — are recorded
 close, and the weights at bar t use the trades closed at or before t (the live engine
 records a trade at the close it ends on, then decides). Each symbol keeps its own trade
 history, in backtests and live alike.
+
+The lifecycle (engine.lifecycle.book: bounded adaptive weights, health and retirement) is
+walked forward the same way: each virtual trade is recorded with its close's time and
+regime, and with per-regime weights bar t takes the weights of its own regime.
 """
 
 from __future__ import annotations
@@ -34,14 +38,23 @@ def virtual_trade_return(side: int, entry_close: float, exit_close: float) -> fl
     return side * (exit_close / entry_close - 1.0)
 
 
-def per_symbol(ensemble):
-    """A copy of the manager with no trade history: each symbol learns its own weights."""
-    return copy.deepcopy(ensemble)
+def per_symbol(ensemble, symbol: str = ""):
+    """A copy of the manager with no trade history: each symbol learns its own weights
+    (its lifecycle book is named after `symbol`; the log of entries stays shared)."""
+    copied = copy.deepcopy(ensemble)
+    if getattr(copied, "lifecycle", None) is not None:
+        copied.lifecycle.symbol = symbol
+    return copied
+
+
+def _learns(ensemble) -> bool:
+    book = getattr(ensemble, "lifecycle", None)
+    return bool(ensemble.dynamic_weights or (book is not None and book.active))
 
 
 def bar_weights(
     ensemble, ids: Sequence[str], sides: np.ndarray, close: np.ndarray,
-    regime: np.ndarray | None, regime_labels: Sequence[str],
+    regime: np.ndarray | None, regime_labels: Sequence[str], times=None, symbol: str = "",
 ) -> np.ndarray | None:
     """(S, n) weights for `ensemble.combine`, or None when they never change (static
     weights and no sideways bars): then `combine` uses the static ones."""
@@ -54,8 +67,8 @@ def bar_weights(
         if sideways.any():
             row = np.where(sideways, SIDEWAYS_TILT, 1.0)
             tilted = np.vstack([row if sid in MEAN_REVERTING else np.ones(n) for sid in ids])
-    dynamic = _walk_forward(per_symbol(ensemble), ids, sides, close) \
-        if ensemble.dynamic_weights else None
+    dynamic = _walk_forward(per_symbol(ensemble, symbol), ids, sides, close, regime,
+                            regime_labels, times) if _learns(ensemble) else None
     if dynamic is None and tilted is None:
         return None
     weights = dynamic if dynamic is not None else np.tile(
@@ -77,23 +90,40 @@ def virtual_trades(sides: np.ndarray, close: np.ndarray) -> list[tuple[int, int,
     return closes
 
 
-def _walk_forward(manager, ids: Sequence[str], sides: np.ndarray,
-                  close: np.ndarray) -> np.ndarray:
+def _walk_forward(manager, ids: Sequence[str], sides: np.ndarray, close: np.ndarray,
+                  regime: np.ndarray | None = None, regime_labels: Sequence[str] = (),
+                  times=None) -> np.ndarray:
     """Weights per bar from the virtual trades closed so far (the manager learns as it
-    goes: it must be a fresh per-symbol copy)."""
+    goes: it must be a fresh per-symbol copy). `regime` (label index per bar, -1 unknown)
+    and `times` (a DatetimeIndex) date and place each trade for the lifecycle."""
     n = sides.shape[1]
     closes = virtual_trades(sides, close)
     out = np.empty((len(ids), n))
-    start = 0
-    def current() -> np.ndarray:
-        weights = manager.weights()
-        return np.array([weights[sid] for sid in ids])
+    labels = [*regime_labels, "unknown"]  # index -1 reads "unknown"
+    book = getattr(manager, "lifecycle", None)
+    per_regime = book is not None and book.adaptive.enabled and book.adaptive.per_regime
 
-    now = current()
+    def label(t: int) -> str:
+        return labels[int(regime[t])] if regime is not None else "unknown"
+
+    def fill(lo: int, hi: int) -> None:
+        if lo >= hi:
+            return
+        if not per_regime:
+            weights = manager.weights()
+            out[:, lo:hi] = np.array([weights[sid] for sid in ids])[:, None]
+            return
+        span = regime[lo:hi] if regime is not None else np.full(hi - lo, -1)
+        for code in np.unique(span):
+            weights = manager.weights(labels[int(code)])
+            mask = np.flatnonzero(span == code) + lo
+            out[:, mask] = np.array([weights[sid] for sid in ids])[:, None]
+
+    start = 0
     for bar, row, value in closes:
-        out[:, start:bar] = now[:, None]
-        manager.record_trade(ids[row], value)
-        now = current()
+        fill(start, bar)
+        ts = None if times is None else times[bar].to_pydatetime()
+        manager.record_trade(ids[row], value, ts=ts, regime=label(bar))
         start = bar
-    out[:, start:] = now[:, None]
+    fill(start, n)
     return out

@@ -293,5 +293,5 @@ def test_unknown_ids_and_bad_inputs_are_refused() -> None:
         m.combine(np.full((6, 3), 2, np.int8), np.zeros((6, 3)))
     with pytest.raises(ValueError, match="confidences"):
         m.combine(np.zeros((6, 3), np.int8), np.full((6, 3), np.nan))
-    with pytest.raises(ValueError, match="weights must be positive"):
+    with pytest.raises(ValueError, match="weights must be numbers >= 0"):
         m.combine(np.zeros((6, 3), np.int8), np.zeros((6, 3)), {sid: -1.0 for sid in IDS})
