@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     _montecarlo_parser(commands)
     _train_parser(commands)
     _portfolio_parser(commands)
+    _optimize_parser(commands)
     return parser
 
 
@@ -234,6 +235,54 @@ def _price_parser(commands) -> None:
                      help="conversion rate when the account currency is not the quote: "
                      "the market pair of quote and account, e.g. GBP/USD for EUR/GBP "
                      "in a USD account")
+
+
+def _optimize_parser(commands) -> None:
+    """`desk optimize`: parameter searches whose every trial is a `desk --backtest`."""
+    parser = commands.add_parser(
+        "optimize", help="search a strategy's parameters (grid, random, ga, de, mcmc, wfo, "
+        "qlearn)",
+        description="Every trial is a backtest of the configuration with the strategy's "
+        "parameters set by the search; runs and trials are stored (desk optimize list, "
+        "show ID). --json keys: best {params, fitness, metrics}, trials [{scope, params, "
+        "fitness, metrics}], sensitivity; wfo: windows [{train_start, train_end, test_start, "
+        "test_end, params, in_sample, out_of_sample}], in_sample, out_of_sample; mcmc: "
+        "acceptance_rate, posterior.")
+    _common(parser)
+    parser.add_argument("action", nargs="?", choices=("list", "show"),
+                        help="list stored runs, or show one (with its ID)")
+    parser.add_argument("run_id", nargs="?", type=int, metavar="ID", help="run id (show)")
+    parser.add_argument("--data", metavar="SOURCE",
+                        help="CSV/Parquet file, arch:sp500, arch:nasdaq or sim:SYMBOL,...")
+    parser.add_argument("--strategy", metavar="NAME", help="the strategy whose parameters vary")
+    parser.add_argument("--param", action="append", metavar="NAME=LO:HI[:STEP]",
+                        help="a parameter range (integers for integer parameters), or "
+                        "NAME=A,B,C for a choice (repeatable)")
+    parser.add_argument("--method", choices=("grid", "random", "ga", "de", "mcmc", "wfo",
+                                             "qlearn"))
+    parser.add_argument("--fitness", choices=("sharpe", "sortino", "calmar", "total_return",
+                                              "composite"),
+                        help="what is maximised (default [optimization] fitness)")
+    parser.add_argument("--trials", type=int, metavar="N",
+                        help="trials (wfo: per window; default [optimization] trials)")
+    parser.add_argument("--seed", type=int, metavar="N",
+                        help="seed of the search (default 0) and of simulated data")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="local worker processes (default [optimization] workers: cores)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run the trials on a Dask cluster (tcp://HOST:8786)")
+    parser.add_argument("--resume", type=int, metavar="ID",
+                        help="finish a stopped run without redoing its finished trials")
+    parser.add_argument("--apply", action="store_true",
+                        help="make the best parameters the strategy's set at the desk's "
+                        "next start (audit params.changed)")
+    parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
+    parser.add_argument("--report", metavar="PATH.html", help="write an HTML report")
+    parser.add_argument("--bars", type=int, metavar="N", help="bars of simulated data")
+    parser.add_argument("--freq", metavar="F", help="bar interval of simulated data")
+    parser.add_argument("--start", metavar="DATE", help="first bar (inclusive)")
+    parser.add_argument("--end", metavar="DATE", help="last bar (inclusive)")
+    parser.add_argument("--clean", action="store_true", help="drop bad rows instead of stopping")
 
 
 def _montecarlo_parser(commands) -> None:

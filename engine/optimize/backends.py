@@ -46,12 +46,18 @@ class LocalBackend:
 # --- a local process pool -------------------------------------------------------------------
 
 _worker_evaluator: Evaluator | None = None
+_worker_regimes = None  # held: dropping the context would end the sharing
 
 
 def _start_worker(frames, cfg, objective: Objective) -> None:
-    global _worker_evaluator
+    import signal
+
+    global _worker_evaluator, _worker_regimes
+    # Ctrl-C is the parent's to handle: it lets running trials finish and keeps them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_evaluator = Evaluator(frames, cfg, objective)
-    shared_regimes().__enter__()  # for the life of the worker process: it only runs trials
+    _worker_regimes = shared_regimes()
+    _worker_regimes.__enter__()  # for the life of the worker process: it only runs trials
 
 
 def _run_in_worker(task: Task) -> TrialResult:

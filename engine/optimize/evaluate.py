@@ -49,6 +49,7 @@ class TrialResult:
     elapsed_s: float
     window: Window | None = None
     equity: Any = field(default=None, repr=False)  # pandas Series, only when asked for
+    trades: list[dict[str, float]] | None = None  # pnl and return_pct, with the equity
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,13 @@ class Evaluator:
         metrics = result.metrics if task.window is None else window_metrics(result, prime)
         metrics = jsonable(metrics)
         value = fitness(metrics, self.objective.fitness, self.objective.weights)
-        equity = None
+        equity = trades = None
         if task.keep_equity:
             equity = result.equity.iloc[prime:]
+            trades = [{"pnl": float(t.pnl), "return_pct": float(t.return_pct)}
+                      for t in result.trades]
         return TrialResult(dict(task.params), value, metrics, time.perf_counter() - started,
-                           task.window, equity)
+                           task.window, equity, trades)
 
 
 def window_metrics(result, prime: int) -> dict:
