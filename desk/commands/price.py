@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from engine.errors import DeskError
+from desk.option_inputs import OptionInputError
+from engine.instruments.calculator import OptionInputs
 from engine.instruments.errors import InstrumentError
 
 EXIT_OK = 0
-
-
-class PriceInputError(DeskError):
-    """A missing or malformed option of `desk price`: one line, exit 2."""
-
-    exit_code = 2
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,9 +39,9 @@ def _option(args: argparse.Namespace) -> int:
     try:
         quote = price_option(inputs)
     except NoImpliedVolError as error:
-        raise PriceInputError(f"--price {args.price}: {error.reason.message}") from None
+        raise OptionInputError(f"--price {args.price}: {error.reason.message}") from None
     except InstrumentError as error:
-        raise PriceInputError(str(error)) from None
+        raise OptionInputError(str(error)) from None
     print(option_text(inputs, quote))
     if json_path is not None:
         from desk.commands.output_paths import write_atomically
@@ -57,33 +51,12 @@ def _option(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def option_inputs(args: argparse.Namespace, today: date):
-    """The parsed options of `desk price option` (one-line errors for what is missing)."""
-    from engine.instruments.calculator import OptionInputs, years_until
+def option_inputs(args: argparse.Namespace, today: date) -> OptionInputs:
+    """The parsed options of `desk price option` (one-line errors naming the option)."""
+    from desk.option_inputs import FIELDS, parse_option_inputs
 
-    kind = _required(args.type, "--type").strip().lower()
-    if kind not in ("call", "put"):
-        raise PriceInputError(f"--type: expected call or put, got {args.type!r}")
-    spot = _number(_required(args.spot, "--spot"), "--spot", positive=True)
-    strike = _number(_required(args.strike, "--strike"), "--strike", positive=True)
-    expiry_text = _required(args.expiry, "--expiry").strip()
-    try:
-        years = years_until(date.fromisoformat(expiry_text), today)
-        if years <= 0:
-            raise PriceInputError(f"--expiry {expiry_text}: the date must be after today")
-    except ValueError:
-        years = _number(expiry_text, "--expiry", "a date YYYY-MM-DD or years > 0",
-                        positive=True)
-    rate = _number(_required(args.rate, "--rate"), "--rate")
-    if args.vol is None and args.price is None:
-        raise PriceInputError("price option needs --vol (or --price to solve for it)")
-    return OptionInputs(
-        call=kind == "call", spot=spot, strike=strike, years=years, rate=rate,
-        vol=None if args.vol is None else _number(args.vol, "--vol", positive=True),
-        div=0.0 if args.div is None else _number(args.div, "--div"),
-        price=None if args.price is None else _number(args.price, "--price",
-                                                      positive=True),
-    )
+    return parse_option_inputs({name: getattr(args, name) for name in FIELDS}, today,
+                               label=lambda name: f"--{name}")
 
 
 def option_text(inputs, quote) -> str:
@@ -117,7 +90,7 @@ def _pip(args: argparse.Namespace) -> int:
         _need_rate(pair, args.account, rate)
         value = pip_value(pair, units, args.account, rate)
     except InstrumentError as error:
-        raise PriceInputError(str(error)) from None
+        raise OptionInputError(str(error)) from None
     lots = lots_for_units(abs(units), LotSize.STANDARD)
     line = (f"{value.pair}  {_plain(units)} units ({_plain(lots)} standard lots)  "
             f"pip {_plain(value.pip)}: {_money(value.in_account)} {value.account} per pip")
@@ -133,7 +106,7 @@ def _need_rate(pair: str, account: str | None, rate: Decimal | None) -> None:
 
     base, quote = split_pair(pair)
     if account and account.strip().upper() != quote and rate is None:
-        raise PriceInputError(f"--rate is required: {base}/{quote} in a "
+        raise OptionInputError(f"--rate is required: {base}/{quote} in a "
                               f"{account.strip().upper()} account converts at the "
                               f"{market_pair(quote, account)} rate")
 
@@ -142,7 +115,7 @@ def _units(args: argparse.Namespace) -> Decimal:
     from engine.instruments.forex import LotSize, units_for_lots
 
     if (args.units is None) == (args.lots is None):
-        raise PriceInputError("price pip needs --units or --lots (one of them)")
+        raise OptionInputError("price pip needs --units or --lots (one of them)")
     if args.units is not None:
         units = _decimal(args.units, "--units")
     else:
@@ -150,29 +123,18 @@ def _units(args: argparse.Namespace) -> Decimal:
         try:
             lot = LotSize[(size or "standard").strip().upper()]
         except KeyError:
-            raise PriceInputError(f"--lots {args.lots}: the lot is standard, mini or "
+            raise OptionInputError(f"--lots {args.lots}: the lot is standard, mini or "
                                   "micro") from None
         units = units_for_lots(_decimal(count, "--lots"), lot)
     if units == 0:
-        raise PriceInputError("--units: a position size must not be 0")
+        raise OptionInputError("--units: a position size must not be 0")
     return units
 
 
 # -- parsing ----------------------------------------------------------------------------------
 def _required(value: str | None, option: str) -> str:
     if value is None:
-        raise PriceInputError(f"{option} is required")
-    return value
-
-
-def _number(text: str, option: str, expected: str = "", positive: bool = False) -> float:
-    expected = expected or ("a number > 0" if positive else "a number")
-    try:
-        value = float(text)
-    except ValueError:
-        raise PriceInputError(f"{option}: expected {expected}, got {text!r}") from None
-    if not math.isfinite(value) or (positive and value <= 0):
-        raise PriceInputError(f"{option}: expected {expected}, got {text!r}")
+        raise OptionInputError(f"{option} is required")
     return value
 
 
@@ -180,9 +142,9 @@ def _decimal(text: str, option: str) -> Decimal:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise PriceInputError(f"{option}: expected a number, got {text!r}") from None
+        raise OptionInputError(f"{option}: expected a number, got {text!r}") from None
     if not value.is_finite():
-        raise PriceInputError(f"{option}: expected a number, got {text!r}")
+        raise OptionInputError(f"{option}: expected a number, got {text!r}")
     return value
 
 

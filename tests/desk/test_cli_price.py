@@ -111,7 +111,7 @@ def test_missing_options_are_named(capsys):
     no_vol = run(capsys, *TEXTBOOK[:-2])
 
     assert no_expiry == (2, "", "desk: --expiry is required\n")
-    assert no_vol == (2, "", "desk: price option needs --vol (or --price to solve for it)\n")
+    assert no_vol == (2, "", "desk: --vol is required (or --price to solve for it)\n")
 
 
 @pytest.mark.parametrize(("argv", "line"), [
