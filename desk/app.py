@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -128,8 +129,13 @@ class DeskApp(App[None]):
         self.push_screen(EngineStoppedScreen(reason))
 
     def _tick(self) -> None:
-        if self.snapshot is not None and self.snapshot.proposals and self.main.ready:
-            self.main.signals.show(self.snapshot, self.clock())
+        """Once a second: the wall clock in the status line and the proposals' countdown."""
+        if self.snapshot is None or not self.main.ready:
+            return
+        now = self.clock()
+        self.main.status_bar.show(self.title, self.snapshot, now)
+        if self.snapshot.proposals:
+            self.main.signals.show(self.snapshot, now)
 
     def _restyle(self, _theme: object) -> None:
         for pane in self.main.query("Pane"):
@@ -137,10 +143,13 @@ class DeskApp(App[None]):
         if self.snapshot is not None:
             self.render_snapshot(self.snapshot)
 
-    def after_action(self, reason: str) -> None:
-        """Show why an action was refused, if it was, and the state it left behind."""
+    def after_action(self, reason: str, done: str = "") -> None:
+        """Show why an action was refused, if it was (else `done`, a short confirmation),
+        and the state it left behind."""
         if reason:
             self.notify(reason, severity="warning")
+        elif done:
+            self.notify(done, timeout=4)
         # The status line and the pane in front show the effect at once; the rest follows
         # with the next regular redraw.
         self.snapshot = self.control.latest_snapshot()
@@ -158,7 +167,8 @@ class DeskApp(App[None]):
         def answer(yes: bool | None) -> None:
             if yes:
                 self.control.set_kill_switch(turn_on)
-                self.after_action("")
+                self.after_action("", "Kill switch ON: no new orders" if turn_on
+                                  else "Kill switch off: orders allowed again")
 
         question = (
             "Turn the kill switch ON? No new orders will be sent."
@@ -168,7 +178,13 @@ class DeskApp(App[None]):
         self.push_screen(ConfirmScreen(question), answer)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's own delivers to a downloads folder that may not exist, and fails
+            # without saying where it tried: ours saves here and says where.
+            if command.title != "Screenshot":
+                yield command
+        yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the current "
+                            "folder", lambda: self.set_timer(0.1, self.action_save_screenshot))
         main = self.main
         yield SystemCommand("Approve", "Approve the selected proposed order", main.action_approve)
         yield SystemCommand("Approve as DCA", "Approve the selected order, executed as a DCA",
@@ -185,6 +201,18 @@ class DeskApp(App[None]):
                 f"Go to {pane.title}", f"Show pane {pane.number}",
                 lambda number=pane.number: main.action_show_pane(number),
             )
+
+    def action_save_screenshot(self) -> None:
+        """An SVG of the screen in the current folder; the notification names the file."""
+        from desk.commands.output_paths import OutputPathError, write_atomically
+
+        path = Path.cwd() / f"desk-{_wall_clock():%Y%m%d-%H%M%S}.svg"
+        try:
+            write_atomically(path, self.export_screenshot(), option="screenshot")
+        except OutputPathError as error:
+            self.notify(f"Screenshot not saved: {error}", severity="error", timeout=8)
+            return
+        self.notify(f"Screenshot saved to {path}", title="Screenshot", timeout=8)
 
     # Crashes ------------------------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:

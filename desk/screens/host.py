@@ -16,4 +16,5 @@ class DeskHost(Protocol):
     title: str
     clock: Callable[[], datetime]
 
-    def after_action(self, reason: str) -> None: ...
+    def after_action(self, reason: str, done: str = "") -> None: ...
+    # `reason`: why the engine refused ("" if it did not); `done`: what to confirm else.

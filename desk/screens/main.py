@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Tab, Tabs
+from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
 from desk.screens.confirm import ConfirmScreen
 from desk.screens.details import DetailsScreen
@@ -20,6 +20,7 @@ from desk.screens.host import DeskHost
 from desk.widgets.audit import AuditPane
 from desk.widgets.ensemble import EnsemblePane
 from desk.widgets.execution import ExecutionPane
+from desk.widgets.format import price, quantity
 from desk.widgets.pane import Pane
 from desk.widgets.positions import PositionsPane
 from desk.widgets.regime import RegimePane
@@ -30,6 +31,7 @@ from engine.live.snapshot import Snapshot
 
 PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
+MIN_SIZE = (80, 24)  # below this the desk asks for more room
 
 
 def _pane_bindings() -> list[Binding]:
@@ -55,7 +57,9 @@ class MainScreen(Screen[None]):
         Binding("c", "cancel", "Cancel", id="desk.cancel", tooltip="Cancel the execution"),
         Binding("enter", "details", "Info", key_display="⏎", id="desk.details",
                 tooltip="Details of the selected row"),
-        Binding("p", "pause", "Pause", id="desk.pause", tooltip="Pause or resume the feed"),
+        Binding("p", "pause", "Pause", id="desk.pause",
+                tooltip="Pause or resume the feed; while paused, proposals' countdowns "
+                "stop and nothing expires"),
         Binding("tab", "next_pane", "Pane", key_display="⇥/1-7", id="desk.next_pane",
                 tooltip="Next pane"),
         Binding(
@@ -79,12 +83,13 @@ class MainScreen(Screen[None]):
                 yield pane_class()
         # The palette key is listed by `?`; the footer needs its width for the desk's keys.
         yield Footer(compact=True, show_command_palette=False)
+        yield Static(id="too-small")
 
     ready = False  # True once the panes exist: snapshots may arrive before that
 
     def on_mount(self) -> None:
         self.ready = True
-        self._layout_for(self.app.size.width)
+        self._layout_for(self.app.size.width, self.app.size.height)
         self.watch_active(1)
         snapshot = self.desk.snapshot or self.desk.control.latest_snapshot()
         self.desk.snapshot = snapshot
@@ -98,6 +103,10 @@ class MainScreen(Screen[None]):
         return self.query_one(f"#pane-{number}", Pane)
 
     @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
     def signals(self) -> SignalsPane:
         return self.query_one(SignalsPane)
 
@@ -107,21 +116,29 @@ class MainScreen(Screen[None]):
 
     def show_front(self, title: str, snapshot: Snapshot, now: datetime) -> None:
         """Only the status line and the active pane: what a keypress must change now."""
-        self.query_one(StatusBar).show(title, snapshot)
+        self.query_one(StatusBar).show(title, snapshot, now)
         self.pane(self.active).show(snapshot, now)
 
     def show(self, title: str, snapshot: Snapshot, now: datetime) -> None:
-        self.query_one(StatusBar).show(title, snapshot)
+        self.query_one(StatusBar).show(title, snapshot, now)
         for pane in self.query(Pane):
             pane.show(snapshot, now)
 
     # Layout -----------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
-        self._layout_for(event.size.width)
+        self._layout_for(event.size.width, event.size.height)
 
-    def _layout_for(self, width: int) -> None:
+    def _layout_for(self, width: int, height: int) -> None:
         self.set_class(width < WIDE_COLUMNS, "-narrow")
         self.set_class(width >= WIDE_COLUMNS, "-wide")
+        # Below the smallest size the panes and keys are laid out for, say so instead of
+        # letting tabs and keys fall off the edge. Keys still work (q quits).
+        cramped = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(cramped, "-cramped")
+        if cramped:
+            self.query_one("#too-small", Static).update(
+                f"Desk needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; this terminal is "
+                f"{width}×{height}.\nMake the window larger, or press q to quit.")
 
     def watch_active(self, number: int) -> None:
         for pane in self.query(Pane):
@@ -166,13 +183,16 @@ class MainScreen(Screen[None]):
             self.notify("No proposed order is waiting", severity="warning")
             return
         control = self.desk.control
+        order = (f"{proposal.side} {quantity(proposal.qty)} {proposal.symbol} @ "
+                 f"{price(proposal.price)}")
         if not approve:
-            reason = control.reject(proposal.order_id)
+            reason, done = control.reject(proposal.order_id), f"Rejected {order}"
         elif execution is None:
-            reason = control.approve(proposal.order_id)
+            reason, done = control.approve(proposal.order_id), f"Approved {order}"
         else:
             reason = control.approve(proposal.order_id, execution=execution)
-        self.desk.after_action(reason)
+            done = f"Approved {order} as {execution}"
+        self.desk.after_action(reason, done)
 
     def action_cancel(self) -> None:
         if self.active != ExecutionPane.number:
@@ -185,7 +205,9 @@ class MainScreen(Screen[None]):
 
         def cancel(yes: bool | None) -> None:
             if yes:
-                self.desk.after_action(self.desk.control.cancel(execution.id))
+                self.desk.after_action(self.desk.control.cancel(execution.id),
+                                       f"Cancelled {execution.kind} {execution.side} "
+                                       f"{execution.symbol} ({execution.id})")
 
         question = (
             f"Cancel {execution.kind} {execution.side} {execution.symbol} ({execution.id})?"
@@ -196,7 +218,8 @@ class MainScreen(Screen[None]):
     def action_pause(self) -> None:
         paused = self.desk.control.latest_snapshot().paused
         self.desk.control.set_paused(not paused)
-        self.desk.after_action("")
+        self.desk.after_action("", "Feed resumed" if paused else
+                               "Feed paused: proposals' countdowns stop until you resume")
 
     def action_details(self) -> None:
         self._open_details(self.pane(self.active))

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from textual.widgets import Label
 
 from desk.widgets.format import right
 from desk.widgets.keyed_table import KeyedTable
-from desk.widgets.pane import Details, Pane, describe
+from desk.widgets.pane import Details, Pane
 from engine.live.snapshot import AuditView, Snapshot
 
+# Entries are stamped with the wall clock (the status line's "mkt" is market time).
 COLUMNS = (
-    ("seq", "Seq"),
-    ("ts", "Time"),
+    ("seq", "Seq", 2),
+    ("ts", "Wall time", 1),
     ("kind", "Kind"),
-    ("actor", "Actor"),
+    ("actor", "Actor", 3),
     ("summary", "Summary"),
 )
 
@@ -66,4 +68,24 @@ class AuditPane(Pane):
     def selected_details(self) -> Details | None:
         key = self.query_one(KeyedTable).selected_key
         entry = self._entries.get(key or "")
-        return describe(f"Audit entry {key}", entry) if entry else None
+        return audit_details(entry) if entry else None
+
+
+def audit_details(entry: AuditView) -> Details:
+    """Everything the chain holds for one entry: seq, wall time, kind, actor, the payload
+    field by field (as stored: JSON) and both hashes, so an entry can be checked by eye."""
+    rows: list[tuple[str, str]] = [
+        ("seq", str(entry.seq)),
+        ("wall time", entry.ts),
+        ("kind", entry.kind),
+        ("actor", entry.actor),
+        ("summary", entry.summary or "—"),
+    ]
+    if entry.payload:
+        rows += [(f"payload.{name}", value if isinstance(value, str) else
+                  json.dumps(value, default=str, ensure_ascii=False))
+                 for name, value in entry.payload.items()]
+    else:
+        rows.append(("payload", "{}"))
+    rows += [("prev_hash", entry.prev_hash or "—"), ("hash", entry.hash or "—")]
+    return Details(f"Audit entry {entry.seq}", tuple(rows))

@@ -11,12 +11,14 @@ from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
 from engine.live.snapshot import EnsembleView, Snapshot
 
+# The weights are what a trader reads this pane for: they never give way; the mode (the
+# same for every row) goes first.
 COLUMNS = (
     ("symbol", "Symbol"),
     ("decision", "Decision"),
-    ("confidence", "Conf"),
-    ("votes", "Votes b/s/h"),
-    ("mode", "Mode"),
+    ("confidence", "Conf", 1),
+    ("votes", "Votes b/s/h", 2),
+    ("mode", "Mode", 3),
     ("weights", "Weights"),
 )
 
@@ -30,8 +32,23 @@ def votes_text(votes: dict[str, int]) -> str:
     return "/".join(str(votes.get(side, 0)) for side in ("buy", "sell", "hold"))
 
 
+def short_names(names: list[str]) -> dict[str, str]:
+    """Each strategy id cut to its first word, at most 4 letters (sma_cross -> sma,
+    mean_reversion -> mean), so five weights fit a narrow pane; the full id where two
+    would read the same. The details dialog shows the full ids."""
+    short = {name: name.split("_")[0][:4] for name in names}
+    clashes = {s for s in short.values() if list(short.values()).count(s) > 1}
+    return {name: name if cut in clashes else cut for name, cut in short.items()}
+
+
+def weight_number(weight: float) -> str:
+    text = f"{weight:.2f}".rstrip("0").rstrip(".")
+    return text.removeprefix("0") if text.startswith("0.") else text or "0"
+
+
 def weights_text(weights: dict[str, float]) -> str:
-    return " ".join(f"{name} {weight:.2f}".replace(" 0.", " .") for name, weight in weights.items())
+    names = short_names(list(weights))
+    return " ".join(f"{names[name]} {weight_number(w)}" for name, w in weights.items())
 
 
 class EnsemblePane(Pane):

@@ -7,19 +7,21 @@ from decimal import Decimal
 
 from rich.text import Text
 
-from desk.widgets.format import bar, money, quantity, right
+from desk.widgets.format import bar, bps, price, quantity, right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
 from engine.live.snapshot import ExecutionView, Snapshot
 
+# Slippage is the figure a trader checks an execution by: it never gives way; the arrival
+# and average prices (in the details) go first.
 COLUMNS = (
     ("symbol", "Symbol"),
     ("order", "Order"),
-    ("progress", "Parts"),
-    ("filled", "Filled"),
-    ("avg", "Avg"),
-    ("arrival", "Arrival"),
-    ("slippage", "Slip bps"),
+    ("progress", "Parts", 1),
+    ("filled", "Filled", 2),
+    ("avg", "Avg", 3),
+    ("arrival", "Arrival", 4),
+    ("slippage", "Slip"),
 )
 
 
@@ -62,9 +64,9 @@ class ExecutionPane(Pane):
             f"{e.kind} {e.side}",
             progress,
             right(f"{quantity(e.filled_qty)}/{quantity(e.total_qty)}"),
-            right(money(e.avg_price)),
-            right(money(e.arrival_price)),
-            right("—") if slip is None else right(f"{slip:+.1f}", slip_style),
+            right(price(e.avg_price)),
+            right(price(e.arrival_price)),
+            right("—") if slip is None else right(bps(slip), slip_style),
         )
 
     def selected_execution(self) -> ExecutionView | None:

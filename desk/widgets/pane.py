@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import ClassVar
 
 from rich.style import Style
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from desk.widgets.format import field_value
 from engine.live.snapshot import Snapshot
 
 
@@ -22,25 +22,11 @@ class Details:
     rows: tuple[tuple[str, str], ...]
 
 
-def _describe_value(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, Decimal):
-        return f"{value:,f}"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_describe_value(v)}" for k, v in value.items()) or "—"
-    if isinstance(value, tuple):
-        return "; ".join(_describe_value(v) for v in value) or "—"
-    return str(value)
-
-
 def describe(title: str, view: object) -> Details:
-    """Details of one snapshot view (a dataclass): every field, formatted."""
+    """Details of one snapshot view (a dataclass): every field, formatted by its name."""
     assert is_dataclass(view)
     rows = tuple(
-        (field.name.replace("_", " "), _describe_value(getattr(view, field.name)))
+        (field.name.replace("_", " "), field_value(field.name, getattr(view, field.name)))
         for field in fields(view)
     )
     return Details(title, rows)

@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Label
 
-from desk.widgets.format import money, quantity, right, time_left
+from desk.widgets.format import price, quantity, right, time_left
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
 from desk.widgets.signal_matrix import SignalMatrix
@@ -17,9 +17,9 @@ PROPOSAL_COLUMNS = (
     ("symbol", "Symbol"),
     ("side", "Side"),
     ("qty", "Qty"),
-    ("price", "Price"),
+    ("price", "Price", 1),
     ("left", "Left"),
-    ("reason", "Reason"),
+    ("reason", "Reason", 2),
 )
 
 
@@ -30,6 +30,7 @@ class SignalsPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self._proposals: dict[str, ProposalView] = {}
+        self._paused_at: datetime | None = None  # the countdowns stand still from here
 
     def compose(self):
         yield SignalMatrix(id="signal-matrix")
@@ -48,6 +49,13 @@ class SignalsPane(Pane):
         }
         self.query_one(SignalMatrix).show(snapshot.symbols, snapshot.signals, side_styles)
         self._show_caption(snapshot)
+        # The engine lets nothing expire while paused and moves every expiry on by the
+        # pause when the feed resumes; the countdown stands still meanwhile.
+        if snapshot.paused:
+            self._paused_at = self._paused_at or now
+            now = self._paused_at
+        else:
+            self._paused_at = None
         ordered = sorted(snapshot.proposals, key=lambda p: p.created_at)
         self._proposals = {p.order_id: p for p in ordered}
         rows = {
@@ -55,7 +63,7 @@ class SignalsPane(Pane):
                 p.symbol,
                 Text(p.side, style=side_styles.get(p.side.upper(), "")),
                 right(quantity(p.qty)),
-                right(money(p.price)),
+                right(price(p.price)),
                 right(time_left(p.expires_at - now)),
                 p.reason,
             )

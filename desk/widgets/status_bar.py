@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,26 +20,40 @@ class StatusBar(Static):
         "status--muted",
     }
 
-    def show(self, title: str, snapshot: Snapshot) -> None:
+    def show(self, title: str, snapshot: Snapshot, now: datetime | None = None) -> None:
+        """`now` is the wall clock; the snapshot's `market_ts` is market time (a simulated
+        feed runs faster than the wall clock). Both are labelled. Segments that do not fit
+        the width are left out whole, the quietest first; alerts always stay."""
+
         def style(name: str):
             return self.get_component_rich_style(f"status--{name}", partial=True)
 
-        text = Text()
-        text.append(f" {title} ", "bold")
+        # (text, style, priority): 0 always shown, higher numbers give way first.
+        segments: list[tuple[str, object, int]] = [(f" {title} ", "bold", 3)]
         if snapshot.engine_stopped:
-            # First, so that no terminal width hides it.
-            text.append(f" ENGINE STOPPED: {snapshot.engine_stopped} ", style("alert"))
-        text.append(f" Equity {money(snapshot.equity)}")
-        text.append("  Day P&L ")
+            segments.append((f" ENGINE STOPPED: {snapshot.engine_stopped} ", style("alert"), 0))
+        segments.append((f" Equity {money(snapshot.equity)}", "", 0))
         day_style = style("profit" if snapshot.day_pnl >= 0 else "loss")
-        text.append(signed_money(snapshot.day_pnl), day_style)
-        # Alerts come before the quieter figures so that a narrow terminal never hides them.
+        segments.append(("  Day P&L ", "", 0))
+        segments.append((signed_money(snapshot.day_pnl), day_style, 0))
         if snapshot.risk is not None and snapshot.risk.kill_switch:
-            text.append("  KILL SWITCH ON", style("alert"))
+            segments.append(("  KILL SWITCH ON", style("alert"), 0))
         if snapshot.paused:
-            text.append("  PAUSED", style("alert"))
-        text.append(f"  {snapshot.approval_mode}")
+            segments.append(("  PAUSED", style("alert"), 0))
+        segments.append((f"  {snapshot.approval_mode}", "", 1))
         if snapshot.market_ts is not None:
-            text.append(f"  {snapshot.market_ts:%m-%d %H:%M:%S}", style("muted"))
-        text.append(f"  Cash {money(snapshot.cash)}", style("muted"))
+            segments.append((f"  mkt {snapshot.market_ts:%m-%d %H:%M:%S}", style("muted"), 2))
+        if now is not None:
+            segments.append((f"  wall {now:%H:%M:%S}", style("muted"), 2))
+        segments.append((f"  Cash {money(snapshot.cash)}", style("muted"), 4))
+        room = self.size.width or 10_000
+        for level in (4, 3, 2, 1):
+            if sum(len(t) for t, _, _ in segments) <= room:
+                break
+            segments = [seg for seg in segments if seg[2] < level]
+        if segments and segments[0][2] != 3:  # the title gave way: keep a margin
+            segments.insert(0, (" ", "", 0))
+        text = Text()
+        for chunk, chunk_style, _ in segments:
+            text.append(chunk, chunk_style)  # type: ignore[arg-type]
         self.update(text)

@@ -123,16 +123,42 @@ def risk(kill_switch: bool = False) -> RiskView:
     )
 
 
+AUDIT_ENTRIES = (
+    ("order.proposed", "engine", {"client_order_id": "desk-0007-btc-buy", "symbol": "BTC/USDT",
+                                  "side": "buy", "qty": "0.05", "ref_price": "68250.5",
+                                  "reason": "ensemble BUY (regime bull)"}),
+    ("risk.kill_switch", "user", {"on": True}),
+    ("risk.kill_switch", "user", {"on": False}),
+    ("order.approved", "user", {"client_order_id": "desk-0006-sol-buy", "symbol": "SOL/USDT",
+                                "side": "buy", "qty": "40", "ref_price": "171.05",
+                                "execution": "twap"}),
+    ("order.filled", "engine", {"symbol": "SOL/USDT", "side": "buy", "qty": "20",
+                                "price": "171.2", "fee": "3.42", "session_id": "twap-0003"}),
+    ("feed.paused", "user", {}),
+    ("session.cancelled", "user", {"session_id": "twap-0001", "dropped_parts": 3,
+                                   "cancelled_children": 1, "filled_qty": "0.1"}),
+    ("risk.denied", "engine", {"symbol": "ETH/USDT", "side": "sell", "qty": "3.1",
+                               "ref_price": "3712.25",
+                               "reasons": ["position 11.5% above max_position_pct 10%"]}),
+)
+
+
 def audit_tail(count: int = 8) -> tuple[AuditView, ...]:
-    kinds = ("bar", "signal", "decision", "order.intent", "order.sent", "fill", "approval")
-    return tuple(
-        AuditView(
+    """Real kinds with their payloads, summaries as the engine writes them, and a hash
+    chain (the hashes are stand-ins: the pane shows them, it does not check them)."""
+    from engine.live.audit_summary import summarize
+
+    views = []
+    previous = "0" * 64
+    for i, seq in enumerate(range(1201, 1201 + count)):
+        kind, actor, payload = AUDIT_ENTRIES[i % len(AUDIT_ENTRIES)]
+        digest = f"{seq:04d}" + "ab" * 30
+        views.append(AuditView(
             seq, (NOW - timedelta(seconds=5 * (count - i))).isoformat(timespec="seconds"),
-            kinds[seq % len(kinds)], "engine" if seq % 3 else "trader",
-            f"{kinds[seq % len(kinds)]} #{seq} {SYMBOLS[seq % 3]}",
-        )
-        for i, seq in enumerate(range(1201, 1201 + count))
-    )
+            kind, actor, summarize(kind, payload), dict(payload), previous, digest,
+        ))
+        previous = digest
+    return tuple(views)
 
 
 def snapshot(**changes) -> Snapshot:

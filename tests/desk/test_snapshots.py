@@ -73,3 +73,21 @@ def test_expired_proposal_reads_expired(snap_compare):
     late = snapshot().proposals[1]
     proposals = (snapshot().proposals[0], replace(late, expires_at=NOW.replace(minute=29)))
     assert snap_compare(desk(proposals=proposals), terminal_size=(80, 24), press=["2"])
+
+
+def test_too_small_terminal_asks_for_room(snap_compare):
+    """78x22: no cut-off tabs or keys, one centred warning line saying the desk needs at
+    least 80x24 and that this terminal is 78x22, and that q quits."""
+    assert snap_compare(desk(), terminal_size=(78, 22))
+
+
+def test_audit_details_show_payload_and_hashes(snap_compare):
+    """80x24 after `7` then enter: the details of audit entry 1208 (risk.denied): seq, wall
+    time, kind, actor, summary, the payload field by field and both hashes in full."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["7", "enter"])
+
+
+def test_execution_at_80_columns_keeps_slippage(snap_compare):
+    """80x24 after `4`: the Execution tab with slippage in bp on both rows (+8.8 bp for the
+    TWAP, +1.5 bp for the market order); no column is cut mid-value."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["4"])
