@@ -115,6 +115,10 @@ def run_job(
         options.data, bars=options.bars, seed=options.seed, freq=options.freq,
         start=options.start, end=options.end, clean=options.clean,
     )
+    if market.recording is not None:  # recorded microstructure: order-flow columns per bar
+        from engine.microstructure.replay import market_with_flow
+
+        market = market_with_flow(market, cfg)
     load_s = time.perf_counter() - started
     spec = build_spec(cfg, options.strategy_specs)
     from engine.signals.filters.backtest import build_layer

@@ -172,25 +172,33 @@ def synth_flow(bar: Bar, bar_vol: float, interval: timedelta, updates: int, leve
     trade_sizes = base * rng.lognormal(-1.0, 0.6, size=updates)
     others = rng.integers(1, 20, size=updates)
 
+    # Best bid / ask in ticks per update: centred on the mid, the spread wider while withdrawn.
+    spread_ticks = half_ticks * np.where(withdrawn, WITHDRAW_SPREAD, 1.0)
+    centre = mid / tick
+    bid0 = np.where(spread_ticks > 1, np.floor(centre - spread_ticks / 2 + 0.5),
+                    np.floor(centre))
+    ask0 = np.maximum(bid0 + 1, np.ceil(centre + spread_ticks / 2 - 0.5))
+    ladder = step_ticks * np.arange(levels)
+    bid_ticks = bid0[:, None] - ladder[None, :]
+    bid_px = np.round(bid_ticks * tick, digits).tolist()
+    ask_px = np.round((ask0[:, None] + ladder[None, :]) * tick, digits).tolist()
+    bid_sz, ask_sz = sizes[:, 0, :].tolist(), sizes[:, 1, :].tolist()
+    positive = (bid_ticks > 0).tolist()
+    times = [bar.ts + timedelta(seconds=s) for s in offsets.tolist()]
+    trade_sizes_list = trade_sizes.tolist()
+
     events: list[OrderBook | TradePrint] = []
-    depth = np.arange(levels)
+    stamp = int(bar.ts.timestamp())
     for j in range(updates):
-        spread_ticks = half_ticks * (WITHDRAW_SPREAD if withdrawn[j] else 1.0)
-        centre_ticks = mid[j] / tick
-        bid0 = math.floor(centre_ticks - spread_ticks / 2 + 0.5) if spread_ticks > 1 \
-            else math.floor(centre_ticks)
-        ask0 = max(bid0 + 1, math.ceil(centre_ticks + spread_ticks / 2 - 0.5))
-        ts = bar.ts + timedelta(seconds=float(offsets[j]))
-        bids = tuple((round(float(bid0 - step_ticks * d) * tick, digits), float(sizes[j, 0, d]))
-                     for d in depth if bid0 - step_ticks * d > 0)
-        asks = tuple((round(float(ask0 + step_ticks * d) * tick, digits), float(sizes[j, 1, d]))
-                     for d in depth)
-        events.append(OrderBook(bar.symbol, ts, bids, asks))
+        bids = tuple((p, q) for p, q, ok in zip(bid_px[j], bid_sz[j], positive[j], strict=True)
+                     if ok)
+        asks = tuple(zip(ask_px[j], ask_sz[j], strict=True))
+        events.append(OrderBook(bar.symbol, times[j], bids, asks))
         if traded[j] and bids:
-            side = OrderSide.BUY if buyer[j] else OrderSide.SELL
-            price = asks[0][0] if buyer[j] else bids[0][0]
+            buy = bool(buyer[j])
+            side = OrderSide.BUY if buy else OrderSide.SELL
+            price = asks[0][0] if buy else bids[0][0]
             maker = f"p{int(others[j])}" if withdrawn[j] else SIM_MAKER
-            trade_ts = ts + timedelta(microseconds=1)
-            events.append(TradePrint(bar.symbol, trade_ts, price, float(trade_sizes[j]), side,
-                                     f"{int(bar.ts.timestamp())}-{j}", maker))
+            events.append(TradePrint(bar.symbol, times[j] + timedelta(microseconds=1), price,
+                                     trade_sizes_list[j], side, f"{stamp}-{j}", maker))
     return events

@@ -21,6 +21,9 @@ class MarketData:
     frames: dict[str, pd.DataFrame]  # symbol -> bar frame; all frames share one index
     source: str
     dropped: int  # bad rows dropped by clean mode
+    # A microstructure recording's book and trade events (engine.microstructure.recording)
+    # when the source is one; its bars are `frames`.
+    recording: object | None = None
 
     @property
     def symbols(self) -> list[str]:
@@ -77,6 +80,12 @@ def load_source(
         prefix = source.split(":", 1)[0]
         raise DataError(f"{source}: unknown source prefix '{prefix}:' (use sim:, arch: or a path)")
     else:
+        from engine.microstructure.recording import is_recording, load_recording
+
+        if is_recording(source):
+            recording = load_recording(source)
+            return MarketData(_filter(recording.frames, source, start_ts, end_ts, bars), source,
+                              0, recording)
         from engine.data.files import load_file
 
         frame, dropped = load_file(source, clean=clean)

@@ -62,7 +62,13 @@ def build_feed(cfg: Config) -> Feed:
 
         if not cfg.feed.source:
             raise DeskError(f"{cfg.source}: [feed] source: kind = \"replay\" needs a source")
-        return ReplayFeed(load_source(cfg.feed.source).frames)
+        market = load_source(cfg.feed.source)
+        if market.recording is not None:  # recorded microstructure: bars and book streams
+            from engine.microstructure.board import flow_params
+            from engine.microstructure.replay import RecordingFeed
+
+            return RecordingFeed(market.recording, flow_params(cfg))
+        return ReplayFeed(market.frames)
     from engine.venues.ccxt.feeds import CcxtPollingFeed, WebsocketKlineFeed
     from engine.venues.ccxt.fetch import Retry, build_exchange, url_overrides
 
