@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from store.backtest_equity import MIGRATION_SQL as BACKTEST_EQUITY_SQL
+from store.backtest_reports import MIGRATION_SQL as BACKTEST_REPORTS_SQL
 from store.errors import SchemaTooNewError, StoreError
 from store.models import MIGRATION_SQL as MODELS_SQL
 from store.optimization import MIGRATION_SQL as OPTIMIZATION_SQL
@@ -191,6 +192,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (4, MODELS_SQL),  # trained predictive models (store.models, `desk train`)
     (5, PORTFOLIO_OPTIMIZATIONS_SQL),  # `desk portfolio optimize` results
     (6, OPTIMIZATION_SQL),  # `desk optimize` runs, trials, applied parameters
+    (7, BACKTEST_REPORTS_SQL),  # report extras of stored runs (`desk runs show --report`)
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
