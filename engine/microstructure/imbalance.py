@@ -62,15 +62,22 @@ def ofi_increment(bid: float, bid_size: float, ask: float, ask_size: float,
 
 def combine(z_scores: tuple[float, ...]) -> tuple[float, int, float]:
     """(composite z, direction, confidence) of the z-scores that are finite."""
-    known = [z for z in z_scores if z == z]
-    if not known:
+    total, count, positive, negative = 0.0, 0, 0, 0
+    for z in z_scores:  # a plain loop: this runs on every book update and trade
+        if z == z:
+            total += z
+            count += 1
+            if z > 0.0:
+                positive += 1
+            elif z < 0.0:
+                negative += 1
+    if not count:
         return NAN, 0, 0.0
-    composite = sum(known) / len(known)
+    composite = total / count
     if composite == 0.0:
         return composite, 0, 0.0
-    direction = 1 if composite > 0 else -1
-    agree = sum(1 for z in known if z * direction > 0) / len(known)
-    return composite, direction, agree * math.tanh(abs(composite) / CONFIDENCE_Z_SCALE)
+    direction, agree = (1, positive) if composite > 0 else (-1, negative)
+    return composite, direction, agree / count * math.tanh(abs(composite) / CONFIDENCE_Z_SCALE)
 
 
 class ImbalanceDetector:

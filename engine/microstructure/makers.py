@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engine.microstructure.rolling import RollingStats, RollingSum
+from engine.microstructure.rolling import RollingSum
 
 NAN = float("nan")
 NEVER = 1_000_000_000  # updates since a withdrawal that never happened
@@ -101,7 +101,8 @@ class _Inventory:
 
 class MakerDetector:
     __slots__ = ("window", "z_window", "spread_ratio", "depth_ratio", "_spread", "_depth",
-                 "_present", "_refresh", "_replaced", "_events", "_times", "_time_next", "_prev",
+                 "_flags", "_flag_next", "_flag_count", "_counts", "_times", "_time_next",
+                 "_prev",
                  "_traded_bid", "_traded_ask", "_inventories", "since_withdrawal",
                  "withdrawn")
 
@@ -109,12 +110,14 @@ class MakerDetector:
                  depth_ratio: float) -> None:
         self.window, self.z_window = window, z_window
         self.spread_ratio, self.depth_ratio = spread_ratio, depth_ratio
-        self._spread = RollingStats(z_window, 2)
-        self._depth = RollingStats(z_window, 2)
-        self._present = RollingSum(window)
-        self._refresh = RollingSum(window)
-        self._replaced = RollingSum(window)
-        self._events = RollingSum(window)
+        self._spread = RollingSum(z_window)
+        self._depth = RollingSum(z_window)
+        # One ring of per-update flags (PRESENT | REFRESH | REPLACED | EVENT) and exact
+        # integer counts of each over the window.
+        self._flags = [0] * window
+        self._flag_next = 0
+        self._flag_count = 0
+        self._counts = [0, 0, 0, 0]
         self._times = [NAN] * window
         self._time_next = 0
         self._prev: tuple[float, float, float, float] | None = None
@@ -129,27 +132,42 @@ class MakerDetector:
         """A new best bid / ask at `ts` (seconds)."""
         spread = ask - bid
         thinner = min(bid_size, ask_size)
-        base_spread, base_depth = self._spread.mean, self._depth.mean
-        two_sided = (bid_size > 0.0 and ask_size > 0.0 and spread > 0.0
-                     and thinner >= BALANCE * max(bid_size, ask_size))
-        if two_sided and base_spread == base_spread:  # a baseline exists
-            two_sided = (spread <= self.spread_ratio * base_spread
-                         and thinner >= self.depth_ratio * base_depth)
-        if bid_size > 0.0 and ask_size > 0.0 and spread > 0.0:
+        quoted = bid_size > 0.0 and ask_size > 0.0 and spread > 0.0
+        two_sided = quoted and thinner >= BALANCE * max(bid_size, ask_size)
+        n = len(self._spread)
+        if two_sided and n >= 2:  # against the baselines, once there are some
+            two_sided = (spread * n <= self.spread_ratio * self._spread.total
+                         and thinner * n >= self.depth_ratio * self._depth.total)
+        if quoted:
             self._spread.push(spread)
             self._depth.push(thinner)
         refresh = self._refreshed(bid, bid_size, ask, ask_size)
-        self._present.push(1.0 if two_sided else 0.0)
-        self._refresh.push(1.0 if refresh else 0.0)
-        self._replaced.push(1.0 if refresh and two_sided else 0.0)
         withdrawal = not two_sided and not self.withdrawn and self._prev is not None
-        self._events.push(1.0 if withdrawal else 0.0)
+        self._push_flags(two_sided, refresh, withdrawal)
         self.since_withdrawal = 0 if withdrawal else min(self.since_withdrawal + 1, NEVER)
         self.withdrawn = not two_sided
         self._times[self._time_next] = ts
         self._time_next = (self._time_next + 1) % self.window
         self._prev = (bid, bid_size, ask, ask_size)
         self._traded_bid = self._traded_ask = 0.0
+
+    def _push_flags(self, present: bool, refresh: bool, withdrawal: bool) -> None:
+        counts, i = self._counts, self._flag_next
+        if self._flag_count == self.window:
+            old = self._flags[i]
+            counts[0] -= old & 1
+            counts[1] -= (old >> 1) & 1
+            counts[2] -= (old >> 2) & 1
+            counts[3] -= (old >> 3) & 1
+        else:
+            self._flag_count += 1
+        replaced = present and refresh
+        self._flags[i] = present | (refresh << 1) | (replaced << 2) | (withdrawal << 3)
+        counts[0] += present
+        counts[1] += refresh
+        counts[2] += replaced
+        counts[3] += withdrawal
+        self._flag_next = i + 1 if i + 1 < self.window else 0
 
     def _refreshed(self, bid: float, bid_size: float, ask: float, ask_size: float) -> bool:
         prev = self._prev
@@ -182,10 +200,10 @@ class MakerDetector:
             inventory.add(-aggressor * size)
 
     def reading(self) -> MakerReading:
-        n = len(self._present)
-        persistence = self._present.total / n if n else 0.0
-        refreshes = self._refresh.total
-        replace_share = self._replaced.total / refreshes if refreshes > 0 else persistence
+        n = self._flag_count
+        present, refreshes, replaced, events = self._counts
+        persistence = present / n if n else 0.0
+        replace_share = replaced / refreshes if refreshes > 0 else persistence
         # The slot written next holds the oldest time once the ring is full.
         oldest = self._times[self._time_next] if n == self.window else self._times[0]
         newest = self._times[self._time_next - 1]
@@ -201,5 +219,5 @@ class MakerDetector:
         else:
             score = 0.75 * persistence + 0.25 * replace_share
         return MakerReading(min(max(score, 0.0), 1.0), persistence, rate, replace_share,
-                            int(round(self._events.total)), self.since_withdrawal,
+                            events, self.since_withdrawal,
                             self.withdrawn, reversion, maker)

@@ -58,7 +58,15 @@ class RollingStats:
         self._since_rebuild += 1
         if self._since_rebuild >= self.window:
             self._rebuild()
-        return self.z(value)
+        n = self._count
+        if n < self.min_periods:
+            return NAN
+        total = self._sum
+        var = (self._sumsq - total * total / n) / (n - 1)
+        mean = self._shift + total / n
+        if var <= (1e-12 * (abs(mean) + 1e-300)) ** 2:
+            return NAN
+        return (value - mean) / math.sqrt(var)
 
     def _rebuild(self) -> None:
         values = self._ring if self._count == self.window else self._ring[: self._count]
