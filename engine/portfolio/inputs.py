@@ -123,5 +123,8 @@ def covariance(returns: np.ndarray, method: str = "ledoit_wolf") -> np.ndarray:
         return np.cov(returns, rowvar=False, ddof=1)
     from sklearn.covariance import ledoit_wolf
 
-    shrunk, _ = ledoit_wolf(returns, assume_centered=False)
+    from engine.portfolio.solve import single_threaded_blas
+
+    with single_threaded_blas():
+        shrunk, _ = ledoit_wolf(returns, assume_centered=False)
     return shrunk
