@@ -196,6 +196,8 @@ class DeskApp(App[None]):
         yield SystemCommand("Pause / resume feed", "Pause or resume the feed", main.action_pause)
         yield SystemCommand("Details", "Details of the selected row", main.action_details)
         yield SystemCommand("Keys", "Every key the desk answers to", main.action_help)
+        yield SystemCommand("Options calculator", "Black-Scholes-Merton price, Greeks and "
+                            "implied volatility of an option", self.action_options_calculator)
         for pane in PANES:
             yield SystemCommand(
                 f"Go to {pane.title}", f"Show pane {pane.number}",
@@ -213,6 +215,11 @@ class DeskApp(App[None]):
             self.notify(f"Screenshot not saved: {error}", severity="error", timeout=8)
             return
         self.notify(f"Screenshot saved to {path}", title="Screenshot", timeout=8)
+
+    def action_options_calculator(self) -> None:
+        from desk.screens.option_calculator import OptionCalculatorScreen
+
+        self.push_screen(OptionCalculatorScreen(today=lambda: self.clock().date()))
 
     # Crashes ------------------------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:

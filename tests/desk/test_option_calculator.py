@@ -1,0 +1,110 @@
+"""The options calculator screen: opened from the command palette, re-priced on every
+keystroke, one line naming a bad field, and a picture at 80x24."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Label
+
+from desk.app import DeskApp
+from desk.screens.option_calculator import OptionCalculatorScreen
+from engine.instruments.black_scholes import black_scholes
+from tests.desk.builders import NOW, RecordingControl, snapshot
+
+SIZE = (80, 24)
+HULL = {"type": "call", "spot": "42", "strike": "40", "expiry": "0.5", "rate": "0.10",
+        "vol": "0.20", "div": "0"}
+
+
+def desk() -> DeskApp:
+    return DeskApp(RecordingControl(current=snapshot()), clock=lambda: NOW)
+
+
+async def settle(pilot) -> None:
+    """Let the pricing worker finish and its answer reach the screen."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def replace_text(pilot, screen: OptionCalculatorScreen, field: str, text: str) -> None:
+    box = screen.query_one(f"#option-{field}", Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*text)
+    await settle(pilot)
+
+
+async def test_the_command_palette_opens_the_calculator_and_escape_closes_it():
+    app = desk()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Options calculator")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OptionCalculatorScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, OptionCalculatorScreen)
+
+
+async def test_typing_reprices_to_the_textbook_values():
+    app = desk()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = OptionCalculatorScreen()
+        await app.push_screen(screen)
+        await settle(pilot)
+        for field, text in HULL.items():
+            await replace_text(pilot, screen, field, text)
+        call = screen.shown.quote
+        await replace_text(pilot, screen, "type", "put")
+        put = screen.shown.quote
+
+    expected = black_scholes(True, 42, 40, 0.5, 0.10, 0.20)
+    assert round(call.price, 2) == 4.76 and round(put.price, 2) == 0.81
+    assert (call.price, call.delta, call.vega, call.theta) == (
+        float(expected.price), float(expected.delta), float(expected.vega),
+        float(expected.theta))
+
+
+async def test_a_market_price_gives_the_implied_volatility():
+    app = desk()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = OptionCalculatorScreen({**HULL, "vol": ""})
+        await app.push_screen(screen)
+        await settle(pilot)
+        await replace_text(pilot, screen, "price", "4.7594")
+
+        assert screen.shown.quote.implied_vol == pytest.approx(0.20, abs=1e-4)
+
+
+@pytest.mark.parametrize(("field", "text", "error"), [
+    ("spot", "abc", "spot: expected a number > 0, got 'abc'"),
+    ("type", "straddle", "type: expected call or put, got 'straddle'"),
+    ("price", "45", "price 45: price is at or above the no-arbitrage upper bound "
+                    "(S e^-qT for a call, K e^-rT for a put)"),
+])
+async def test_a_bad_field_is_one_line_naming_it_and_no_numbers(field, text, error):
+    app = desk()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = OptionCalculatorScreen(HULL)
+        await app.push_screen(screen)
+        await settle(pilot)
+        await replace_text(pilot, screen, field, text)
+
+        assert screen.shown.quote is None
+        assert str(screen.query_one("#option-error", Label).render()) == error
+
+
+def test_calculator_snapshot_small_terminal(snap_compare):
+    """80x24: the calculator over the desk. Inputs on the left (Hull's example: call,
+    S 42, K 40, 0.5 years, r 10 %, market price 4.76); on the right price 4.7600, implied
+    vol 20.0066 % from 4.76, delta, gamma, vega 8.8148 per 1.00 and 0.0881 per 1 %, theta
+    per year and per day, rho, and T in years; the key hint at the bottom."""
+    async def open_calculator(pilot) -> None:
+        await pilot.app.push_screen(OptionCalculatorScreen({**HULL, "vol": "",
+                                                            "price": "4.76"}))
+        await settle(pilot)
+
+    assert snap_compare(desk(), terminal_size=SIZE, run_before=open_calculator)
