@@ -15,6 +15,7 @@ from pathlib import Path
 from store.backtest_equity import MIGRATION_SQL as BACKTEST_EQUITY_SQL
 from store.backtest_reports import MIGRATION_SQL as BACKTEST_REPORTS_SQL
 from store.errors import SchemaTooNewError, StoreError
+from store.lifecycle import MIGRATION_SQL as LIFECYCLE_SQL
 from store.models import MIGRATION_SQL as MODELS_SQL
 from store.optimization import MIGRATION_SQL as OPTIMIZATION_SQL
 from store.portfolio_optimizations import MIGRATION_SQL as PORTFOLIO_OPTIMIZATIONS_SQL
@@ -193,6 +194,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (5, PORTFOLIO_OPTIMIZATIONS_SQL),  # `desk portfolio optimize` results
     (6, OPTIMIZATION_SQL),  # `desk optimize` runs, trials, applied parameters
     (7, BACKTEST_REPORTS_SQL),  # report extras of stored runs (`desk runs show --report`)
+    (8, LIFECYCLE_SQL),  # lifecycle books, live order attribution, runs' decompositions
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
