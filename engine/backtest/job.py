@@ -41,6 +41,7 @@ class JobOutcome:
     source: str = ""
     symbols: tuple[str, ...] = ()
     document: dict = field(default_factory=dict)  # what --json writes
+    report_data: dict = field(default_factory=dict)  # compare, benchmark, closes (--report)
     lifecycle: list = field(default_factory=list)  # weights.updated / status changes
 
 
@@ -144,6 +145,10 @@ def run_job(
     if spec.ensemble is not None and spec.ensemble.lifecycle is not None:
         outcome.lifecycle = spec.ensemble.lifecycle.log.drain()
     outcome.document = result_document(outcome, cfg)
+    from engine.backtest.report_data import report_data
+
+    outcome.report_data = report_data(market.frames, float(spec.cash), result.equity,
+                                      comparisons)
     outcome.run_id = record_run(cfg, outcome, outcome.document)
     return outcome
 
@@ -206,6 +211,7 @@ def record_run(cfg, outcome: JobOutcome, document: dict) -> int:
             timing_json=json.dumps(document["timing"], sort_keys=True),
             trades=document["trades"],
             equity=outcome.result.equity,  # per-bar curve: desk montecarlo --run resamples it
+            report_data=outcome.report_data,
             audit={
                 "config_hash": cfg.hash(),
                 "source": outcome.source,
@@ -216,6 +222,10 @@ def record_run(cfg, outcome: JobOutcome, document: dict) -> int:
                 "sharpe": document["metrics"].get("sharpe"),
             },
         )
+        if "decomposition" in document:  # `desk report strategies --run ID` reads it
+            from engine.adapters.sqlite.lifecycle import save_run_lifecycle
+
+            save_run_lifecycle(store, run_id, document)
     finally:
         store.close()
     return run_id

@@ -19,8 +19,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from engine.backtest.execution import execution_quality, executor_store
+from engine.backtest.execution import QualityTally, executor_store
 from engine.backtest.loop import EventLoop
+from engine.risk.market import ArrayHistory
 from engine.signals.pipeline import SymbolPlan, plan_symbol
 from engine.signals.regime.labels import LABELS
 from engine.signals.regime.policy import DEFAULT_REFIT_EVERY
@@ -105,10 +106,14 @@ def run_backtest(
         kernel = Kernel(spec, broker=PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps),
                         journal=MemoryJournal(keep_events=False), execution_store=store,
                         clock=clock, id_prefix="bt")
+        # The gate's market rules (correlation, volatility, liquidity) read the same bars
+        # the live desk would have seen at each order's time.
+        kernel.gate.attach_market(ArrayHistory(index, arrays))
+        tally = QualityTally(kernel.executor, frames)
         loop = EventLoop(symbols, index, arrays, plans, kernel, clock, spec)
         loop.run(progress)
         loop.close_open_positions()
-        execution = execution_quality(kernel.executor, frames)
+        execution = tally.summary()
     trader = kernel.trader
     from engine.trading.metrics import compute_metrics
 

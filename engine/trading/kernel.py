@@ -49,6 +49,7 @@ class Kernel:
         self.spec = spec
         self.portfolio = Portfolio(spec.cash)
         self.gate = RiskGate(spec.risk_limits)
+        self.gate.attach_journal(journal)  # trips and resets are journaled as they happen
         # The gated broker is the only way to the market: every order meets the risk gate,
         # and fills are booked into the portfolio the gate guards.
         self.broker = GatedBroker(broker, self.gate, self.portfolio, known_fill=known_fill)
@@ -73,7 +74,7 @@ class Kernel:
         before the fill; NaN: no stop)."""
         fills = self.trader.on_bar(bar)
         if fills and self.spec.stops:
-            position = float(self.portfolio.position(bar.symbol).qty)
+            position = float(self.portfolio.qty(bar.symbol))
             self.stops.arm(bar.symbol, float(fills[-1].price), position, stop_width)
         return fills
 
@@ -91,7 +92,7 @@ class Kernel:
         return []
 
     def stop_hit(self, symbol: str, ts: datetime, close: float) -> list[OrderRequest]:
-        held = self.portfolio.position(symbol).qty
+        held = self.portfolio.qty(symbol)
         if held == 0:
             return []
         self.stops_hit += 1

@@ -16,6 +16,32 @@ them, and scripts read those):
   trips and stays on until `reset_kill_switch()`.
 - ``kill_switch``: switched on by hand (`set_kill_switch(True, reason)`).
 - ``reduce_only``: an order marked reduce_only that would open or grow a position.
+- ``max_correlation``: a position opened or grown whose returns correlate above
+  `max_correlation` (Pearson, trailing `correlation_window` bars) with a held position of
+  the same direction. `correlation_action = "scale"` instead asks for a smaller order,
+  (1 - corr) / (1 - max_correlation) of it (`RiskDecision.resize_qty`).
+- ``max_portfolio_volatility``: the annualized volatility of the whole book after the order,
+  from the trailing covariance, above the limit.
+- ``max_concentration``: one asset's share of the book after the order, |exposure| /
+  max(gross exposure, equity), above the limit (engine.risk.book_rules says why equity).
+- ``max_assets``: an order that would open one symbol more than `max_assets` held.
+- Compliance ([compliance], `RiskLimits.compliance`): ``compliance_position`` (position
+  worth more than its max_position_pct of equity), ``compliance_daily_loss`` (the day's
+  loss beyond its max_daily_loss_pct halts entries for the day), ``liquidity`` (average
+  daily quote volume over liquidity_window days below min_adv), ``trading_hours``
+  (outside the symbol's windows) and ``restricted_symbol``.
+
+The market rules (correlation, volatility, liquidity) read an attached `MarketHistory`
+(engine.risk.market): the backtest attaches its arrays, the live engine its windows, so both
+judge an order on the same bars. Without one (a bare gate in a test), those rules record a
+check that could not judge and pass. The trailing covariance is computed once per bar and
+shared by every order judged at that bar: the hot path stays a few small dot products.
+
+Every check the gate runs is in `RiskDecision.checks` (rule, passed, value, limit): the
+trader puts them in the order's `order.proposed` / `risk.denied` audit entry. Automatic
+trips are journaled the moment they happen (`risk.tripped`: the drawdown kill switch, the
+daily-loss halts) and so are their resets (`risk.reset`: a new UTC day, the kill switch
+reset), through the journal the kernel attaches.
 
 The halts stop entries only: an order that reduces a position still passes, so a trader can
 always get flat. The only way the engine reaches a broker is `GatedBroker`, whose `submit`
@@ -43,10 +69,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from engine.brokers.base import Broker, BrokerOrder
+from engine.risk.checks import Check
+from engine.risk.compliance import ComplianceRules
 from engine.trading.portfolio import Portfolio
 from engine.types import Bar, Fill, OrderRequest, OrderSide
 
 _ZERO = Decimal(0)
+_QTY_QUANTUM = Decimal("0.00000001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +86,46 @@ class RiskLimits:
     max_daily_loss_pct: float = 0.05
     max_drawdown_pct: float = 0.20
     min_order_notional: Decimal = Decimal("10")
+    # The portfolio rules are off unless given (desk.toml's defaults turn them on: 0.7,
+    # 0.30, 0.30, 10), so a bare gate in a test or a peer benchmark judges as before.
+    max_correlation: float = 1.0
+    correlation_window: int = 60
+    correlation_action: str = "deny"
+    max_portfolio_volatility: float | None = None
+    max_concentration: float = 1.0
+    max_assets: int | None = None
+    compliance: ComplianceRules | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_position_pct", "max_daily_loss_pct", "max_drawdown_pct"):
+        for name in ("max_position_pct", "max_daily_loss_pct", "max_drawdown_pct",
+                     "max_correlation", "max_concentration"):
             value = getattr(self, name)
             if not 0 < value <= 1:
                 raise ValueError(f"risk.{name} must be in (0, 1], got {value}")
         if self.min_order_notional < 0:
             raise ValueError(f"risk.min_order_notional must be >= 0, got {self.min_order_notional}")
+        if self.correlation_action not in ("deny", "scale"):
+            raise ValueError(f"risk.correlation_action must be deny or scale, got "
+                             f"{self.correlation_action!r}")
+        if self.correlation_window < 2:
+            raise ValueError(f"risk.correlation_window must be >= 2, got "
+                             f"{self.correlation_window}")
+
+    @classmethod
+    def from_config(cls, cfg) -> RiskLimits:
+        """The [risk] and [compliance] tables of a Config."""
+        from engine.risk.compliance import rules_from_config
+
+        risk = cfg.risk
+        return cls(
+            max_position_pct=risk.max_position_pct, max_daily_loss_pct=risk.max_daily_loss_pct,
+            max_drawdown_pct=risk.max_drawdown_pct, min_order_notional=risk.min_order_notional,
+            max_correlation=risk.max_correlation, correlation_window=risk.correlation_window,
+            correlation_action=risk.correlation_action,
+            max_portfolio_volatility=risk.max_portfolio_volatility,
+            max_concentration=risk.max_concentration, max_assets=risk.max_assets,
+            compliance=rules_from_config(cfg),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +133,13 @@ class RiskDecision:
     allowed: bool
     reasons: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()  # ids of the failing rules, same order as reasons
+    checks: tuple[Check, ...] = ()  # every check run, passed or failed, with its values
+    # correlation_action = "scale": the largest quantity the correlation rule lets through
+    resize_qty: Decimal | None = None
+
+    def checks_payload(self) -> list[dict]:
+        """The checks as audit payload: [{rule, passed, value, limit[, reason]}]."""
+        return [check.as_dict() for check in self.checks]
 
     @property
     def failures(self) -> tuple[tuple[str, str], ...]:
@@ -115,8 +183,32 @@ class RiskGate:
         self._last_equity: Decimal | None = None
         self._peak = _ZERO
         self._day_halted = ""  # reason, "" when not halted
+        self._compliance_halted = ""  # the compliance daily-loss halt, "" when not halted
         self._kill_rule = ""  # "max_drawdown" or "kill_switch", "" when off
         self._kill_reason = ""
+        comp = limits.compliance
+        self._comp_position = Decimal(str(comp.max_position_pct)) if comp else None
+        self._comp_loss = Decimal(str(comp.max_daily_loss_pct)) if comp else None
+        self._journal = None  # engine.trading.journal.Journal, attached by the kernel
+        self._market = None  # engine.risk.market.MarketHistory, attached by the driver
+        self._stats_key: int | None = None
+        self._stats = None  # engine.risk.book_rules.BarStats of bar `_stats_key`
+
+    def attach_journal(self, journal) -> None:
+        """Where trips and resets are journaled the moment they happen."""
+        self._journal = journal
+
+    def attach_market(self, market) -> None:
+        """The trailing market history the correlation, volatility and liquidity rules
+        read (engine.risk.market.ArrayHistory / LiveHistory)."""
+        with self._lock:
+            self._market = market
+            self._stats_key = None
+            self._stats = None
+
+    def _journal_event(self, kind: str, payload: dict) -> None:
+        if self._journal is not None:
+            self._journal.event(kind, "engine", payload)
 
     # -- equity tracking -------------------------------------------------------------------
 
@@ -128,11 +220,19 @@ class RiskGate:
                 # The day's first observation is its opening equity. (Not the last one of
                 # the day before: callers may sample equity sparsely, e.g. a backtest that
                 # reports only each day's first and worst bar.)
+                for rule, halted in (("max_daily_loss", self._day_halted),
+                                     ("compliance_daily_loss", self._compliance_halted)):
+                    if halted:
+                        self._journal_event("risk.reset", {
+                            "rule": rule, "reason": f"a new UTC day, {day.isoformat()}",
+                            "ts": _utc(ts).isoformat(), "equity": equity})
                 self._day_start = equity
                 self._day = day
                 self._day_halted = ""
+                self._compliance_halted = ""
             self._last_equity = equity
-            self._peak = max(self._peak, equity)
+            if equity > self._peak:
+                self._peak = equity
             dd = self._drawdown()
             if not self._kill_rule and self._peak > 0 and dd >= self._drawdown_pct:
                 self._kill_rule = "max_drawdown"
@@ -140,13 +240,39 @@ class RiskGate:
                     f"drawdown {dd:.2%} from peak {self._peak} reached the "
                     f"{self.limits.max_drawdown_pct:.2%} limit: kill switch on"
                 )
-            loss_limit = self._daily_loss_pct * self._day_start
-            if not self._day_halted and self._day_start > 0 and self.day_pnl < -loss_limit:
-                self._day_halted = (
-                    f"day P&L {self.day_pnl:.2f} below -{self.limits.max_daily_loss_pct:.2%} "
-                    f"of the day's opening equity {self._day_start:.2f}: entries halted "
-                    f"until {self._day.isoformat()} ends (UTC)"
-                )
+                self._trip("max_drawdown", self._kill_reason, ts, equity,
+                           value=float(dd), limit=self.limits.max_drawdown_pct)
+            if self._day_start > 0 and not (self._day_halted and self._compliance_halted):
+                self._check_day_loss(ts, equity)
+
+    def _check_day_loss(self, ts: datetime, equity: Decimal) -> None:
+        pnl = self.day_pnl
+        if not self._day_halted and pnl < -self._daily_loss_pct * self._day_start:
+            self._day_halted = (
+                f"day P&L {pnl:.2f} below -{self.limits.max_daily_loss_pct:.2%} "
+                f"of the day's opening equity {self._day_start:.2f}: entries halted "
+                f"until {self._day.isoformat()} ends (UTC)"
+            )
+            self._trip("max_daily_loss", self._day_halted, ts, equity,
+                       value=float(pnl / self._day_start),
+                       limit=-self.limits.max_daily_loss_pct)
+        comp = self.limits.compliance
+        if (comp is not None and not self._compliance_halted
+                and pnl < -self._comp_loss * self._day_start):
+            self._compliance_halted = (
+                f"day P&L {pnl:.2f} below the compliance limit -{comp.max_daily_loss_pct:.2%}"
+                f" of the day's opening equity {self._day_start:.2f}: entries halted until "
+                f"{self._day.isoformat()} ends (UTC)"
+            )
+            self._trip("compliance_daily_loss", self._compliance_halted, ts, equity,
+                       value=float(pnl / self._day_start), limit=-comp.max_daily_loss_pct)
+
+    def _trip(self, rule: str, reason: str, ts: datetime, equity: Decimal, *, value: float,
+              limit: float) -> None:
+        self._journal_event("risk.tripped", {
+            "rule": rule, "reason": reason, "ts": _utc(ts).isoformat(), "equity": equity,
+            "peak": self._peak, "day_start_equity": self._day_start, "value": value,
+            "limit": limit})
 
     def _drawdown(self) -> Decimal:
         if self._peak <= 0 or self._last_equity is None:
@@ -165,8 +291,13 @@ class RiskGate:
 
     def reset_kill_switch(self) -> None:
         """Switch off, and measure drawdown afresh from the current equity (otherwise the
-        same drawdown would trip it again on the next step)."""
+        same drawdown would trip it again on the next step). The reset of an automatic trip
+        is journaled (`risk.reset`); the desk journals its own manual switch."""
         with self._lock:
+            if self._kill_rule == "max_drawdown":
+                self._journal_event("risk.reset", {
+                    "rule": "max_drawdown", "reason": "kill switch reset",
+                    "equity": self._last_equity, "peak": self._peak})
             self._kill_rule = ""
             self._kill_reason = ""
             if self._last_equity is not None:
@@ -192,7 +323,7 @@ class RiskGate:
 
     @property
     def halted_reason(self) -> str:
-        return self._kill_reason or self._day_halted
+        return self._kill_reason or self._day_halted or self._compliance_halted
 
     def state(self) -> RiskState:
         with self._lock:
@@ -200,7 +331,7 @@ class RiskGate:
                 day_start_equity=self._day_start,
                 day_pnl=self.day_pnl,
                 daily_loss_limit=self._daily_loss_pct * self._day_start,
-                day_halted=bool(self._day_halted),
+                day_halted=bool(self._day_halted or self._compliance_halted),
                 peak=self._peak,
                 drawdown=self.drawdown,
                 kill_switch=self.kill_switch,
@@ -224,15 +355,17 @@ class RiskGate:
         with none of them the order is denied (it cannot be sized against equity)."""
         equity = portfolio.equity
         self.on_equity(now, equity)
-        failed: list[tuple[str, str]] = []
+        checks: list[Check] = []
         if price is None:
             price = order.limit_price or portfolio.last_price(order.symbol)
         if price is None:
-            failed.append(("invalid_order", f"no price known for {order.symbol}"))
-            return _decision(failed)
+            checks.append(Check("invalid_order", False, None, None,
+                                f"no price known for {order.symbol}"))
+            return _decision(checks)
         if order.qty <= 0 or price <= 0:
-            failed.append(("invalid_order", f"qty {order.qty} and price {price} must be > 0"))
-            return _decision(failed)
+            checks.append(Check("invalid_order", False, str(order.qty), None,
+                                f"qty {order.qty} and price {price} must be > 0"))
+            return _decision(checks)
         q = portfolio.position(order.symbol).qty
         if order.side == OrderSide.BUY:
             worst = q + pending_buy + order.qty
@@ -241,36 +374,174 @@ class RiskGate:
             worst = q - pending_sell - order.qty
             reduces = q > 0 and worst >= 0
         notional = order.qty * price
-        if notional < self.limits.min_order_notional:
-            failed.append((
-                "min_notional",
-                f"notional {notional:.2f} below the minimum {self.limits.min_order_notional}",
-            ))
-        if not reduces:
-            if order.reduce_only:
-                failed.append(("reduce_only", "reduce-only order would open or grow a position"))
-            cap = self._position_pct * equity
-            worst_notional = abs(worst) * price
-            # Exactly at the cap passes: the trader sizes to it (module doc, "At the limit").
-            if equity <= 0 or worst_notional > cap:
-                failed.append((
-                    "max_position",
-                    f"{order.symbol} position would be {_money(worst_notional, cap)}, above "
-                    f"{self.limits.max_position_pct:.2%} of equity ({_money(cap, worst_notional)})",
-                ))
-            with self._lock:
-                if self._kill_rule:
-                    failed.append((self._kill_rule, self._kill_reason))
-                if self._day_halted:
-                    failed.append(("max_daily_loss", self._day_halted))
-        return _decision(failed)
+        limit = self.limits.min_order_notional
+        checks.append(Check("min_notional", notional >= limit, notional, limit,
+                            "" if notional >= limit else
+                            f"notional {notional:.2f} below the minimum {limit}"))
+        if reduces:
+            # A reducing order always passes the entry rules: a trader can always get flat.
+            return _decision(checks)
+        if order.reduce_only:
+            checks.append(Check("reduce_only", False, None, None,
+                                "reduce-only order would open or grow a position"))
+        cap = self._position_pct * equity
+        worst_notional = abs(worst) * price
+        # Exactly at the cap passes: the trader sizes to it (module doc, "At the limit").
+        ok = equity > 0 and worst_notional <= cap
+        checks.append(Check(
+            "max_position", ok, _fraction(worst_notional, equity), self.limits.max_position_pct,
+            "" if ok else
+            f"{order.symbol} position would be {_money(worst_notional, cap)}, above "
+            f"{self.limits.max_position_pct:.2%} of equity ({_money(cap, worst_notional)})"))
+        with self._lock:
+            checks.append(Check("kill_switch" if self._kill_rule != "max_drawdown"
+                                else "max_drawdown", not self._kill_rule, self.drawdown,
+                                self.limits.max_drawdown_pct, self._kill_reason))
+            checks.append(Check("max_daily_loss", not self._day_halted,
+                                _fraction(self.day_pnl, self._day_start),
+                                -self.limits.max_daily_loss_pct, self._day_halted))
+            if self.limits.compliance is not None:
+                self._compliance_checks(order, worst_notional, equity, now, checks)
+            resize = self._book_checks(order, worst * price, equity, now, checks)
+        decision = _decision(checks)
+        if resize is not None and not decision.allowed and decision.rules == (
+                "max_correlation",):
+            scaled = (order.qty * resize).quantize(_QTY_QUANTUM, rounding="ROUND_DOWN")
+            if scaled > 0 and scaled * price >= self.limits.min_order_notional:
+                return RiskDecision(False, decision.reasons, decision.rules, decision.checks,
+                                    resize_qty=scaled)
+        return decision
+
+    def _compliance_checks(self, order: OrderRequest, worst_notional: Decimal,
+                           equity: Decimal, now: datetime, checks: list[Check]) -> None:
+        comp = self.limits.compliance
+        symbol = order.symbol
+        restricted = symbol in comp.restricted
+        checks.append(Check("restricted_symbol", not restricted, symbol, None,
+                            f"{symbol} is a restricted symbol" if restricted else ""))
+        cap = self._comp_position * equity
+        ok = equity > 0 and worst_notional <= cap
+        checks.append(Check(
+            "compliance_position", ok, _fraction(worst_notional, equity), comp.max_position_pct,
+            "" if ok else f"{symbol} position would be {worst_notional:.2f}, above the "
+            f"compliance limit of {comp.max_position_pct:.2%} of equity ({cap:.2f})"))
+        checks.append(Check("compliance_daily_loss", not self._compliance_halted,
+                            _fraction(self.day_pnl, self._day_start), -comp.max_daily_loss_pct,
+                            self._compliance_halted))
+        open_now, hours = comp.in_hours(symbol, now)
+        checks.append(Check("trading_hours", open_now, _utc(now).isoformat(), hours,
+                            "" if open_now else f"{symbol} is outside its trading hours "
+                            f"({hours})"))
+        adv = None if self._market is None or symbol not in self._market.symbols else (
+            self._market.adv(symbol, now, comp.liquidity_window))
+        if adv is None:
+            checks.append(Check("liquidity", True, None, comp.min_adv,
+                                f"no volume history for {symbol}: not judged"))
+        else:
+            ok = adv >= comp.min_adv
+            checks.append(Check("liquidity", ok, round(adv, 2), comp.min_adv,
+                                "" if ok else f"{symbol} average daily quote volume "
+                                f"{adv:,.0f} over {comp.liquidity_window} days is below "
+                                f"{comp.min_adv:,}"))
+
+    def _book_checks(self, order: OrderRequest, signed_after: Decimal, equity: Decimal,
+                     now: datetime, checks: list[Check]) -> float | None:
+        """Correlation, volatility, concentration and asset count of the book after the
+        order; returns the correlation rule's scale factor when it asks for one."""
+        from engine.risk import book_rules as rules
+
+        limits = self.limits
+        exposures = {s: float(v) for s, v in self._portfolio_exposure.items()}
+        symbol = order.symbol
+        exposures[symbol] = float(signed_after)
+        eq = float(equity)
+        share = rules.concentration(exposures, symbol, eq)
+        ok = share <= limits.max_concentration
+        checks.append(Check("max_concentration", ok, share, limits.max_concentration,
+                            "" if ok else f"{symbol} would be {share:.2%} of the book, above "
+                            f"the {limits.max_concentration:.2%} concentration limit"))
+        if limits.max_assets is not None:
+            held = sum(1 for v in exposures.values() if v != 0)
+            ok = held <= limits.max_assets
+            checks.append(Check("max_assets", ok, held, limits.max_assets,
+                                "" if ok else f"{held} assets would be held, above the "
+                                f"limit of {limits.max_assets}"))
+        wants_corr = limits.max_correlation < 1
+        wants_vol = limits.max_portfolio_volatility is not None
+        if not (wants_corr or wants_vol):
+            return None
+        stats = self._bar_stats(now)
+        resize = None
+        if wants_corr:
+            direction = 1 if order.side == OrderSide.BUY else -1
+            worst = None if stats is None else rules.worst_correlation(
+                stats, symbol, direction, exposures)
+            if worst is None:
+                checks.append(Check("max_correlation", True, None, limits.max_correlation,
+                                    "" if stats is not None else "no return history: not judged"))
+            else:
+                corr, other = worst
+                ok = corr <= limits.max_correlation
+                checks.append(Check(
+                    "max_correlation", ok, corr, limits.max_correlation,
+                    "" if ok else f"{symbol} correlates {corr:.2f} with {other} held in the "
+                    f"same direction, above {limits.max_correlation:.2f}"))
+                if not ok and limits.correlation_action == "scale":
+                    resize = rules.correlation_scale(corr, limits.max_correlation)
+        if wants_vol:
+            vol = None if stats is None else rules.portfolio_volatility(stats, exposures, eq)
+            cap = limits.max_portfolio_volatility
+            if vol is None:
+                checks.append(Check("max_portfolio_volatility", True, None, cap,
+                                    "no return history: not judged"))
+            else:
+                ok = vol <= cap
+                checks.append(Check(
+                    "max_portfolio_volatility", ok, vol, cap,
+                    "" if ok else f"the book's volatility would be {vol:.2%} a year, above "
+                    f"{cap:.2%}"))
+        return resize
+
+    @property
+    def _portfolio_exposure(self) -> dict[str, Decimal]:
+        return self._exposure_source() if self._exposure_source is not None else {}
+
+    _exposure_source = None  # set by GatedBroker: the guarded portfolio's exposure()
+
+    def _bar_stats(self, now: datetime):
+        """The trailing covariance at `now`'s bar: computed once per bar, shared by every
+        order judged at it."""
+        market = self._market
+        if market is None:
+            return None
+        key = market.bar_at(now)
+        if key != self._stats_key:
+            from engine.risk import book_rules
+            from engine.risk.market import returns_of, symbols_index
+
+            closes = market.closes(now, self.limits.correlation_window)
+            self._stats = book_rules.bar_stats(symbols_index(market.symbols),
+                                               returns_of(closes), market.periods_per_year)
+            self._stats_key = key
+        return self._stats
+
+    def bar_stats(self, now: datetime):
+        """The trailing statistics the gate judges with at `now` (for the risk score)."""
+        with self._lock:
+            return self._bar_stats(now)
 
 
-def _decision(failed: list[tuple[str, str]]) -> RiskDecision:
+def _fraction(value: Decimal, base: Decimal) -> float | None:
+    return float(value / base) if base else None
+
+
+def _decision(checks: list[Check]) -> RiskDecision:
+    failed = [c for c in checks if not c.passed]
     return RiskDecision(
         allowed=not failed,
-        reasons=tuple(r for _, r in failed),
-        rules=tuple(rule for rule, _ in failed),
+        reasons=tuple(c.reason for c in failed),
+        rules=tuple(c.rule for c in failed),
+        checks=tuple(checks),
     )
 
 
@@ -300,6 +571,7 @@ class GatedBroker:
         self._broker = broker
         self._gate = gate
         self._portfolio = portfolio
+        gate._exposure_source = portfolio.exposure  # the book the portfolio rules judge
         # A venue may deliver a fill again (after a restart it replays an order's trades):
         # a fill is booked once per trade id, checked against this process and, through
         # `known_fill`, against what an earlier process stored.

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from engine.execution.session import parse_child_id
 from engine.trading.journal import Journal
 from engine.trading.risk import GatedBroker, RiskDecision
 from engine.trading.trades import TradeTracker
@@ -139,7 +140,7 @@ class Trader:
         shorting is allowed, targets a short of the same size. `close_only` (stops) closes
         without opening the other side."""
         with self._lock:
-            current = self.portfolio.position(symbol).qty
+            current = self.portfolio.qty(symbol)
             if decision == Side.HOLD:
                 return []
             if self._in_flight(symbol):
@@ -170,7 +171,7 @@ class Trader:
     def acts_on(self, symbol: str, decision: Side) -> bool:
         """False when `decision` cannot change the position: already positioned that way
         (hold, don't re-size), or a SELL when flat and shorts are not allowed."""
-        current = self.portfolio.position(symbol).qty
+        current = self.portfolio.qty(symbol)
         if (decision == Side.BUY and current > 0) or (decision == Side.SELL and current < 0):
             return False
         return not (decision == Side.SELL and current == 0 and not self.rules.allow_short)
@@ -222,14 +223,21 @@ class Trader:
 
     def _propose(self, order: OrderRequest, ts: datetime) -> None:
         self.stats.proposed += 1
-        self.journal.order(order, "proposed", ts)
-        self.journal.event("order.proposed", "engine", _order_payload(order))
         verdict = self.broker.check(order, price=order.ref_price, now=ts)
+        if verdict.resize_qty is not None:  # [risk] correlation_action = "scale"
+            order = replace(order, qty=verdict.resize_qty)
+            verdict = self.broker.check(order, price=order.ref_price, now=ts)
+        # The proposal's audit entry carries every pre-trade check with its values.
+        self.journal.order(order, "proposed", ts)
+        self.journal.event("order.proposed", "engine",
+                           _order_payload(order) | {"checks": verdict.checks_payload()})
         if not verdict.allowed:
             self._denied(order, verdict, ts)
             return
         if self.rules.approval == "auto":
-            self._submit(order, ts, actor="engine")
+            # Approved at the moment it was judged, under the same lock: judging it again
+            # here could not differ. (An approval by hand comes later and is re-judged.)
+            self._execute(order, ts)
             return
         now = self.wall_clock()
         timeout = timedelta(seconds=self.rules.approval_timeout)
@@ -239,7 +247,8 @@ class Trader:
         self.stats.count_denial(verdict)
         self.journal.order(order, "denied", ts)
         payload = _order_payload(order) | {"reasons": list(verdict.reasons),
-                                           "rules": list(verdict.rules)}
+                                           "rules": list(verdict.rules),
+                                           "checks": verdict.checks_payload()}
         self.journal.event("risk.denied", "engine", payload)
 
     def _submit(self, order: OrderRequest, ts: datetime, actor: str,
@@ -322,8 +331,6 @@ class Trader:
             # A session's child: the executor stores it (once per trade id) and audits it.
             self.executor.on_fill(fill)
             self.stats.filled += 1
-            from engine.execution.session import parse_child_id
-
             session_id = parse_child_id(fill.client_order_id)[0]
             self.trades.on_fill(fill, self.strategy_of.get(session_id, ""),
                                 self.attribution_of.get(session_id))

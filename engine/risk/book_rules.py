@@ -1,0 +1,95 @@
+"""The portfolio rules of the gate: correlation, projected volatility, concentration, the
+number of assets. Pure functions of the book after the order and the trailing returns.
+
+Conventions:
+- exposures are signed notionals in quote currency (short < 0); the order's symbol is
+  included with its position after the order fills;
+- returns are per-bar simple returns over the trailing `correlation_window` bars, the same
+  matrix for every order at one bar (the gate caches it and its covariance per bar);
+- volatility is annualized with the history's bars per year: sigma_p = sqrt(w' C w x ppy),
+  w = exposure / equity;
+- concentration of an asset is |exposure| / max(gross exposure, equity): a book smaller
+  than equity is mostly cash, and cash is not concentrated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BarStats:
+    """The trailing statistics of one bar: shared by every order judged at it."""
+
+    symbols: dict[str, int]  # symbol -> row
+    cov: np.ndarray  # covariance of per-bar returns (ddof=1)
+    corr: np.ndarray  # Pearson correlation (NaN where a series is flat)
+    observations: int
+    periods_per_year: float
+
+
+def bar_stats(symbols: dict[str, int], returns: np.ndarray, ppy: float) -> BarStats | None:
+    """None with fewer than 2 returns (no covariance)."""
+    if returns.shape[1] < 2:
+        return None
+    cov = np.atleast_2d(np.cov(returns))
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / np.outer(sd, sd)
+    corr[~np.isfinite(corr)] = np.nan
+    return BarStats(symbols, cov, corr, returns.shape[1], ppy)
+
+
+def worst_correlation(stats: BarStats, symbol: str, direction: int,
+                      exposures: dict[str, float]) -> tuple[float, str] | None:
+    """The highest correlation of `symbol` with a held symbol of the same direction."""
+    i = stats.symbols.get(symbol)
+    if i is None:
+        return None
+    best: tuple[float, str] | None = None
+    for other, value in exposures.items():
+        if other == symbol or value == 0 or (value > 0) != (direction > 0):
+            continue
+        j = stats.symbols.get(other)
+        if j is None:
+            continue
+        c = stats.corr[i, j]
+        if not math.isnan(c) and (best is None or c > best[0]):
+            best = (float(c), other)
+    return best
+
+
+def portfolio_volatility(stats: BarStats, exposures: dict[str, float],
+                         equity: float) -> float | None:
+    """Annualized volatility of the book `exposures` (None if a held symbol has no
+    history, or equity is not positive)."""
+    if equity <= 0:
+        return None
+    rows, weights = [], []
+    for symbol, value in exposures.items():
+        if value == 0:
+            continue
+        i = stats.symbols.get(symbol)
+        if i is None:
+            return None
+        rows.append(i)
+        weights.append(value / equity)
+    if not rows:
+        return 0.0
+    w = np.asarray(weights)
+    c = stats.cov[np.ix_(rows, rows)]
+    return math.sqrt(max(float(w @ c @ w), 0.0) * stats.periods_per_year)
+
+
+def concentration(exposures: dict[str, float], symbol: str, equity: float) -> float:
+    gross = sum(abs(v) for v in exposures.values())
+    base = max(gross, equity)
+    return abs(exposures.get(symbol, 0.0)) / base if base > 0 else 1.0
+
+
+def correlation_scale(corr: float, limit: float) -> float:
+    """correlation_action = "scale": the order shrinks by (1 - corr) / (1 - limit)."""
+    return max(0.0, (1.0 - corr) / (1.0 - limit)) if limit < 1 else 1.0
