@@ -1,7 +1,9 @@
 """`MemoryExecutionStore`: the execution port in dicts and lists, for backtests and tests.
 
 It behaves like the SQLite adapter where the manager can tell: rows come back with the
-same keys and TEXT values (quantities, prices, ISO times, params through JSON), a unit of
+same keys and TEXT values (quantities, prices, ISO times, params through JSON; kept as
+given and turned into text when read, since a backtest writes rows five times as often as
+it reads them), a unit of
 work is atomic (an undo log rolls its writes back on an exception), a nested unit joins the
 outer one, fills are kept once per trade id, and one re-entrant lock orders threads. The
 audit trail is a list of entries, `audit_entries`, with no hashes: nothing outlives the
@@ -118,23 +120,22 @@ class MemoryExecutionStore(ExecutionStore):
                 raise ValueError(f"execution session {sid!r} already exists")
             self._sessions[sid] = {
                 "id": sid, "kind": session["kind"], "symbol": session["symbol"],
-                "side": session["side"], "total_qty": _text(session["total_qty"]),
+                "side": session["side"], "total_qty": session["total_qty"],
                 "status": session.get("status", "running"),
-                # Through JSON, as SQLite stores it: Decimals come back as text.
-                "params_json": json.dumps(session.get("params", {}), sort_keys=True,
-                                          default=str),
-                "schedule": [{"part_no": p["part_no"], "due": _text(p["scheduled_at"]),
-                              "qty": _text(p["qty"])} for p in parts],
-                "arrival_price": _text(session.get("arrival_price")),
-                "created_at": _iso(now), "updated_at": _iso(now),
+                # A copy, read back through JSON as SQLite stores it (Decimals as text).
+                "params": dict(session.get("params", {})),
+                "schedule": [{"part_no": p["part_no"], "due": p["scheduled_at"],
+                              "qty": p["qty"]} for p in parts],
+                "arrival_price": session.get("arrival_price"),
+                "created_at": now, "updated_at": now,
             }
             self._parts[sid] = [{
                 "session_id": sid, "part_no": p["part_no"],
-                "scheduled_at": _text(p["scheduled_at"]), "qty": _text(p["qty"]),
+                "scheduled_at": p["scheduled_at"], "qty": p["qty"],
                 "status": p.get("status", "pending"),
                 "client_order_id": p.get("client_order_id"), "attempt": p.get("attempt", 0),
-                "filled_qty": _text(p.get("filled_qty", "0")),
-                "avg_price": _text(p.get("avg_price")),
+                "filled_qty": p.get("filled_qty", "0"),
+                "avg_price": p.get("avg_price"),
             } for p in parts]
             for part in self._parts[sid]:
                 self._part_at[(sid, part["part_no"])] = part
@@ -151,10 +152,9 @@ class MemoryExecutionStore(ExecutionStore):
             row = self._sessions.get(session_id)
             if row is None:
                 return
-            params = json.loads(row["params_json"]) | {"note": note}
             self._set(row, "status", status)
-            self._set(row, "updated_at", _iso(now))
-            self._set(row, "params_json", json.dumps(params, sort_keys=True, default=str))
+            self._set(row, "updated_at", now)
+            self._set(row, "params", row["params"] | {"note": note})
 
     def update_part(self, session_id: str, part_no: int, **values: Any) -> None:
         unknown = set(values) - _PART_UPDATABLE
@@ -165,7 +165,7 @@ class MemoryExecutionStore(ExecutionStore):
             if part is None:
                 return
             for key, value in values.items():
-                self._set(part, key, _text(value))
+                self._set(part, key, value)
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -184,14 +184,14 @@ class MemoryExecutionStore(ExecutionStore):
     def _ordered(self) -> list[dict[str, Any]]:
         # SQLite's ORDER BY created_at, id: a backtest's clock can start sessions out of
         # insertion order only if it runs backwards, but the rule is the same.
-        return sorted(self._sessions.values(), key=lambda r: (r["created_at"], r["id"]))
+        return sorted(self._sessions.values(), key=lambda r: (_iso(r["created_at"]), r["id"]))
 
     def parts(self, session_id: str) -> list[dict[str, Any]]:
         with self._lock:
             out = []
             for p in sorted(self._parts.get(session_id, ()), key=lambda p: p["part_no"]):
                 order = self._orders.get(p["client_order_id"] or "")
-                out.append(dict(p) | {"order_type": None if order is None else order["type"]})
+                out.append(_row(p) | {"order_type": None if order is None else order["type"]})
             return out
 
     # -- child orders and fills ------------------------------------------------------------
@@ -202,16 +202,16 @@ class MemoryExecutionStore(ExecutionStore):
             row = self._orders.get(cid)
             if row is not None:  # like ON CONFLICT: only the status and the time change
                 self._set(row, "status", order["status"])
-                self._set(row, "updated_at", _iso(now))
+                self._set(row, "updated_at", now)
                 return
             sid = order.get("session_id")
             self._orders[cid] = {
                 "client_order_id": cid, "symbol": order["symbol"], "side": order["side"],
-                "type": order["type"], "qty": _text(order["qty"]),
-                "limit_price": _text(order.get("limit_price")), "status": order["status"],
+                "type": order["type"], "qty": order["qty"],
+                "limit_price": order.get("limit_price"), "status": order["status"],
                 "strategy": order.get("strategy", ""), "reason": order.get("reason", ""),
-                "session_id": sid, "ref_price": _text(order.get("ref_price")),
-                "broker_order_id": None, "created_at": _iso(now), "updated_at": _iso(now),
+                "session_id": sid, "ref_price": order.get("ref_price"),
+                "broker_order_id": None, "created_at": now, "updated_at": now,
             }
             self._session_orders.setdefault(sid or "", []).append(cid)
 
@@ -230,7 +230,7 @@ class MemoryExecutionStore(ExecutionStore):
             if row is None:
                 return
             self._set(row, "status", status)
-            self._set(row, "updated_at", _iso(now))
+            self._set(row, "updated_at", now)
             if broker_order_id is not None:
                 self._set(row, "broker_order_id", broker_order_id)
 
@@ -248,8 +248,8 @@ class MemoryExecutionStore(ExecutionStore):
             cid = fill["client_order_id"]
             self._fills[trade_id] = {
                 "trade_id": trade_id, "client_order_id": cid, "symbol": fill["symbol"],
-                "side": fill["side"], "qty": _text(fill["qty"]), "price": _text(fill["price"]),
-                "fee": _text(fill.get("fee", "0")), "ts": _text(fill["ts"]),
+                "side": fill["side"], "qty": fill["qty"], "price": fill["price"],
+                "fee": fill.get("fee", "0"), "ts": fill["ts"],
             }
             self._fills_by_order.setdefault(cid, []).append(trade_id)
             self._fill_seq[trade_id] = len(self._fill_seq)
@@ -269,7 +269,7 @@ class MemoryExecutionStore(ExecutionStore):
                          for t in self._fills_by_order.get(cid, ())}
             # In the order they were stored, as SQLite's ORDER BY id.
             ordered = sorted(trade_ids, key=self._fill_seq.__getitem__)
-            return [{c: self._fills[t][c] for c in cols} for t in ordered]
+            return [{c: _text(self._fills[t][c]) for c in cols} for t in ordered]
 
     # -- audit -----------------------------------------------------------------------------
 
@@ -281,8 +281,13 @@ class MemoryExecutionStore(ExecutionStore):
             self._undo.append(self.audit_entries.pop)
 
 
+def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row as SQLite returns it: values as TEXT (quantities, prices, ISO times)."""
+    return {k: _text(v) for k, v in row.items()}
+
+
 def _session_dict(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in row.items() if k != "params_json"}
-    out["params"] = json.loads(row["params_json"])
-    out["schedule"] = [dict(p) for p in row["schedule"]]
+    out = _row({k: v for k, v in row.items() if k not in ("params", "schedule")})
+    out["params"] = json.loads(json.dumps(row["params"], sort_keys=True, default=str))
+    out["schedule"] = [_row(p) for p in row["schedule"]]
     return out

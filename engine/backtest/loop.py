@@ -174,7 +174,7 @@ class EventLoop:
         portfolio = self.trader.portfolio
         self.cash = float(portfolio.cash)
         self.cash_steps.append((t, self.cash))
-        qty = float(portfolio.position(symbol).qty)
+        qty = float(portfolio.qty(symbol))
         self.qty[symbol] = qty
         self.qty_steps[symbol].append((t, qty))
         stop = self.kernel.stops.get(symbol)
@@ -233,7 +233,7 @@ class EventLoop:
         t = self.n - 1
         portfolio = self.trader.portfolio
         for symbol in self.symbols:
-            qty = portfolio.position(symbol).qty
+            qty = portfolio.qty(symbol)
             if qty == 0:
                 continue
             price = to_decimal(self.arrays[symbol]["close"][t])

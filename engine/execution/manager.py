@@ -88,6 +88,9 @@ class ExecutionManager:
         self._recent: deque[ExecutionSession] = deque(maxlen=50)
         self._children: dict[str, tuple[str, int]] = {}  # child cid -> (session id, part no)
         self._lookups: dict[tuple[str, int], tuple[datetime, int]] = {}  # next lookup, step
+        # Told of every session as it ends (a backtest tallies execution quality from the
+        # sessions in hand instead of reading thousands back from the store at the end).
+        self.on_finish: Callable[[ExecutionSession], None] | None = None
 
     # -- start -----------------------------------------------------------------------------
 
@@ -540,6 +543,8 @@ class ExecutionManager:
     def _retire(self, s: ExecutionSession) -> None:
         self._sessions.pop(s.id, None)
         self._recent.append(s)
+        if self.on_finish is not None:
+            self.on_finish(s)
 
     # -- views -----------------------------------------------------------------------------
 
@@ -563,6 +568,11 @@ class ExecutionManager:
     def session_ids(self) -> list[str]:
         """Every session in the store, oldest first."""
         return self._store.session_ids()
+
+    def running_sessions(self) -> list[ExecutionSession]:
+        """The sessions not yet ended, oldest first."""
+        with self._lock:
+            return sorted(self._sessions.values(), key=lambda s: (s.created_at, s.id))
 
     def views(self) -> list[ExecutionView]:
         """Running sessions, then the newest ended ones, for the Execution pane."""

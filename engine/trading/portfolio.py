@@ -140,6 +140,11 @@ class Portfolio:
         book = self._books.get(symbol)
         return (book or _Book()).view(symbol)
 
+    def qty(self, symbol: str) -> Decimal:
+        """The signed quantity held (what most callers want, without building a view)."""
+        book = self._books.get(symbol)
+        return _ZERO if book is None else book.qty
+
     def positions(self, include_flat: bool = False) -> tuple[Position, ...]:
         """Open positions sorted by symbol; with include_flat, every symbol ever traded or
         marked (closed positions keep their realized P&L and fees)."""
