@@ -133,6 +133,9 @@ def print_outcome(console: Console, doc: dict) -> None:
     console.print(f"optimize #{doc['run_id']} {doc['strategy']} on {doc['source']} "
                   f"({doc['method']}, fitness {doc['fitness_name']}, seed {doc['seed']}): "
                   f"{doc['status']}", markup=False, highlight=False)
+    if "policy" in doc:
+        _print_policy(console, doc)
+        return
     if "windows" in doc:
         _print_windows(console, doc)
     table = Table(title="Best parameters (in-sample)" if "windows" not in doc
@@ -183,6 +186,23 @@ def _print_windows(console: Console, doc: dict) -> None:
         f"{_fmt('total_return', m.get('total_return'))}, Sharpe {_fmt('sharpe', m.get('sharpe'))}"
         f", max drawdown {_fmt('max_drawdown', m.get('max_drawdown'))}, "
         f"{_fmt('num_trades', m.get('num_trades'))} trades", highlight=False)
+
+
+def _print_policy(console: Console, doc: dict) -> None:
+    oos = doc["out_of_sample"]
+    table = Table(title=f"Q-learning policy out of sample ({oos['start'][:10]} to "
+                  f"{oos['end'][:10]}, {oos['steps']:,} steps; trained on the bars before)",
+                  header_style="bold")
+    for column in ("Follow", "Return", "Sharpe", "Exposure"):
+        table.add_column(column, justify="left" if column == "Follow" else "right")
+    rows = [("the learned policy", oos["policy"])] + list(oos["each_action"].items())
+    for label, m in rows:
+        table.add_row(label, _fmt("total_return", m["total_return"]), _fmt("sharpe", m["sharpe"]),
+                      _fmt("exposure", m["exposure"]))
+    console.print(table)
+    console.print(f"policy over {len(doc['policy']['states'])} visited states stored in run "
+                  f"{doc['run_id']} (desk optimize show {doc['run_id']} --json PATH); "
+                  "returns before costs", highlight=False)
 
 
 def _print_posterior(console: Console, doc: dict) -> None:
