@@ -381,6 +381,63 @@ class MicrostructureConfig:
 
 
 @dataclass(frozen=True)
+class PortfolioRotation:
+    method: str
+    lookback: int
+    top_n: int
+
+
+@dataclass(frozen=True)
+class PortfolioRebalancing:
+    scheme: str
+    window: int
+    max_weight: float
+    mode: str
+    threshold: float
+    relative_threshold: float
+    period_days: float
+    min_interval_days: float
+
+
+@dataclass(frozen=True)
+class PortfolioHedging:
+    enabled: bool
+    adx_below: float
+    volatility_above: float
+    drawdown_above: float
+    max_stablecoin_pct: float
+    step: float
+
+
+@dataclass(frozen=True)
+class PortfolioAllocation:
+    min_position_size: Decimal
+    max_position_size: Decimal
+    max_assets: int
+    risk_per_asset: float
+
+
+@dataclass(frozen=True)
+class PortfolioDrawdown:
+    warning: float
+    critical: float
+    warning_scale: float
+    critical_scale: float
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    """[portfolio]: the capital layer (engine.portfolio)."""
+
+    enabled: bool
+    rotation: PortfolioRotation
+    rebalancing: PortfolioRebalancing
+    hedging: PortfolioHedging
+    allocation: PortfolioAllocation
+    drawdown: PortfolioDrawdown
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig
     feed: FeedConfig
@@ -400,6 +457,8 @@ class Config:
     retirement: RetirementSettings  # [strategies.retirement]
     optimization: OptimizationConfig
     microstructure: MicrostructureConfig
+    portfolio: PortfolioConfig
+    instruments: FrozenMap  # symbol -> FrozenMap of its [instruments] settings (checked)
     # The file the values came from; not part of equality or the hash.
     source: Path = field(compare=False)
 
@@ -611,6 +670,49 @@ _SCHEMA: dict[str, _Table] = {
         },
     ),
     "desk": _Table(DeskConfig, {"theme": c.choice("desk-dark", "desk-light")}),
+    "portfolio": _Table(
+        PortfolioConfig,
+        {
+            "enabled": c.boolean(),
+            "rotation": _Table(PortfolioRotation, {
+                "method": c.choice("momentum", "signal", "both"),
+                "lookback": c.integer(1, 100_000),
+                "top_n": c.integer(1, c.MAX_SYMBOLS),
+            }),
+            "rebalancing": _Table(PortfolioRebalancing, {
+                "scheme": c.choice("max_sharpe", "min_vol", "risk_parity", "mean_variance",
+                                   "min_cvar", "equal", "inverse_vol", "momentum", "kelly"),
+                # Bars of returns the scheme is estimated on (covariances need some).
+                "window": c.integer(20, 100_000),
+                "max_weight": c.number(0, 1),
+                "mode": c.choice("threshold", "periodic"),
+                "threshold": c.fraction(),
+                "relative_threshold": c.number(0, 10),
+                "period_days": c.number(0, 366),
+                "min_interval_days": c.number(0, 366, low_open=False),
+            }),
+            "hedging": _Table(PortfolioHedging, {
+                "enabled": c.boolean(),
+                "adx_below": c.number(0, 100, low_open=False),
+                "volatility_above": c.number(0, 10),
+                "drawdown_above": c.fraction(),
+                "max_stablecoin_pct": c.number(0, 1, low_open=False),
+                "step": c.fraction(),
+            }),
+            "allocation": _Table(PortfolioAllocation, {
+                "min_position_size": c.amount(0, c.MAX_MONEY, low_open=False),
+                "max_position_size": _MONEY,
+                "max_assets": c.integer(1, c.MAX_SYMBOLS),
+                "risk_per_asset": c.fraction(),
+            }),
+            "drawdown": _Table(PortfolioDrawdown, {
+                "warning": c.fraction(),
+                "critical": c.fraction(),
+                "warning_scale": c.fraction(),
+                "critical_scale": c.fraction(),
+            }),
+        },
+    ),
     "microstructure": _Table(
         MicrostructureConfig,
         {
@@ -802,7 +904,7 @@ _SCHEMA: dict[str, _Table] = {
         },
     ),
 }
-_TOP_LEVEL = [*_SCHEMA, "strategies"]
+_TOP_LEVEL = [*_SCHEMA, "strategies", "instruments"]
 _RETIREMENT = _Table(
     RetirementSettings,
     {
@@ -984,6 +1086,30 @@ def _strategies(data: Any, schema: Mapping[str, Any], origin: _Origin) -> Frozen
     return FrozenMap(result)
 
 
+def _instruments(data: Any, origin: _Origin) -> FrozenMap:
+    """[instruments."SYMBOL"] tables: each is built into its instrument once, so a bad one
+    stops here naming the symbol and key. Dates are kept as YYYY-MM-DD text (JSON data)."""
+    from engine.instruments.errors import InstrumentSettingError
+    from engine.instruments.registry import instrument_for
+
+    if not isinstance(data, dict):
+        origin.fail("", "instruments", f"expected a table, got {origin.show(data)}")
+    result = {}
+    for symbol, settings in data.items():
+        where = f'[instruments."{symbol}"]'
+        if not isinstance(settings, dict):
+            origin.fail("[instruments]", f'"{symbol}"',
+                        f"expected a table, got {origin.show(settings)}")
+        plain = {key: value.isoformat() if hasattr(value, "isoformat") else value
+                 for key, value in settings.items()}
+        try:
+            instrument_for(symbol, plain)
+        except InstrumentSettingError as error:
+            origin.fail(where, error.key, error.reason)
+        result[symbol] = FrozenMap(plain)
+    return FrozenMap(result)
+
+
 def _build(data: dict[str, Any], origin: _Origin, source: Path) -> Config:
     for key in data:
         if key not in _TOP_LEVEL:
@@ -994,6 +1120,7 @@ def _build(data: dict[str, Any], origin: _Origin, source: Path) -> Config:
     strategies = data.get("strategies", {})
     retirement = strategies.pop("retirement", {}) if isinstance(strategies, dict) else {}
     values: dict[str, Any] = {"strategies": _strategies(strategies, schema, origin)}
+    values["instruments"] = _instruments(data.get("instruments", {}), origin)
     if not isinstance(retirement, dict):
         found = origin.show(retirement)
         origin.fail("[strategies]", "retirement", f"expected a table, got {found}")
@@ -1045,10 +1172,27 @@ def _cross_check(config: Config, origin: _Origin) -> None:
                         f" got {getattr(flow, key)}")
     _check_schedule_spans(config.execution, origin)
     _check_strategy_rules(config.strategies, origin)
+    _check_portfolio(config.portfolio, origin)
     score = config.risk.score
     if not score.elevated < score.high < score.critical:
         origin.fail("[risk.score]", "high", "expected elevated < high < critical, got "
                     f"{score.elevated:g}, {score.high:g}, {score.critical:g}")
+
+
+def _check_portfolio(portfolio: PortfolioConfig, origin: _Origin) -> None:
+    """[portfolio] keys that bound each other."""
+    dd, alloc = portfolio.drawdown, portfolio.allocation
+    if not dd.warning < dd.critical:
+        origin.fail("[portfolio.drawdown]", "critical",
+                    f"expected more than warning ({dd.warning:g}), got {dd.critical:g}")
+    if not dd.critical_scale <= dd.warning_scale:
+        origin.fail("[portfolio.drawdown]", "critical_scale",
+                    f"expected at most warning_scale ({dd.warning_scale:g}),"
+                    f" got {dd.critical_scale:g}")
+    if alloc.min_position_size > alloc.max_position_size:
+        origin.fail("[portfolio.allocation]", "min_position_size",
+                    f"expected at most max_position_size ({alloc.max_position_size}),"
+                    f" got {alloc.min_position_size}")
 
 
 def _check_schedule_spans(execution: ExecutionConfig, origin: _Origin) -> None:

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.instruments import forex
-from engine.instruments.errors import InstrumentError
+from engine.instruments.errors import InstrumentError, InstrumentSettingError
 from engine.instruments.model import (
     Etf,
     ExerciseStyle,
@@ -69,19 +69,19 @@ def instrument_for(symbol: str, settings: Mapping[str, Any] | None = None,
     allowed = _KEYS[kind]
     for key, raw in settings.items():
         if key not in allowed:
-            raise InstrumentError(f"{place}.{key}: unknown key for a {kind} "
-                                  f"(known: {', '.join(allowed)})")
+            raise InstrumentSettingError(place, key, f"unknown key for a {kind} "
+                                         f"(known: {', '.join(allowed)})")
         if key != "kind":
             fields[key] = _parse(place, key, raw, _PARSERS[key])
     if kind in (Kind.OPTION, Kind.FUTURE):
         missing = [k for k in ("underlying", "expiry", "strike", "right")
                    if k in allowed and k not in fields]
         if missing:
-            raise InstrumentError(f"{place}: a {kind} needs {', '.join(missing)}")
+            raise InstrumentSettingError(place, "", f"a {kind} needs {', '.join(missing)}")
     try:
         return _CLASSES[kind](symbol=symbol, **fields)
     except InstrumentError as error:
-        raise InstrumentError(f"{place}: {error}") from None
+        raise InstrumentSettingError(place, "", str(error)) from None
 
 
 def _from_shape(symbol: str) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def _parse(place: str, key: str, raw: Any, parser: Callable[[Any], Any]) -> Any:
         return parser(raw)
     except (ValueError, TypeError, InvalidOperation, KeyError) as error:
         expected = str(error) if isinstance(error, ValueError) and str(error) else "a value"
-        raise InstrumentError(f"{place}.{key}: expected {expected}, got {raw!r}") from None
+        raise InstrumentSettingError(place, key, f"expected {expected}, got {raw!r}") from None
 
 
 def _kind(raw: Any) -> Kind:
@@ -168,3 +168,23 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "multiplier": _positive, "underlying": _name, "strike": _positive, "expiry": _date,
     "right": _enum(OptionRight), "style": _enum(ExerciseStyle),
 }
+
+
+class Instruments:
+    """Symbol -> Instrument for a run: the configured ones ([instruments] in desk.toml), and
+    any other symbol read from its shape (spot with multiplier 1 unless it is a fiat pair or
+    an OCC option symbol). Built once; lookups are cached."""
+
+    def __init__(self, settings: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._settings = dict(settings or {})
+        self._cache: dict[str, Instrument] = {
+            symbol: instrument_for(symbol, table) for symbol, table in self._settings.items()}
+
+    def __getitem__(self, symbol: str) -> Instrument:
+        found = self._cache.get(symbol)
+        if found is None:
+            found = self._cache[symbol] = instrument_for(symbol)
+        return found
+
+    def multiplier(self, symbol: str) -> Decimal:
+        return self[symbol].multiplier
