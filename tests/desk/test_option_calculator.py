@@ -108,3 +108,14 @@ def test_calculator_snapshot_small_terminal(snap_compare):
         await settle(pilot)
 
     assert snap_compare(desk(), terminal_size=SIZE, run_before=open_calculator)
+
+
+def test_calculator_snapshot_wide_terminal(snap_compare):
+    """160x48: the same dialog, centred over the two-column grid of panes, a put this time
+    (S 42, K 40, 0.5 years, r 10 %, vol 20 %): price 0.8086, implied vol "—" (no market
+    price), delta -0.2209, theta and rho negative."""
+    async def open_calculator(pilot) -> None:
+        await pilot.app.push_screen(OptionCalculatorScreen({**HULL, "type": "put"}))
+        await settle(pilot)
+
+    assert snap_compare(desk(), terminal_size=(160, 48), run_before=open_calculator)
