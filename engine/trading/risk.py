@@ -402,14 +402,13 @@ class RiskGate:
                                 -self.limits.max_daily_loss_pct, self._day_halted))
             if self.limits.compliance is not None:
                 self._compliance_checks(order, worst_notional, equity, now, checks)
-            resize = self._book_checks(order, worst * price, equity, now, checks)
+            resize = self._book_checks(order, worst, price, equity, now, checks)
         decision = _decision(checks)
         if resize is not None and not decision.allowed and decision.rules == (
                 "max_correlation",):
-            scaled = (order.qty * resize).quantize(_QTY_QUANTUM, rounding="ROUND_DOWN")
-            if scaled > 0 and scaled * price >= self.limits.min_order_notional:
+            if resize > 0 and resize * price >= self.limits.min_order_notional:
                 return RiskDecision(False, decision.reasons, decision.rules, decision.checks,
-                                    resize_qty=scaled)
+                                    resize_qty=resize)
         return decision
 
     def _compliance_checks(self, order: OrderRequest, worst_notional: Decimal,
@@ -444,12 +443,16 @@ class RiskGate:
                                 f"{adv:,.0f} over {comp.liquidity_window} days is below "
                                 f"{comp.min_adv:,}"))
 
-    def _book_checks(self, order: OrderRequest, signed_after: Decimal, equity: Decimal,
-                     now: datetime, checks: list[Check]) -> float | None:
+    def _book_checks(self, order: OrderRequest, worst: Decimal, price: Decimal,
+                     equity: Decimal, now: datetime, checks: list[Check]) -> Decimal | None:
         """Correlation, volatility, concentration and asset count of the book after the
-        order; returns the correlation rule's scale factor when it asks for one."""
+        order; returns the quantity the correlation rule would let through when it scales.
+
+        Scaling holds the new position to (1 - corr) / (1 - max_correlation) of the position
+        limit: a resized order then passes the same check (it is judged again)."""
         from engine.risk import book_rules as rules
 
+        signed_after = worst * price
         limits = self.limits
         exposures = {s: float(v) for s, v in self._portfolio_exposure.items()}
         symbol = order.symbol
@@ -482,12 +485,21 @@ class RiskGate:
             else:
                 corr, other = worst
                 ok = corr <= limits.max_correlation
+                note = ""
+                if not ok and limits.correlation_action == "scale":
+                    factor = rules.correlation_scale(corr, limits.max_correlation)
+                    allowed = Decimal(repr(factor)) * self._position_pct * equity
+                    excess = abs(signed_after) - allowed
+                    ok = excess <= 0
+                    note = f"; scaled: position held to {allowed:.2f} ({factor:.0%} of the limit)"
+                    if not ok:
+                        resize = (order.qty - excess / price).quantize(
+                            _QTY_QUANTUM, rounding="ROUND_DOWN")
                 checks.append(Check(
                     "max_correlation", ok, corr, limits.max_correlation,
-                    "" if ok else f"{symbol} correlates {corr:.2f} with {other} held in the "
-                    f"same direction, above {limits.max_correlation:.2f}"))
-                if not ok and limits.correlation_action == "scale":
-                    resize = rules.correlation_scale(corr, limits.max_correlation)
+                    f"{symbol} correlates {corr:.2f} with {other} held in the same direction,"
+                    f" above {limits.max_correlation:.2f}{note}"
+                    if corr > limits.max_correlation else ""))
         if wants_vol:
             vol = None if stats is None else rules.portfolio_volatility(stats, exposures, eq)
             cap = limits.max_portfolio_volatility
