@@ -89,6 +89,24 @@ def _backtest_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--report", metavar="PATH.html", help="write an HTML report")
 
 
+def _runs_parser(commands) -> None:
+    """`desk runs list|show`: stored backtest runs, listed and reopened."""
+    runs = commands.add_parser("runs", help="list and reopen stored backtest runs")
+    actions = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the stored runs, newest first")
+    _common(listing)
+    listing.add_argument("--limit", type=int, default=50, metavar="N",
+                         help="at most N runs (default 50)")
+    show = actions.add_parser(
+        "show", help="one run again: summary, compare table, benchmark; --json, --report",
+        description="Print a stored run's metrics beside its buy-and-hold benchmark and its "
+        "--compare table, and write it again as JSON or as the HTML report.")
+    _common(show)
+    show.add_argument("run_id", type=int, metavar="ID", help="the run's id (desk runs list)")
+    show.add_argument("--json", metavar="PATH", help="write the run as JSON")
+    show.add_argument("--report", metavar="PATH.html", help="write the HTML report")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="desk",
@@ -138,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     _train_parser(commands)
     _portfolio_parser(commands)
     _optimize_parser(commands)
+    _features_parser(commands)
+    _runs_parser(commands)
     return parser
 
 
@@ -235,6 +255,27 @@ def _price_parser(commands) -> None:
                      help="conversion rate when the account currency is not the quote: "
                      "the market pair of quote and account, e.g. GBP/USD for EUR/GBP "
                      "in a USD account")
+
+
+def _features_parser(commands) -> None:
+    """`desk features rank`: mutual information of candidate features with forward returns."""
+    parser = commands.add_parser("features", help="rank candidate features")
+    actions = parser.add_subparsers(dest="features_command", metavar="ACTION", required=True)
+    rank = actions.add_parser(
+        "rank", help="rank indicators at several lengths by mutual information with the "
+        "forward return, with each one's entropy",
+        description="--json keys: source, horizon, rows, features [{name, "
+        "mutual_information, entropy}] (nats).")
+    _common(rank)
+    rank.add_argument("--data", required=True, metavar="SOURCE",
+                      help="CSV/Parquet file, arch:sp500, arch:nasdaq or sim:SYMBOL,...")
+    rank.add_argument("--horizon", type=int, default=1, metavar="N",
+                      help="bars ahead of the forward return (default 1)")
+    rank.add_argument("--bars", type=int, metavar="N", help="bars of simulated data")
+    rank.add_argument("--seed", type=int, metavar="N", help="seed (simulated data, estimator)")
+    rank.add_argument("--start", metavar="DATE", help="first bar (inclusive)")
+    rank.add_argument("--end", metavar="DATE", help="last bar (inclusive)")
+    rank.add_argument("--json", metavar="PATH", help="write the ranking as JSON")
 
 
 def _optimize_parser(commands) -> None:
