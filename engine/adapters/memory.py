@@ -51,6 +51,8 @@ class _UnitOfWork:
         store = self._store
         store._lock.acquire()
         self._outer = store._depth == 0
+        if self._outer and store._ended:
+            store._forget_ended()
         store._depth += 1
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -65,11 +67,23 @@ class _UnitOfWork:
             store._lock.release()
 
 
+_ENDED = frozenset({"done", "failed", "cancelled"})
+
+
 class MemoryExecutionStore(ExecutionStore):
-    def __init__(self, *, keep_audit: bool = True) -> None:
-        """`keep_audit=False` (backtests): the audit entries are not kept, as a backtest's
-        MemoryJournal keeps no events; nothing reads them after the run."""
+    def __init__(self, *, keep_audit: bool = True, keep_ended: bool = True) -> None:
+        """Backtests keep neither:
+
+        - `keep_audit=False`: the audit entries are not kept, as a backtest's MemoryJournal
+          keeps no events; nothing reads them after the run.
+        - `keep_ended=False`: an ended session's rows (parts, child orders, fills) are
+          dropped at the start of the next unit of work, after the manager has read what it
+          needs (it tells `on_finish` of the session in hand). A run at high turnover
+          would otherwise hold a million sessions' rows: most of its memory.
+        """
         self._lock = threading.RLock()
+        self._keep_ended = keep_ended
+        self._ended: list[str] = []  # session ids to forget
         self._depth = 0
         self._undo: list[Any] = []  # callables, or (row, key, had, old) of a _set
         self._keep_audit = keep_audit
@@ -103,6 +117,21 @@ class MemoryExecutionStore(ExecutionStore):
             else:
                 undo()
         self._undo.clear()
+
+    def _forget_ended(self) -> None:
+        """Drop the rows of sessions that ended (their unit of work has committed)."""
+        for sid in self._ended:
+            if self._sessions.get(sid, {}).get("status") not in _ENDED:
+                continue  # rolled back since, or gone already
+            del self._sessions[sid]
+            for part in self._parts.pop(sid, ()):
+                self._part_at.pop((sid, part["part_no"]), None)
+            for cid in self._session_orders.pop(sid, ()):
+                self._orders.pop(cid, None)
+                for trade_id in self._fills_by_order.pop(cid, ()):
+                    self._fills.pop(trade_id, None)
+                    self._fill_seq.pop(trade_id, None)
+        self._ended.clear()
 
     def _set(self, row: dict[str, Any], key: str, value: Any) -> None:
         """row[key] = value, undone on a rollback."""
@@ -155,6 +184,8 @@ class MemoryExecutionStore(ExecutionStore):
             self._set(row, "status", status)
             self._set(row, "updated_at", now)
             self._set(row, "params", row["params"] | {"note": note})
+            if not self._keep_ended and status in _ENDED:
+                self._ended.append(session_id)
 
     def update_part(self, session_id: str, part_no: int, **values: Any) -> None:
         unknown = set(values) - _PART_UPDATABLE

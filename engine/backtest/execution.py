@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-import numpy as np
-
 from engine.adapters.memory import MemoryExecutionStore
 from engine.types import Bar
 
@@ -16,59 +14,62 @@ from engine.types import Bar
 def executor_store(spec) -> Iterator[MemoryExecutionStore]:
     """The execution store of one run: in memory, whatever the mode (a market order is a
     one-part session too). Nothing outlives the run, so no file is written."""
-    yield MemoryExecutionStore(keep_audit=False)
+    yield MemoryExecutionStore(keep_audit=False, keep_ended=False)
 
 
 class QualityTally:
     """Implementation shortfall (and for VWAP the gap to the market VWAP) per session,
     averaged over the run, in basis points (positive = cost).
 
-    A market session is one part at one bar: its shortfall is taken from the session in
-    hand the moment it ends, and its market VWAP says nothing. The other kinds are few and
-    need the bars of their window, read when the run is over.
+    Each session is judged the moment it ends, from the session in hand (the store of a
+    backtest forgets ended sessions). A market session is one part at one bar: its market
+    VWAP says nothing, and reading the bars of thousands of them would cost more than the
+    run. The other kinds read the bars of their window.
     """
 
     def __init__(self, executor, frames) -> None:
         self._executor = executor
         self._frames = frames
-        self._shortfalls: list[float] = []
-        self._vwap_gaps: list[float] = []
+        # Running sums and counts (bp): a million sessions need no list of a million floats.
+        self._shortfall = [0.0, 0]
+        self._vwap_gap = [0.0, 0]
         self._kinds: set[str] = set()
         self._sessions = 0
-        self._later: list[str] = []  # ids of ended non-market sessions
-        executor.on_finish = self._ended
+        executor.on_finish = self._judge
 
-    def _ended(self, session) -> None:
+    def _judge(self, session) -> None:
         self._sessions += 1
         self._kinds.add(session.kind)
-        if session.kind == "market":
-            self._add(self._executor.quality_of(session))
-        else:
-            self._later.append(session.id)
+        window = None if session.kind == "market" else _window(
+            session.symbol, self._frames[session.symbol])
+        self._add(self._executor.quality_of(session, bars_between=window))
 
     def _add(self, quality) -> None:
         if quality.shortfall_bps is None:
             return
-        self._shortfalls.append(float(quality.shortfall_bps))
+        _count(self._shortfall, quality.shortfall_bps)
         if quality.vwap_diff_bps is not None:
-            self._vwap_gaps.append(float(quality.vwap_diff_bps))
+            _count(self._vwap_gap, quality.vwap_diff_bps)
 
     def summary(self) -> dict:
-        executor = self._executor
-        later = [executor.session(sid) for sid in self._later]
-        for session in later + executor.running_sessions():
-            if session.status == "running":
-                self._sessions += 1
-                self._kinds.add(session.kind)
-            window = None if session.kind == "market" else _window(
-                session.symbol, self._frames[session.symbol])
-            self._add(executor.quality_of(session, bars_between=window))
+        """The run's figures, counting the sessions still running at its end."""
+        for session in self._executor.running_sessions():
+            self._judge(session)
         return {
             "mode": ", ".join(sorted(self._kinds)) or None,
             "sessions": self._sessions,
-            "avg_shortfall_bps": float(np.mean(self._shortfalls)) if self._shortfalls else None,
-            "avg_vwap_diff_bps": float(np.mean(self._vwap_gaps)) if self._vwap_gaps else None,
+            "avg_shortfall_bps": _mean(self._shortfall),
+            "avg_vwap_diff_bps": _mean(self._vwap_gap),
         }
+
+
+def _count(tally: list, value) -> None:
+    tally[0] += float(value)
+    tally[1] += 1
+
+
+def _mean(tally: list) -> float | None:
+    return tally[0] / tally[1] if tally[1] else None
 
 
 def _window(symbol: str, frame) -> Callable[[datetime, datetime], Iterator[Bar]]:
