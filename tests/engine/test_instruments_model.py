@@ -148,3 +148,14 @@ def test_sizing_never_exceeds_the_amount_and_one_more_lot_would(amount, price):
 
     assert notional(AAPL_CALL, size, price) <= amount
     assert notional(AAPL_CALL, size + AAPL_CALL.lot_size, price) > amount
+
+
+@given(qty=st.integers(1, 1000).map(D), a=money, b=money)
+def test_a_round_trips_cash_is_its_pnl(qty, a, b):
+    """Buy at a, sell at b: the two cash flows add up to pnl(a -> b), for any multiplier;
+    a short round trip (sell first) is the mirror image."""
+    for instrument in (ES, AAPL_CALL, instrument_for("BTC/USDT")):
+        long_cash = cash_flow(instrument, qty, a) + cash_flow(instrument, -qty, b)
+        short_cash = cash_flow(instrument, -qty, a) + cash_flow(instrument, qty, b)
+        assert long_cash == pnl(instrument, qty, a, b)
+        assert short_cash == pnl(instrument, -qty, a, b)
