@@ -138,6 +138,8 @@ def write_outputs(args: argparse.Namespace, outcome) -> None:
             equity=result.equity,
             trades=[t.to_dict() for t in result.trades],
             subtitle=", ".join(outcome.symbols),
+            extras=outcome.report_data,
+            label=result.label,
         )
         write_atomically(args.report, html, option="--report")
 

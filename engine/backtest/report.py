@@ -9,6 +9,8 @@ deepest drawdown survive. Every piece of text is HTML-escaped.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -62,7 +64,8 @@ table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
 th,td{padding:3px 10px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th{background:#f3f5f8}
 .pos{color:#11804a}.neg{color:#c0392b}.note{color:#5b6475;font-style:italic}
-.trades{display:block;overflow-x:auto}
+.trades{width:100%;font-size:12px}.trades td,.trades th{padding:2px 5px}
+.trades td:last-child{white-space:normal}.heat td{min-width:44px}
 """
 
 
@@ -73,10 +76,16 @@ def render_report(
     equity: Any,
     trades: list[dict],
     subtitle: str = "",
+    extras: dict | None = None,
+    label: str = "this run",
 ) -> str:
     """The report for one run as one HTML document. `equity` is a pandas Series indexed by
     bar time (any index works; a DatetimeIndex gets date labels); `trades` are flat dicts,
-    one a row."""
+    one a row. `extras` (engine.backtest.report_data) adds the compare table, the
+    buy-and-hold benchmark, monthly returns and the price charts."""
+    from engine.backtest import report_sections as sections
+
+    extras = extras or {}
     values = np.asarray(equity.to_numpy(), dtype=np.float64)
     xs, labeler = _x_axis(equity.index)
     keep = np.isfinite(values)
@@ -90,14 +99,18 @@ def render_report(
         f"<h1>{escape(title)}</h1>",
         f'<p class="sub">{escape(subtitle)}</p>' if subtitle else "",
         "<h2>Equity</h2>",
-        line_chart(xs, values, labeler, "Equity", _format_money),
+        line_chart(xs, values, labeler, "Equity", _format_money,
+                   overlays=sections.benchmark_overlays(extras, equity.index)),
         "<h2>Drawdown</h2>",
         line_chart(xs, drawdown, labeler, "Drawdown from peak (%)", _format_pct_axis,
                    fill_to_zero=True),
         "<h2>Metrics</h2>",
         _metrics_table(metrics),
+        sections.compare_table(label, metrics, extras),
+        sections.monthly_heatmap(extras.get("monthly") or {}),
+        sections.price_charts(extras, trades, labeler),
         "<h2>Trades</h2>",
-        _trades_table(trades),
+        sections.trades_table(trades, MAX_TRADE_ROWS),
         f'<p class="note">Generated {escape(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))}'
         " by Desk.</p>",
         "</body></html>",
@@ -157,8 +170,12 @@ def line_chart(
     title: str,
     y_format,
     fill_to_zero: bool = False,
+    overlays: Sequence[Overlay] = (),
+    markers: Sequence[Marker] = (),
 ) -> str:
-    """An SVG line chart with value and time axes."""
+    """An SVG line chart with value and time axes. `overlays` are further lines on the
+    same axes (e.g. a benchmark), named in a legend; `markers` are points drawn on top
+    (e.g. entries and exits), each with a tooltip."""
     head = (f'<svg viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" height="{_HEIGHT}" '
             f'role="img" aria-label="{escape(title)}">'
             f'<text class="title" x="{_LEFT}" y="20">{escape(title)}</text>')
@@ -167,6 +184,9 @@ def line_chart(
     keep = downsample(xs, ys)
     x, y = xs[keep], ys[keep]
     y_lo, y_hi = float(y.min()), float(y.max())
+    for overlay in overlays:
+        if len(overlay.ys):
+            y_lo, y_hi = min(y_lo, float(overlay.ys.min())), max(y_hi, float(overlay.ys.max()))
     if fill_to_zero:
         y_hi = max(y_hi, 0.0)
     ticks = nice_ticks(y_lo, y_hi)
@@ -212,8 +232,48 @@ def line_chart(
     else:
         out.append(f'<polyline points="{points}" fill="none" stroke="#2563eb" '
                    'stroke-width="1.5"/>')
+    for n, overlay in enumerate(overlays):
+        if len(overlay.ys):
+            line = " ".join(f"{px(a):.1f},{py(b):.1f}"
+                            for a, b in zip(overlay.xs, overlay.ys, strict=True))
+            out.append(f'<polyline points="{line}" fill="none" stroke="{overlay.color}" '
+                       'stroke-width="1.2" stroke-dasharray="5 3"/>')
+        lx = _WIDTH - _RIGHT - 230
+        out.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{16 + 14 * n}" y2="{16 + 14 * n}" '
+                   f'stroke="{overlay.color}" stroke-width="2" stroke-dasharray="5 3"/>'
+                   f'<text x="{lx + 30}" y="{20 + 14 * n}">{escape(overlay.label)}</text>')
+    for marker in markers:
+        out.append(_marker_svg(px(marker.x), py(marker.y), marker))
     out.append("</svg>")
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    xs: np.ndarray
+    ys: np.ndarray
+    color: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float
+    shape: str  # "up" | "down" | "exit"
+    color: str
+    tip: str
+
+
+def _marker_svg(cx: float, cy: float, marker: Marker) -> str:
+    tip = f"<title>{escape(marker.tip)}</title>"
+    if marker.shape == "exit":
+        return (f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" fill="#fff" '
+                f'stroke="{marker.color}" stroke-width="1.5">{tip}</circle>')
+    dy = 6 if marker.shape == "up" else -6
+    points = f"{cx:.1f},{cy - dy:.1f} {cx - 5:.1f},{cy + dy:.1f} {cx + 5:.1f},{cy + dy:.1f}"
+    return f'<polygon points="{points}" fill="{marker.color}">{tip}</polygon>'
+
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -267,42 +327,3 @@ def _metrics_table(metrics: dict) -> str:
     return ("<table><thead><tr><th>Metric</th><th>Value</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
-
-def _trades_table(trades: list[dict]) -> str:
-    if not trades:
-        return '<p class="note">No closed trades.</p>'
-    shown = trades[:MAX_TRADE_ROWS]
-    columns: list[str] = []
-    for t in shown:
-        columns.extend(k for k in t if k not in columns)
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in ["#", *columns])
-    body = []
-    for i, t in enumerate(shown, 1):
-        cells = [f"<td>{i}</td>"]
-        for c in columns:
-            value = t.get(c, "")
-            cls = _sign_class(value) if c in ("pnl", "return_pct") else ""
-            cells.append(f"<td{cls}>{escape(_cell(value))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    note = ""
-    if len(trades) > len(shown):
-        note = (f'<p class="note">Showing the first {len(shown):,} of {len(trades):,} '
-                "trades.</p>")
-    return (note + '<table class="trades"><thead><tr>' + head + "</tr></thead><tbody>"
-            + "".join(body) + "</tbody></table>")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _sign_class(value: Any) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return ' class="pos"' if v > 0 else ' class="neg"' if v < 0 else ""

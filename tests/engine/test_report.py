@@ -134,3 +134,44 @@ def test_empty_equity_and_no_trades_still_make_a_valid_page(tmp_path):
     c, _ = parse(out)
     text = "".join(c.text)
     assert c.tags.count("svg") == 2 and "no data" in text and "No closed trades." in text
+
+
+def test_extras_add_compare_benchmark_heatmap_and_a_price_chart_with_every_trade(tmp_path):
+    """The compare table has the run, each strategy and buy and hold; the equity chart
+    carries the benchmark's dashed line; the heatmap has one row per year; the price chart
+    has one triangle per entry and one ring per exit; still no script or link."""
+    from engine.backtest.report_data import report_data
+
+    equity = curve(400)
+    closes = equity / 1000.0
+    prices = pd.DataFrame({"open": closes, "high": closes, "low": closes, "close": closes,
+                           "volume": 1.0})
+    trades = [
+        {"symbol": "SPX", "side": "long", "entry_time": "2023-02-01T00:00:00",
+         "entry_price": "101.5", "exit_time": "2023-03-01T00:00:00", "exit_price": "104.2",
+         "qty": "3", "pnl": "8.1", "return_pct": 2.66, "strategy": "sma_cross",
+         "attribution": {"sma_cross": 1.0}, "regime": "bull", "fees": "0.1"},
+        {"symbol": "SPX", "side": "short", "entry_time": "2023-06-01T00:00:00",
+         "entry_price": "99.0", "exit_time": "2023-06-20T00:00:00", "exit_price": "97.0",
+         "qty": "3", "pnl": "6", "return_pct": 2.0, "strategy": "rsi"},
+    ]
+    alone = [type("R", (), {"label": name, "metrics": {"total_return": 0.05}})()
+             for name in ("sma_cross", "rsi")]
+    extras = report_data({"SPX": prices}, 100_000, equity, alone)
+    out = tmp_path / "full.html"
+    write_report(out, title="t", metrics={"total_return": 0.1}, equity=equity, trades=trades,
+                 extras=extras, label="ensemble")
+    c, raw = parse(out)
+    text = "".join(c.text)
+    assert "script" not in c.tags and not [a for a in c.attrs if a[0] in ("src", "href")]
+    assert "Compared" in text and "buy and hold (equal weight, no costs)" in text
+    compare_rows = raw.split("<h2>Compared</h2>")[1].split("</table>")[0].count("<tr>")
+    assert compare_rows == 1 + 1 + 2 + 1  # header, the run, two strategies, buy and hold
+    assert raw.count('stroke-dasharray="5 3"') >= 2  # the benchmark line and its legend
+    heat = raw.split('class="heat"')[1].split("</table>")[0]
+    assert heat.count("<tr>") == 1 + 2  # header, 2023 and 2024
+    chart = raw.split("Prices, entries and exits")[1]
+    assert chart.count("<polygon") == 2 and chart.count("<circle") == 2
+    trade_head = raw.split('class="trades"')[1].split("</thead>")[0]
+    assert trade_head.count("<th>") == 11 and "attribution" not in trade_head
+    assert "overflow-x" not in raw
