@@ -29,7 +29,8 @@ from engine.lifecycle.attribution import from_units, split_units, to_cents, to_u
 
 METRICS = ("trades", "expectancy", "profit_factor", "win_rate", "sharpe", "max_drawdown",
            "pnl", "fees")
-DIMENSIONS = ("by_strategy", "by_symbol", "by_regime", "by_strategy_regime")
+DIMENSIONS = ("by_strategy", "by_symbol", "by_regime", "by_strategy_regime",
+              "by_strategy_symbol")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +86,17 @@ def group_metrics(rows: Sequence[Share]) -> dict:
 
 
 def decompose(trades: Iterable) -> dict:
-    """`{by_strategy, by_symbol, by_regime, by_strategy_regime, total}`: each group's
-    metrics (module doc); `pnl_cents` of the groups of any one breakdown add up to
-    `total.pnl_cents` exactly. by_strategy_regime is keyed "strategy|regime"."""
+    """`{by_strategy, by_symbol, by_regime, by_strategy_regime, by_strategy_symbol,
+    total}`: each group's metrics (module doc); `pnl_cents` of the groups of any one
+    breakdown add up to `total.pnl_cents` exactly. The pairs are keyed "strategy|regime"
+    and "strategy|symbol"."""
     rows = shares(trades)
     keys = {
         "by_strategy": lambda r: r.strategy,
         "by_symbol": lambda r: r.symbol,
         "by_regime": lambda r: r.regime,
         "by_strategy_regime": lambda r: f"{r.strategy}|{r.regime}",
+        "by_strategy_symbol": lambda r: f"{r.strategy}|{r.symbol}",
     }
     out: dict = {}
     for name, key in keys.items():

@@ -28,6 +28,7 @@ import numpy as np
 
 from engine.adapters.sqlite.journal import StoreJournal
 from engine.errors import DeskError, one_line_reason
+from engine.lifecycle import live as lifecycle
 from engine.live.feeds import Feed
 from engine.live.snapshot import Snapshot
 from engine.live.state import StepView, SymbolState
@@ -126,6 +127,7 @@ class LiveEngine:
                     symbol, frame, self.strategies, self.ensemble, self.cfg, self.window)
                 self.market_ts = frame.index[-1].to_pydatetime()
             self._restore_portfolio()
+            lifecycle.start(self)  # stored weights and statuses outlive a restart
             from engine.risk.market import LiveHistory
 
             self.gate.attach_market(LiveHistory(self.symbols, self.feed.bar_seconds))
@@ -287,6 +289,7 @@ class LiveEngine:
             for symbol, bar in bars.items():
                 self._trade_bar(bar, views[symbol])
             self.trader.expire(self.market_ts)
+            lifecycle.after_step(self)  # weights.updated / strategy.status_changed entries
             self._publish()
         return True
 
@@ -309,10 +312,12 @@ class LiveEngine:
                                       | {"regime": state.regime_label})
         if view.changed and view.side != Side.HOLD:
             decided = state.decision  # its contributors attribute the trade it opens
-            self.kernel.decide(bar.symbol, bar.ts, view.side, bar.close,
-                               regime=state.regime_label, size_multiplier=state.size_multiplier,
-                               votes=None if decided is None else {
-                                   sid: decided.weights[sid] for sid in decided.contributors})
+            votes = None if decided is None else {
+                sid: decided.weights[sid] for sid in decided.contributors}
+            orders = self.kernel.decide(bar.symbol, bar.ts, view.side, bar.close,
+                                        regime=state.regime_label,
+                                        size_multiplier=state.size_multiplier, votes=votes)
+            lifecycle.attribute(self, orders, votes, state.regime_label)
 
     def mark_from_stream(self) -> None:
         """Mark open positions at the latest streamed trade (P&L moves between bars)."""
@@ -363,6 +368,14 @@ class LiveEngine:
             self.gate.set_kill_switch(on, "manual kill switch" if on else "")
             self.journal.event("risk.kill_switch", "user", {"on": on})
             self._publish()
+
+    def reset_weights(self) -> str:
+        """Strategy weights back to base (journaled, actor user)."""
+        return lifecycle.reset_weights(self)
+
+    def set_strategy_status(self, strategy: str, status: str, reason: str = "") -> str:
+        """Force a strategy's lifecycle status (journaled, actor user)."""
+        return lifecycle.set_status(self, strategy, status, reason)
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume the feed. Proposals' countdowns pause too: on resume each

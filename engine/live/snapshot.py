@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from engine.lifecycle.live import StrategyView  # the Strategies pane's row
+
 
 @dataclass(frozen=True, slots=True)
 class PositionView:
@@ -151,6 +153,7 @@ class FlowView:
     trades: int
 
 
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     market_ts: datetime | None  # time of the newest bar
@@ -172,6 +175,7 @@ class Snapshot:
     audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
     order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
     flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
+    strategies: tuple[StrategyView, ...] = ()  # lifecycle rows (engine.lifecycle.live)
     chain_verified_seq: int = 0
     chain_ok: bool = True
     # Why the engine stopped, in one line; "" while it runs. Once set, nothing in the

@@ -68,7 +68,7 @@ class SymbolState:
 
         tail = frame.iloc[-window:]
         state = cls(symbol=symbol, strategies=dict(strategies),
-                    ensemble=per_symbol(ensemble) if ensemble is not None else None,
+                    ensemble=per_symbol(ensemble, symbol) if ensemble is not None else None,
                     window=window, times=list(tail.index.to_pydatetime()),
                     data=tail[list(COLUMNS)].to_numpy(dtype=np.float64).copy())
         if all(c in frame.columns for c in FLOW_COLUMNS):  # a recording's replay
@@ -87,8 +87,10 @@ class SymbolState:
         if state.ensemble is not None:
             # The history's closed virtual trades, as the backtest records them.
             ids = list(strategies)
-            for _, row, value in virtual_trades(np.vstack(sides), close):
-                state.ensemble.record_trade(ids[row], value)
+            times = frame.index
+            for bar, row, value in virtual_trades(np.vstack(sides), close):
+                state.ensemble.record_trade(ids[row], value, ts=times[bar].to_pydatetime(),
+                                            regime="unknown")
         state.last_close = float(close[-1])
         if cfg.engine.regime:
             state._start_regime(frame["close"].to_numpy(), cfg)
@@ -135,17 +137,20 @@ class SymbolState:
                             name: np.ascontiguousarray(self.flow[:, k])
                             for k, name in enumerate(FEATURES)})
         new: dict[str, tuple[Side, float]] = {}
+        turned: list[tuple[str, Side]] = []
         for sid, strategy in self.strategies.items():
             side, confidence = strategy.latest_of(prices)
             if side != Side.HOLD:
                 new[sid] = (side, confidence)
                 self.stances[sid] = (side, confidence)
                 self.latest_signals[sid] = (side, confidence, bar.ts)
-                self._turn(sid, side, bar.close)
+                turned.append((sid, side))
         # The regime after this bar's return is known at its close, before the decision.
         if self.regime_tracker is not None:
             self.regime_tracker.update(bar.close)
             self._sync_regime()
+        for sid, side in turned:  # virtual trades close in this bar's regime, as backtests do
+            self._turn(sid, side, bar.close, bar.ts)
         self.last_close = bar.close
         previous = self.side
         self.side, self.decision = self._decide(bar.ts)
@@ -160,13 +165,15 @@ class SymbolState:
         row = np.array([[np.nan if flow is None else flow[name] for name in FEATURES]])
         self.flow = np.vstack([self.flow[-(self.window - 1):], row])
 
-    def _turn(self, sid: str, side: Side, close: float) -> None:
-        """A strategy's stance turned: its virtual trade closes (dynamic weights)."""
+    def _turn(self, sid: str, side: Side, close: float, ts: datetime | None = None) -> None:
+        """A strategy's stance turned: its virtual trade closes (dynamic weights, the
+        lifecycle)."""
         held = self.entries.get(sid)
         if held is not None and held[0] == side:
             return
         if held is not None and self.ensemble is not None:
-            self.ensemble.record_trade(sid, virtual_trade_return(int(held[0]), held[1], close))
+            self.ensemble.record_trade(sid, virtual_trade_return(int(held[0]), held[1], close),
+                                       ts=ts, regime=self.regime_label)
         self.entries[sid] = (side, close)
 
     def _decide(self, ts: datetime):
@@ -174,7 +181,7 @@ class SymbolState:
             side, _ = next(iter(self.stances.values()), (Side.HOLD, 0.0))
             return side, None
         weights = {sid: w * tilt(sid, self.regime_label)
-                   for sid, w in self.ensemble.weights().items()}
+                   for sid, w in self.ensemble.weights(self.regime_label).items()}
         decision = self.ensemble.decide(self.symbol, ts, self.stances, weights=weights)
         return decision.decision, decision
 

@@ -25,6 +25,7 @@ def build_snapshot(engine) -> Snapshot:
     last_prices = {s: Decimal(repr(st.last_close)) for s, st in engine.symbols.items()}
     equity = portfolio.equity
     risk = engine.gate.state()
+    flows = engine.flow.views()
     return Snapshot(
         market_ts=engine.market_ts,
         equity=equity,
@@ -34,7 +35,7 @@ def build_snapshot(engine) -> Snapshot:
         paused=engine.paused,
         symbols=symbols,
         last_prices=last_prices,
-        quotes=_quotes(engine),
+        quotes=_quotes(engine, flows),
         positions=_positions(portfolio, symbols),
         signals=tuple(
             SignalView(symbol, sid, side.name, confidence, ts)
@@ -66,18 +67,21 @@ def build_snapshot(engine) -> Snapshot:
                       e.prev_hash, e.hash)
             for e in engine.audit_tail(AUDIT_TAIL)
         ),
-        order_flow=engine.flow.views(),
+        order_flow=flows,
         flow_alerts=engine.flow.recent_alerts(),
+        strategies=_strategy_views(engine),
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
     )
 
 
-def _quotes(engine) -> dict[str, tuple[Decimal, Decimal]]:
+def _quotes(engine, flows: tuple) -> dict[str, tuple[Decimal, Decimal]]:
+    """Best bid and ask per symbol: the exchange stream's, else the order-flow trackers'
+    last book (the simulated market's stream, a recording's)."""
+    quotes = {v.symbol: (Decimal(repr(v.bid)), Decimal(repr(v.ask))) for v in flows}
     stream = engine.market_stream
     if stream is None:
-        return {}
-    quotes = {}
+        return quotes
     for symbol in engine.symbols:
         quote = stream.quote(symbol)
         if quote is not None:
@@ -110,3 +114,9 @@ def _risk(engine, state) -> RiskView:
         kill_switch=bool(state.kill_switch),
         halted_reason=state.halted_reason or "",
     )
+
+
+def _strategy_views(engine) -> tuple:
+    from engine.lifecycle.live import views
+
+    return views(engine)
