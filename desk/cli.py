@@ -107,6 +107,39 @@ def _runs_parser(commands) -> None:
     show.add_argument("--report", metavar="PATH.html", help="write the HTML report")
 
 
+def _report_parser(commands) -> None:
+    """`desk report strategies`: the performance decomposition of a run or of the desk."""
+    report = commands.add_parser("report", help="performance decomposition reports")
+    kinds = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
+    strategies = kinds.add_parser(
+        "strategies", help="P&L by strategy, symbol and regime (a stored run or --live)",
+        description="The decomposition of a stored backtest run (--run ID, see desk runs "
+        "list) or of the desk's own trades (--live): trades, P&L, fees, expectancy, profit "
+        "factor, win rate, Sharpe and max drawdown per strategy, symbol and regime.")
+    _common(strategies)
+    source = strategies.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, metavar="ID", help="a stored backtest run")
+    source.add_argument("--live", action="store_true", help="the desk's own trades")
+    strategies.add_argument("--json", metavar="PATH", help="write it as JSON")
+    strategies.add_argument("--csv", metavar="PATH", help="write it as CSV")
+
+
+def _strategies_parser(commands) -> None:
+    """`desk strategies list|reset-weights|set-status`: the stored strategy lifecycle."""
+    parser = commands.add_parser("strategies", help="strategy statuses and adaptive weights")
+    actions = parser.add_subparsers(dest="strategies_command", metavar="ACTION",
+                                    required=True)
+    _common(actions.add_parser("list", help="each strategy's stored status and weight"))
+    _common(actions.add_parser("reset-weights", help="adaptive weights back to base "
+                               "(journaled, actor user)"))
+    status = actions.add_parser("set-status", help="force a strategy's status (journaled)")
+    _common(status)
+    status.add_argument("strategy_id", metavar="ID", help="a strategy of the ensemble")
+    status.add_argument("status", metavar="STATUS",
+                        help="ACTIVE, DEGRADED, SUSPENDED or RETIRED")
+    status.add_argument("--reason", required=True, help="why (kept in the audit entry)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="desk",
@@ -158,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     _optimize_parser(commands)
     _features_parser(commands)
     _runs_parser(commands)
+    _stress_parser(commands)
+    _report_parser(commands)
+    _strategies_parser(commands)
     return parser
 
 
@@ -360,6 +396,21 @@ def _montecarlo_parser(commands) -> None:
                         help="run the chunks on a Dask cluster (tcp://host:port)")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--report", metavar="PATH.html", help="write an HTML report")
+
+
+def _stress_parser(commands) -> None:
+    """`desk stress`: the five named scenarios and [[stress.scenarios]] on a book."""
+    parser = commands.add_parser(
+        "stress", help="stress scenarios on a backtest's final book or the live book",
+        description="Apply the built-in scenarios (2008 crisis, COVID crash, flash crash, "
+        "correction, stagflation) and [[stress.scenarios]] to a book: P&L, drawdown, "
+        "VaR under the scenario and the limits it would breach.")
+    _common(parser)
+    book = parser.add_mutually_exclusive_group()
+    book.add_argument("--run", type=int, metavar="ID",
+                      help="a stored backtest's final book (default: the latest run)")
+    book.add_argument("--live", action="store_true", help="the desk's stored positions")
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
 
 
 def _command_module(args: argparse.Namespace) -> str:

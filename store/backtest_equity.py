@@ -71,3 +71,12 @@ def load_run(conn: sqlite3.Connection, run_id: int) -> StoredRun | None:
 def latest_run_id(conn: sqlite3.Connection) -> int | None:
     row = conn.execute("SELECT max(id) FROM backtest_runs").fetchone()
     return None if row is None or row[0] is None else int(row[0])
+
+
+def positions_with_last_fill(conn: sqlite3.Connection) -> list[tuple]:
+    """(symbol, qty, avg_price, realized_pnl, fees, last fill price) of every stored
+    position, as text (Decimals), the last fill price NULL for a symbol never filled."""
+    return conn.execute(
+        "SELECT p.symbol, p.qty, p.avg_price, p.realized_pnl, p.fees,"
+        " (SELECT f.price FROM fills f WHERE f.symbol = p.symbol ORDER BY f.ts DESC, f.id DESC"
+        "  LIMIT 1) FROM positions p ORDER BY p.symbol").fetchall()

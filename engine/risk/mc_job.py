@@ -87,5 +87,7 @@ def _read_run(cfg, run_id: int, store_opener):
     finally:
         store.close()
     if run is None:
+        if run_id is None:
+            raise MonteCarloInputError("no stored backtest run: run desk --backtest first")
         raise MonteCarloInputError(f"--run {run_id}: no stored backtest run with this id")
     return run

@@ -17,3 +17,17 @@ def read_run(store: Store, run_id: int | None) -> StoredRun | None:
             if run_id is None:
                 return None
         return load_run(conn, run_id)
+
+
+def stored_book(store: Store) -> list[tuple[str, float, float, float, float, float]]:
+    """(symbol, qty, avg price, realized P&L, fees, last fill price) of the stored
+    positions, as floats (a stress test's arithmetic)."""
+    from store.backtest_equity import positions_with_last_fill
+
+    with store.lock:
+        rows = positions_with_last_fill(store.conn)
+    out = []
+    for symbol, qty, avg, realized, fees, last in rows:
+        price = float(last) if last is not None else float(avg)
+        out.append((symbol, float(qty), float(avg), float(realized), float(fees), price))
+    return out
