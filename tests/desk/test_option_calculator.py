@@ -4,12 +4,14 @@ keystroke, one line naming a bad field, and a picture at 80x24."""
 from __future__ import annotations
 
 import pytest
+from textual.app import App
 from textual.widgets import Input, Label
 
 from desk.app import DeskApp
 from desk.screens.option_calculator import OptionCalculatorScreen
 from engine.instruments.black_scholes import black_scholes
 from tests.desk.builders import NOW, RecordingControl, snapshot
+from themes import DOMAIN_VARIABLE_DEFAULTS, STYLESHEET, THEMES
 
 SIZE = (80, 24)
 HULL = {"type": "call", "spot": "42", "strike": "40", "expiry": "0.5", "rate": "0.10",
@@ -18,6 +20,26 @@ HULL = {"type": "call", "spot": "42", "strike": "40", "expiry": "0.5", "rate": "
 
 def desk() -> DeskApp:
     return DeskApp(RecordingControl(current=snapshot()), clock=lambda: NOW)
+
+
+class CalculatorAlone(App[None]):
+    """The calculator with the desk's stylesheet and theme over an empty screen: its
+    pictures change when the calculator does, not when a pane behind it does."""
+
+    CSS_PATH = STYLESHEET
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__()
+        self.values = values
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = "desk-dark"
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return DOMAIN_VARIABLE_DEFAULTS
+
+    def on_mount(self) -> None:
+        self.push_screen(OptionCalculatorScreen(self.values, today=lambda: NOW.date()))
 
 
 async def settle(pilot) -> None:
@@ -98,24 +120,17 @@ async def test_a_bad_field_is_one_line_naming_it_and_no_numbers(field, text, err
 
 
 def test_calculator_snapshot_small_terminal(snap_compare):
-    """80x24: the calculator over the desk. Inputs on the left (Hull's example: call,
+    """80x24: the calculator, centred. Inputs on the left (Hull's example: call,
     S 42, K 40, 0.5 years, r 10 %, market price 4.76); on the right price 4.7600, implied
     vol 20.0066 % from 4.76, delta, gamma, vega 8.8148 per 1.00 and 0.0881 per 1 %, theta
     per year and per day, rho, and T in years; the key hint at the bottom."""
-    async def open_calculator(pilot) -> None:
-        await pilot.app.push_screen(OptionCalculatorScreen({**HULL, "vol": "",
-                                                            "price": "4.76"}))
-        await settle(pilot)
-
-    assert snap_compare(desk(), terminal_size=SIZE, run_before=open_calculator)
+    app = CalculatorAlone({**HULL, "vol": "", "price": "4.76"})
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
 
 def test_calculator_snapshot_wide_terminal(snap_compare):
-    """160x48: the same dialog, centred over the two-column grid of panes, a put this time
-    (S 42, K 40, 0.5 years, r 10 %, vol 20 %): price 0.8086, implied vol "—" (no market
-    price), delta -0.2209, theta and rho negative."""
-    async def open_calculator(pilot) -> None:
-        await pilot.app.push_screen(OptionCalculatorScreen({**HULL, "type": "put"}))
-        await settle(pilot)
-
-    assert snap_compare(desk(), terminal_size=(160, 48), run_before=open_calculator)
+    """160x48: the same dialog, centred and no wider, a put this time (S 42, K 40, 0.5
+    years, r 10 %, vol 20 %): price 0.8086, implied vol "—" (no market price), delta
+    -0.2209, theta and rho negative."""
+    app = CalculatorAlone({**HULL, "type": "put"})
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settle)
