@@ -19,7 +19,9 @@ def time_series_folds(n_rows: int, n_splits: int, gap: int) -> Iterator[tuple[np
 
     if n_splits < 2:
         raise ValueError(f"n_splits must be at least 2, got {n_splits}")
-    if n_rows < (n_splits + 1) + gap:
+    test_size = n_rows // (n_splits + 1)
+    # The first fold must keep at least one training row before its gap.
+    if test_size < 1 or n_rows - gap - test_size * n_splits < 1:
         raise ValueError(f"{n_rows} rows are too few for {n_splits} folds with a gap of {gap}")
     splitter = TimeSeriesSplit(n_splits=n_splits, gap=gap)
     yield from splitter.split(np.empty((n_rows, 1)))

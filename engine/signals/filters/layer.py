@@ -90,7 +90,7 @@ class SignalLayer:
         n = len(decision)
         prev = np.concatenate(([0], decision[:-1]))
         starts = np.flatnonzero(decision != prev)
-        ends = np.append(starts[1:], n)  # a run of one decision: [start, end)
+        ends = np.append(starts[1:], n)[: len(starts)]  # a run of one decision: [start, end)
         history = q.SetupHistory(self.quality.min_trades) if self.quality else None
         ids = list(stances)
         sides = np.vstack([stances[sid] for sid in ids]) if ids else np.zeros((0, n))
@@ -135,7 +135,8 @@ class SignalLayer:
                 counts["quality"]["veto" if score.dropped else "pass"] += 1
                 if not dropped and not score.dropped:
                     out_c[start:end] = confidence[start:end] * score.score
-                    out_s[start:end] = size_multiplier[start:end] * score.multiplier
+                    # Sizing reads the multiplier at the decision's own bar only.
+                    out_s[start] = size_multiplier[start] * score.multiplier
                 dropped = dropped or score.dropped
             if dropped:
                 out_d[start:end] = 0

@@ -1,0 +1,52 @@
+"""Our GARCH forecast is arch's forecast of the same fitted model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from arch import arch_model
+from scipy.stats import chi2
+
+from engine.data.datasets import load_dataset
+from engine.signals.filters.garch import SCALE, fit_garch, high_probability
+
+
+@pytest.fixture(scope="module")
+def returns():
+    _, frame = load_dataset("sp500")
+    return np.diff(np.log(frame["close"].to_numpy()))
+
+
+@pytest.mark.parametrize("dist", ["normal", "t"])
+def test_forecast_at_the_fit_end_equals_arch(returns, dist):
+    r = returns[:3000]
+    model = fit_garch(r, dist)
+    res = arch_model(r * SCALE, mean="Constant", vol="GARCH", p=1, q=1,
+                     dist="t" if dist == "t" else "normal", rescale=False).fit(disp="off")
+    np.testing.assert_allclose([model.mu, model.omega, model.alpha, model.beta],
+                               res.params.iloc[:4].to_numpy(), rtol=1e-12)
+    theirs = res.forecast(horizon=10, reindex=False).variance.to_numpy()[0]
+    np.testing.assert_allclose(model.forecast_at_fit_end(10), theirs, rtol=1e-10)
+
+
+def test_forecasts_after_the_fit_equal_arch_with_the_same_parameters(returns):
+    """Continuing the recursion over later returns equals arch's fixed-parameter model
+    run over the whole series (same start, so the same backcast)."""
+    fit_part, later = returns[:2500], returns[2500:2800]
+    model = fit_garch(fit_part)
+    ours = model.next_variances(later)  # sigma2[t+1 | t] for the fit end and each later bar
+    fixed = arch_model(np.concatenate([fit_part, later]) * SCALE, mean="Constant",
+                       vol="GARCH", p=1, q=1, rescale=False).fix(
+        [model.mu, model.omega, model.alpha, model.beta])
+    for k in (0, 1, 57, 299):
+        end = 2500 + k  # bars 0 .. end-1 seen
+        theirs = fixed.forecast(horizon=5, start=end - 1, reindex=False).variance.to_numpy()
+        mean_ours = model.horizon_mean(ours[k:k + 1], 5)[0] * SCALE ** 2
+        np.testing.assert_allclose(mean_ours, theirs[0].mean(), rtol=1e-9)
+
+
+def test_high_probability_is_the_chi_square_tail():
+    variance = np.array([1e-4, 4e-4, 9e-4])
+    h, threshold = 5, 0.02
+    expected = chi2.sf(h * threshold ** 2 / variance, h)
+    np.testing.assert_allclose(high_probability(variance, threshold, h), expected, rtol=1e-12)
