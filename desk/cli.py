@@ -87,6 +87,13 @@ def _backtest_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--json", metavar="PATH", help="write the result as JSON")
     group.add_argument("--report", metavar="PATH.html", help="write an HTML report")
+    group.add_argument("--portfolio", action="store_true",
+                       help="run the [portfolio] book over every asset of --data (closes)")
+    group.add_argument("--scheme", metavar="METHOD", choices=(
+        "max_sharpe", "min_vol", "risk_parity", "mean_variance", "min_cvar", "equal",
+        "inverse_vol", "momentum", "kelly"), help="--portfolio: the target weights' scheme")
+    group.add_argument("--rebalance", choices=("threshold", "periodic"),
+                       help="--portfolio: rebalancing mode")
 
 
 def _runs_parser(commands) -> None:
@@ -416,6 +423,8 @@ def _stress_parser(commands) -> None:
 def _command_module(args: argparse.Namespace) -> str:
     if args.command is None:
         if args.backtest:
+            if getattr(args, "portfolio", False):
+                return "desk.commands.portfolio_backtest"
             return "desk.commands.backtest"
         return "desk.commands.headless" if args.headless else "desk.commands.tui"
     return f"desk.commands.{args.command}"
