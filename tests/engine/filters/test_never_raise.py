@@ -100,6 +100,7 @@ def test_quality_only_lowers_confidence_and_respects_the_limit(s, max_multiplier
     layer = _layer(True, True, max_multiplier=max_multiplier, size=size, limit=limit,
                    min_score=min_score)
     out = _apply(layer, s)
+    assert np.all((out.decision == decision) | (out.decision == 0))
     assert np.all(out.confidence <= confidence + 1e-15)
     assert np.all(out.size_multiplier <= size_mult * max_multiplier + 1e-12)
     raised = out.size_multiplier > size_mult
