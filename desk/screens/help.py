@@ -32,7 +32,10 @@ def help_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
         if len(run) == 1:
             rows.append((_key_label(run[0]), run[0].tooltip or run[0].description))
         else:
-            keys = f"{_key_label(run[0])}-{_key_label(run[-1])}"
+            labels = [_key_label(b) for b in run]
+            digits = all(label.isdigit() for label in labels) and labels == [
+                str(int(labels[0]) + i) for i in range(len(labels))]
+            keys = f"{labels[0]}-{labels[-1]}" if digits else "/".join(labels)
             rows.append((keys, "; ".join(b.tooltip or b.description for b in run)))
     return rows
 

@@ -21,6 +21,8 @@ from desk.widgets.audit import AuditPane
 from desk.widgets.ensemble import EnsemblePane
 from desk.widgets.execution import ExecutionPane
 from desk.widgets.format import price, quantity
+from desk.widgets.market import MarketPane
+from desk.widgets.order_flow import OrderFlowPane
 from desk.widgets.pane import Pane
 from desk.widgets.positions import PositionsPane
 from desk.widgets.regime import RegimePane
@@ -29,7 +31,8 @@ from desk.widgets.signals import SignalsPane
 from desk.widgets.status_bar import StatusBar
 from engine.live.snapshot import Snapshot
 
-PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane)
+PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane,
+         OrderFlowPane, MarketPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
 MIN_SIZE = (80, 24)  # below this the desk asks for more room
 
@@ -37,14 +40,14 @@ MIN_SIZE = (80, 24)  # below this the desk asks for more room
 def _pane_bindings() -> list[Binding]:
     return [
         Binding(
-            str(n),
-            f"show_pane({n})",
+            pane.shortcut(),  # its number (pane 10 is on key 0), or its letter
+            f"show_pane({pane.number})",
             "Pane",
             show=False,
-            id=f"desk.pane_{n}",
-            tooltip=f"{n} {pane.title}",
+            id=f"desk.pane_{pane.number}",
+            tooltip=f"{pane.shortcut()} {pane.title}",
         )
-        for n, pane in enumerate(PANES, start=1)
+        for pane in PANES
     ]
 
 
@@ -60,7 +63,7 @@ class MainScreen(Screen[None]):
         Binding("p", "pause", "Pause", id="desk.pause",
                 tooltip="Pause or resume the feed; while paused, proposals' countdowns "
                 "stop and nothing expires"),
-        Binding("tab", "next_pane", "Pane", key_display="⇥/1-7", id="desk.next_pane",
+        Binding("tab", "next_pane", "Pane", key_display="⇥", id="desk.next_pane",
                 tooltip="Next pane"),
         Binding(
             "shift+tab", "previous_pane", "Prev", show=False, id="desk.previous_pane",
@@ -75,12 +78,14 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
-        tabs = Tabs(*(Tab(f"{p.number} {p.title}", id=f"tab-{p.number}") for p in PANES))
+        tabs = Tabs(*(Tab(f"{p.shortcut()} {p.title}", id=f"tab-{p.number}") for p in PANES))
         tabs.can_focus = False
         yield tabs
         with Container(id="panes"):
             for pane_class in PANES:
-                yield pane_class()
+                pane = pane_class()
+                pane.set_class(not pane_class.grid, "-extra")
+                yield pane
         # The palette key is listed by `?`; the footer needs its width for the desk's keys.
         yield Footer(compact=True, show_command_palette=False)
         yield Static(id="too-small")
@@ -143,6 +148,7 @@ class MainScreen(Screen[None]):
     def watch_active(self, number: int) -> None:
         for pane in self.query(Pane):
             pane.set_class(pane.number == number, "-active")
+        self.set_class(not self.pane(number).grid, "-solo")
         self.query_one(Tabs).active = f"tab-{number}"
         target = self.pane(number).focus_target
         if not target.has_focus:
@@ -163,10 +169,12 @@ class MainScreen(Screen[None]):
         self.active = number
 
     def action_next_pane(self) -> None:
-        self.active = self.active % len(PANES) + 1
+        numbers = [pane.number for pane in PANES]  # pane numbers may have gaps
+        self.active = numbers[(numbers.index(self.active) + 1) % len(numbers)]
 
     def action_previous_pane(self) -> None:
-        self.active = (self.active - 2) % len(PANES) + 1
+        numbers = [pane.number for pane in PANES]
+        self.active = numbers[(numbers.index(self.active) - 1) % len(numbers)]
 
     def action_approve(self) -> None:
         self._decide(approve=True)

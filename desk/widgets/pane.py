@@ -37,6 +37,16 @@ class Pane(Vertical):
 
     number: ClassVar[int]
     title: ClassVar[str]
+    # The key that shows the pane; "" means its number (pane 10 is on key 0). Panes past
+    # the keyboard's digits take a letter (m Market, h History).
+    key: ClassVar[str] = ""
+    # Whether the pane takes a cell of the wide grid; a pane that does not is shown alone,
+    # full size, when its key is pressed (the Market chart and History want the room).
+    grid: ClassVar[bool] = True
+
+    @classmethod
+    def shortcut(cls) -> str:
+        return cls.key or str(cls.number % 10)
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "pane--profit",
@@ -49,7 +59,7 @@ class Pane(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.number}")
-        self.border_title = f"{self.number} {self.title}"
+        self.border_title = f"{self.shortcut()} {self.title}"
 
     def style_of(self, name: str) -> Style:
         return self.get_component_rich_style(f"pane--{name}", partial=True)

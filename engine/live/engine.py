@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from engine.adapters.sqlite.history import FillHistory
 from engine.adapters.sqlite.journal import StoreJournal
 from engine.errors import DeskError, one_line_reason
 from engine.lifecycle import live as lifecycle
@@ -71,6 +72,7 @@ class LiveEngine:
                           self._vwap_lookback_bars(cfg, feed))
         self.ensemble = spec.ensemble
         self.journal = StoreJournal(store)
+        self.fill_history = FillHistory(store)  # the newest stored fills, for the desk
         self.broker = broker or PaperBroker(
             fee=cfg.broker.fee, slippage_bps=cfg.broker.slippage_bps,
             partial_fills=cfg.broker.partial_fills,
@@ -90,6 +92,10 @@ class LiveEngine:
         self.gate = self.kernel.gate
         self.executor = self.kernel.executor
         self.trader = self.kernel.trader
+        from engine.risk.score import RiskMonitor
+
+        # Entering high or critical risk journals risk.alert (engine.risk.score).
+        self.risk_monitor = RiskMonitor(self.journal)
         self.symbols: dict[str, SymbolState] = {}
         self.paused = False
         self._paused_at: datetime | None = None  # wall clock, while paused

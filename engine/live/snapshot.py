@@ -99,6 +99,45 @@ class RiskView:
     var_95: Decimal  # one-bar 95% value at risk of the book, positive money
     kill_switch: bool
     halted_reason: str = ""
+    # engine.risk.live_view: the VaR's label and ES, the risk score and its parts, every
+    # rule's headroom, the worst stress scenario, the last alert (and how many so far).
+    var_label: str = "VaR 95% historical (1 bar)"
+    es_95: Decimal = Decimal(0)
+    score: float = 0.0
+    level: str = "low"  # "low" | "elevated" | "high" | "critical"
+    score_parts: tuple = ()  # engine.risk.live_view.ScorePart
+    headroom: tuple = ()  # engine.risk.live_view.Headroom
+    worst_scenario: str = ""
+    alert: str = ""
+    alerts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChartMark:
+    """A fill drawn on a symbol's chart: at bar `bar` of `MarketView.closes`."""
+
+    bar: int
+    side: str  # "buy" | "sell"
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """One symbol of the watchlist (the Market pane) and what its chart draws."""
+
+    symbol: str
+    last: Decimal
+    change: float  # fraction since the last close of the UTC day before (else the window's first)
+    bid: Decimal | None
+    ask: Decimal | None
+    day_volume: float  # since 00:00 UTC of the newest bar's day
+    regime: str
+    quote_source: str  # "exchange": the stream's book; "paper": last -/+ the paper slippage
+    closes: tuple[float, ...] = ()  # the chart's bars, oldest first
+    first_bar: datetime | None = None
+    last_bar: datetime | None = None
+    marks: tuple[ChartMark, ...] = ()  # fills within the chart's bars
+    stop: float | None = None  # the armed stop level of the position, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +212,7 @@ class Snapshot:
     regimes: tuple[RegimeView, ...] = ()
     risk: RiskView | None = None
     audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
+    market: tuple[MarketView, ...] = ()  # the watchlist, one per symbol
     order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
     flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
     strategies: tuple[StrategyView, ...] = ()  # lifecycle rows (engine.lifecycle.live)

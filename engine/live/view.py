@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.live.audit_summary import summarize
+from engine.live.market_view import market_views
 from engine.live.snapshot import (
     AuditView,
     EnsembleView,
@@ -15,6 +16,7 @@ from engine.live.snapshot import (
     SignalView,
     Snapshot,
 )
+from engine.risk.live_view import live_risk
 
 AUDIT_TAIL = 50
 
@@ -70,6 +72,7 @@ def build_snapshot(engine) -> Snapshot:
         order_flow=flows,
         flow_alerts=engine.flow.recent_alerts(),
         strategies=_strategy_views(engine),
+        market=market_views(engine),
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
     )
@@ -110,7 +113,7 @@ def _risk(engine, state) -> RiskView:
         daily_loss_limit=state.daily_loss_limit.quantize(Decimal("0.01")),
         drawdown=float(state.drawdown),
         max_drawdown=float(engine.spec.risk_limits.max_drawdown_pct),
-        var_95=engine.var_95(),
+        **live_risk(engine),  # VaR (engine.risk.var), score, headroom, worst scenario
         kill_switch=bool(state.kill_switch),
         halted_reason=state.halted_reason or "",
     )

@@ -13,8 +13,10 @@ from decimal import Decimal as D
 
 from engine.live.snapshot import (
     AuditView,
+    ChartMark,
     EnsembleView,
     ExecutionView,
+    MarketView,
     PositionView,
     ProposalView,
     RegimeView,
@@ -161,6 +163,31 @@ def audit_tail(count: int = 8) -> tuple[AuditView, ...]:
     return tuple(views)
 
 
+def market() -> tuple[MarketView, ...]:
+    """The watchlist: a deterministic 120-bar path per symbol ending at LAST, BTC with a
+    buy 80 bars ago and a sell 30 bars ago, and the long's stop 1.5% under the last price;
+    quotes are the paper broker's (last -/+ 5 bp)."""
+    import math
+
+    views = []
+    for n, symbol in enumerate(SYMBOLS):
+        last = float(LAST[symbol])
+        closes = tuple(round(last * (1 + 0.02 * math.sin((i + 7 * n) / 9) - 0.0002 * (119 - i)
+                                     - 0.02 * math.sin((119 + 7 * n) / 9)), 2)
+                       for i in range(120))
+        marks = (ChartMark(40, "buy", closes[40]), ChartMark(90, "sell", closes[90])) \
+            if symbol == "BTC/USDT" else ()
+        half = LAST[symbol] * D("0.0005")
+        views.append(MarketView(
+            symbol, LAST[symbol], (0.0123, -0.0081, 0.0342)[n], LAST[symbol] - half,
+            LAST[symbol] + half, (1834.2, 52_310.0, 1_204_554.0)[n],
+            ("bull", "bear", "sideways")[n], "paper", closes,
+            NOW - timedelta(minutes=119), NOW, marks,
+            round(last * 0.985, 2) if symbol == "BTC/USDT" else None,
+        ))
+    return tuple(views)
+
+
 def snapshot(**changes) -> Snapshot:
     book = sum((p.qty * p.last for p in positions()), D(0))
     cash = D("74980.22")
@@ -181,6 +208,7 @@ def snapshot(**changes) -> Snapshot:
         regimes=regimes(),
         risk=risk(),
         audit_tail=audit_tail(),
+        market=market(),
         chain_verified_seq=1208,
         chain_ok=True,
     )

@@ -91,3 +91,16 @@ def test_execution_at_80_columns_keeps_slippage(snap_compare):
     """80x24 after `4`: the Execution tab with slippage in bp on both rows (+8.8 bp for the
     TWAP, +1.5 bp for the market order); no column is cut mid-value."""
     assert snap_compare(desk(), terminal_size=(80, 24), press=["4"])
+
+
+def test_market_pane_at_80x24(snap_compare):
+    """80x24 after `m`: the watchlist (BTC +1.23% green, ETH -0.81% red, SOL +3.42%; bid,
+    ask, a 10.0 bp spread, day volume, regime) over the BTC chart: 120 bars, a ▲ buy 80
+    bars back, a ▼ sell 30 bars back and the stop as a red line, named in the title."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["m"])
+
+
+def test_market_pane_at_160x48_is_shown_alone(snap_compare):
+    """160x48 after `m`, `down`: the Market pane alone at full size under the tab strip
+    (not squeezed into the grid), the ETH chart (no fills, no stop) across the width."""
+    assert snap_compare(desk(), terminal_size=(160, 48), press=["m", "down"])
