@@ -49,6 +49,13 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def still(pilot) -> None:
+    """Settled, with a steady cursor: a blinking one makes two pictures of one state differ."""
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await settle(pilot)
+
+
 async def replace_text(pilot, screen: OptionCalculatorScreen, field: str, text: str) -> None:
     box = screen.query_one(f"#option-{field}", Input)
     box.focus()
@@ -125,7 +132,7 @@ def test_calculator_snapshot_small_terminal(snap_compare):
     vol 20.0066 % from 4.76, delta, gamma, vega 8.8148 per 1.00 and 0.0881 per 1 %, theta
     per year and per day, rho, and T in years; the key hint at the bottom."""
     app = CalculatorAlone({**HULL, "vol": "", "price": "4.76"})
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=SIZE, run_before=still)
 
 
 def test_calculator_snapshot_wide_terminal(snap_compare):
@@ -133,4 +140,4 @@ def test_calculator_snapshot_wide_terminal(snap_compare):
     years, r 10 %, vol 20 %): price 0.8086, implied vol "—" (no market price), delta
     -0.2209, theta and rho negative."""
     app = CalculatorAlone({**HULL, "type": "put"})
-    assert snap_compare(app, terminal_size=(160, 48), run_before=settle)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=still)
