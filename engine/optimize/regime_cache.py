@@ -21,9 +21,10 @@ import numpy as np
 
 from engine.signals.regime.policy import RegimePolicy, RegimeRun
 
-# Distinct close series kept: an optimization sees one per symbol, or one per symbol and
-# walk-forward window (train and test).
-MAX_RUNS = 256
+# Distinct close series kept (least recently used first out): an optimization sees one per
+# symbol, or one per symbol and walk-forward window (train and test). A 100k-bar run holds
+# about 2.5 MB, so the cache stays under ~80 MB.
+MAX_RUNS = 32
 
 _lock = threading.Lock()
 _depth = 0
@@ -59,7 +60,8 @@ def _shared_run(policy: RegimePolicy, close: object) -> RegimeRun:
 @contextmanager
 def shared_regimes() -> Iterator[None]:
     """Share regime runs between backtests in this process while active (re-entrant and
-    thread-safe: Dask runs trials on threads)."""
+    thread-safe: Dask runs trials on threads). Outside it, `RegimePolicy.run` is the
+    original; the runs seen stay cached (bounded) for the next time it is entered."""
     global _depth
     with _lock:
         _depth += 1
@@ -71,5 +73,6 @@ def shared_regimes() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0:
+                # The runs are kept: a Dask worker enters and leaves once per trial and
+                # must not refit the regimes every time.
                 RegimePolicy.run = _original  # type: ignore[method-assign]
-                _runs.clear()
