@@ -5,11 +5,18 @@ the scalar is 1.0; from `warning` it is `warning_scale` (0.75); from `critical` 
 `critical_scale` (0.5). New targets and sizes are multiplied by it; the kill switch
 (`[risk] max_drawdown_pct`) remains the hard stop above it. The caller journals each change
 of state.
+
+Stepping back to a milder level needs the drawdown RECOVERY_MARGIN below the threshold
+that was crossed (critical at 20% relaxes to warning under 18%): a drawdown hovering at a
+threshold would otherwise flip the level, and trade the book, every bar.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+RECOVERY_MARGIN = 0.02
+_SEVERITY = {"normal": 0, "warning": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,21 @@ def drawdown_from_peak(peak: float, equity: float) -> float:
     return max(1.0 - equity / peak, 0.0) if peak > 0 else 0.0
 
 
-def controller_state(drawdown: float, policy: DrawdownPolicy) -> DrawdownState:
-    if drawdown >= policy.critical:
-        return DrawdownState("critical", policy.critical_scale, drawdown)
-    if drawdown >= policy.warning:
-        return DrawdownState("warning", policy.warning_scale, drawdown)
-    return DrawdownState("normal", 1.0, drawdown)
+def controller_state(
+    drawdown: float, policy: DrawdownPolicy, previous: str = "normal"
+) -> DrawdownState:
+    """The level for `drawdown`, given the `previous` level (see RECOVERY_MARGIN)."""
+    level = _level(drawdown, policy.warning, policy.critical)
+    if _SEVERITY[level] < _SEVERITY[previous]:
+        margin = RECOVERY_MARGIN
+        level = max(level, _level(drawdown + margin, policy.warning, policy.critical),
+                    key=_SEVERITY.__getitem__)
+    scalar = {"normal": 1.0, "warning": policy.warning_scale,
+              "critical": policy.critical_scale}[level]
+    return DrawdownState(level, scalar, drawdown)
+
+
+def _level(drawdown: float, warning: float, critical: float) -> str:
+    if drawdown >= critical:
+        return "critical"
+    return "warning" if drawdown >= warning else "normal"

@@ -6,7 +6,9 @@ by strategy signal strength, and keep the best `top_n` (never more than `max_ass
 - "signal": the strategies' signal strength per asset, in [-1, 1].
 - "both": the average of the two rank positions (ties broken by name, so the choice is
   deterministic).
-Assets with a non-positive score are not held: a basket may hold fewer than `top_n`.
+The ranking is relative: the best `top_n` are held even when their momentum is negative
+(a basket that should leave the market is the hedge's job). With "both", an asset is held
+only when both its momentum and its signal are positive.
 """
 
 from __future__ import annotations
@@ -51,5 +53,5 @@ def select_assets(
         return ranked[:limit]
     else:
         raise ValueError(f"rotation method: {method}")
-    ranked = sorted((a for a, s in scores.items() if s > 0), key=lambda a: (-scores[a], a))
+    ranked = sorted(scores, key=lambda a: (-scores[a], a))
     return ranked[:limit]

@@ -166,24 +166,35 @@ def test_drawdown_controller_scales_down_then_back_up_along_an_equity_path():
     policy = DrawdownPolicy(warning=0.10, critical=0.20)
     path = [100, 104, 95, 93, 90, 85, 82, 80, 83, 90, 99, 105]
     peak, levels = 0.0, []
+    level = "normal"
     for value in path:
         peak = max(peak, value)
-        state = controller_state(drawdown_from_peak(peak, value), policy)
+        state = controller_state(drawdown_from_peak(peak, value), policy, level)
+        level = state.level
         levels.append((state.level, state.scalar))
     # Drawdowns: 0, 0, 8.7%, 10.6%, 13.5%, 18.3%, 21.2%, 23.1%, 20.2%, 13.5%, 4.8%, 0.
     normal, warning, critical = ("normal", 1.0), ("warning", 0.75), ("critical", 0.5)
     assert levels == [normal] * 3 + [warning] * 3 + [critical] * 3 + [warning] + [normal] * 2
 
 
-def test_rotation_holds_the_top_n_by_momentum_and_never_a_loser():
+def test_rotation_holds_the_top_n_by_momentum():
     closes = {"A": np.array([100, 110.0]), "B": np.array([100, 130.0]),
               "C": np.array([100, 90.0]), "D": np.array([100, 105.0])}
     momentum = momentum_by_asset(closes, lookback=1)
     assert select_assets(method="momentum", top_n=2, max_assets=10, momentum=momentum) == [
         "B", "A"]
     assert select_assets(method="momentum", top_n=5, max_assets=10, momentum=momentum) == [
-        "B", "A", "D"]
+        "B", "A", "D", "C"]
     assert select_assets(method="momentum", top_n=5, max_assets=1, momentum=momentum) == ["B"]
     signal = {"A": 0.9, "B": 0.1, "C": 0.8, "D": 0.5}
     assert select_assets(method="both", top_n=2, max_assets=10, momentum=momentum,
                          signal=signal) == ["A", "B"]
+
+
+def test_drawdown_controller_steps_back_only_past_the_recovery_margin():
+    policy = DrawdownPolicy(warning=0.10, critical=0.20)
+    level, seen = "normal", []
+    for drawdown in (0.21, 0.19, 0.17, 0.09, 0.07, 0.10):
+        level = controller_state(drawdown, policy, level).level
+        seen.append(level)
+    assert seen == ["critical", "critical", "warning", "warning", "normal", "warning"]

@@ -1,0 +1,69 @@
+"""`desk --backtest --portfolio` as one library call: load closes, run the book, store the
+run (metrics, equity, a `backtest.completed` audit entry)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from engine.portfolio.backtest import PortfolioBacktestResult, run_portfolio_backtest
+from engine.portfolio.backtest_settings import settings_from_config
+
+
+@dataclass(frozen=True)
+class PortfolioJob:
+    data: str
+    start: str | None = None
+    end: str | None = None
+    bars: int | None = None
+    seed: int | None = None
+    scheme: str | None = None
+    mode: str | None = None
+
+
+def run_portfolio_job(cfg: Any, job: PortfolioJob) -> tuple[PortfolioBacktestResult, int]:
+    """(result, stored run id)."""
+    from engine.portfolio.inputs import check_prices
+    from engine.portfolio.prices import load_prices
+
+    prices = check_prices(load_prices([job.data], start=job.start, end=job.end, bars=job.bars,
+                                      seed=job.seed), job.data)
+    settings = settings_from_config(cfg, scheme=job.scheme, mode=job.mode)
+    result = run_portfolio_backtest(prices, settings)
+    return result, _store(cfg, job, settings, result)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _store(cfg: Any, job: PortfolioJob, settings: Any, result: PortfolioBacktestResult) -> int:
+    from dataclasses import asdict
+
+    from engine.adapters.sqlite.open import open_store
+    from engine.adapters.sqlite.runs import save_run
+
+    config = {**cfg.to_dict(), "portfolio_run": jsonable(asdict(settings))}
+    store = open_store(cfg)
+    try:
+        return save_run(
+            store, config_hash=cfg.hash(), config_json=json.dumps(config, sort_keys=True),
+            data_source=job.data,
+            metrics_json=json.dumps(jsonable(result.summary), sort_keys=True),
+            timing_json=json.dumps(result.timing, sort_keys=True), trades=[],
+            equity=result.equity,
+            audit={"mode": "portfolio", "source": job.data,
+                   "scheme": settings.rules.scheme, "rebalance": settings.rebalance.mode,
+                   "bars": len(result.equity), "rebalances": result.summary["rebalances"],
+                   "total_return": jsonable(result.summary.get("total_return"))},
+        )
+    finally:
+        store.close()
