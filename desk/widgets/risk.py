@@ -1,4 +1,6 @@
-"""Pane 6: exposure, loss and drawdown against their limits, VaR and the kill switch."""
+"""Pane 6: the risk score and its parts, exposure, loss and drawdown against their limits,
+every rule's headroom, VaR (labelled with its method, level and horizon), the worst stress
+scenario and the kill switch. Entering high or critical risk raises a notification."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class RiskPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self._risk: RiskView | None = None
+        self._alerts_seen = 0
 
     def compose(self):
         yield Static(id="kill-switch")
@@ -40,6 +43,10 @@ class RiskPane(Pane):
             self.query_one(KeyedTable).sync({})
             return
         self.query_one("#risk-limits", Static).update(self._limits(risk))
+        if risk.alerts > self._alerts_seen:
+            if self._alerts_seen or risk.level in ("high", "critical"):
+                self.app.notify(risk.alert, title="Risk", severity="warning")
+            self._alerts_seen = risk.alerts
         gross = risk.gross_exposure or 1
         self.query_one(KeyedTable).sync(
             {
@@ -63,7 +70,20 @@ class RiskPane(Pane):
         text.append(f"{bar(loss_used, 12)} {percent(loss_used):>6}\n", self._usage_style(loss_used))
         text.append(f"Drawdown {percent(risk.drawdown):>12} of {percent(risk.max_drawdown):<11} ")
         text.append(f"{bar(dd_used, 12)} {percent(dd_used):>6}\n", self._usage_style(dd_used))
-        text.append(f"VaR 95%  {money(risk.var_95):>12}    Gross {money(risk.gross_exposure)}")
+        text.append(f"{risk.var_label}  {money(risk.var_95)} · ES {money(risk.es_95)}    "
+                    f"Gross {money(risk.gross_exposure)}\n")
+        level_style = self.style_of("loss" if risk.level in ("high", "critical") else "muted")
+        text.append(f"Risk score {risk.score:5.1f} / 100  ")
+        text.append(f"{risk.level.upper()}\n", level_style)
+        parts = "  ".join(f"{p.name} {p.points:.0f}/{p.weight:.0f}" for p in risk.score_parts)
+        if parts:
+            text.append(f"  {parts}\n", self.style_of("muted"))
+        for room in risk.headroom:
+            used = room.used if room.used is not None else 0.0
+            text.append(f"  {room.rule:<26} {room.text:<22} ")
+            text.append(f"{bar(min(max(used, 0.0), 1.0), 10)}\n", self._usage_style(used))
+        if risk.worst_scenario:
+            text.append(f"Worst stress  {risk.worst_scenario}")
         return text
 
     def _usage_style(self, used: float):
@@ -83,7 +103,13 @@ class RiskPane(Pane):
             ("daily loss limit", f"{risk.daily_loss_limit:,f}"),
             ("drawdown", percent(risk.drawdown, 2)),
             ("max drawdown", percent(risk.max_drawdown, 2)),
-            ("var 95", f"{risk.var_95:,f}"),
+            (risk.var_label.lower(), f"{risk.var_95:,f}"),
+            ("es 95", f"{risk.es_95:,f}"),
+            ("risk score", f"{risk.score:.1f} ({risk.level})"),
+            *((f"score: {p.name}", f"{p.points:.1f} of {p.weight:.0f}")
+              for p in risk.score_parts),
+            *((f"headroom: {r.rule}", r.text) for r in risk.headroom),
+            ("worst stress", risk.worst_scenario or "—"),
             ("kill switch", "ON" if risk.kill_switch else "off"),
         ]
         return Details("Risk", tuple(rows))

@@ -29,6 +29,7 @@ class BarStats:
     corr: np.ndarray  # Pearson correlation (NaN where a series is flat)
     observations: int
     periods_per_year: float
+    returns: np.ndarray  # (symbols, observations) per-bar returns behind cov and corr
 
 
 def bar_stats(symbols: dict[str, int], returns: np.ndarray, ppy: float) -> BarStats | None:
@@ -40,7 +41,7 @@ def bar_stats(symbols: dict[str, int], returns: np.ndarray, ppy: float) -> BarSt
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = cov / np.outer(sd, sd)
     corr[~np.isfinite(corr)] = np.nan
-    return BarStats(symbols, cov, corr, returns.shape[1], ppy)
+    return BarStats(symbols, cov, corr, returns.shape[1], ppy, returns)
 
 
 def worst_correlation(stats: BarStats, symbol: str, direction: int,
