@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_of  # noqa: E402
+from _timing import best_of, turnover_label  # noqa: E402
 
 FAST, SLOW = 10, 20
 CASH = 10_000_000  # large, so backtesting.py's whole units round 100% of equity finely
@@ -47,16 +47,6 @@ HIGH_TURNOVER_CONFIG = {
     "execution": {"mode": "market"},
     "feed": {"history_bars": 1},  # the smallest warm-up the schema allows
 }
-
-
-def per_1000(orders: int, bars: int) -> float:
-    return 1000.0 * orders / bars if bars else 0.0
-
-
-def turnover_label(orders: int, bars: int) -> str:
-    rate = per_1000(orders, bars)
-    # Under one order per 1,000 bars the run measures the bar loop, not the order path.
-    return f"{rate:.1f} orders/1k bars" + (" (BARELY TRADES)" if rate < 1.0 else "")
 
 
 # --------------------------------------------------------------------------- data
