@@ -1,4 +1,4 @@
-"""Pane 1: open positions with their P&L."""
+"""Pane 1: open positions with their P&L, and the bid and ask of each symbol's book."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from desk.widgets.format import money, pnl_text, quantity, right
+from desk.widgets.format import pnl_text, price, quantity, right
 from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane, describe
 from engine.live.snapshot import PositionView, Snapshot
@@ -15,10 +15,14 @@ COLUMNS = (
     ("symbol", "Symbol"),
     ("side", "Side"),
     ("qty", "Qty"),
-    ("avg", "Avg price"),
+    ("avg", "Avg price", 2),
     ("last", "Last"),
     ("unrealized", "Unrealized"),
-    ("realized", "Realized"),
+    # On a narrow pane realized P&L gives way first, then the average price (both are in the
+    # row's details), then the book's quotes; at 80 columns Unrealized stays the sixth cell.
+    ("realized", "Realized", 2),
+    ("bid", "Bid", 1),
+    ("ask", "Ask", 1),
 )
 
 
@@ -36,16 +40,20 @@ class PositionsPane(Pane):
     def show(self, snapshot: Snapshot, now: datetime) -> None:
         self._positions = {p.symbol: p for p in snapshot.positions}
         profit, loss = self.style_of("profit"), self.style_of("loss")
-        side_style = {"long": self.style_of("bid"), "short": self.style_of("ask")}
+        bid, ask = self.style_of("bid"), self.style_of("ask")
+        side_style = {"long": bid, "short": ask}
+        quotes = snapshot.quotes
         rows = {
             p.symbol: (
                 p.symbol,
                 Text(p.side, style=side_style.get(p.side, self.style_of("muted"))),
                 right(quantity(p.qty)),
-                right(money(p.avg_price)),
-                right(money(p.last)),
+                right(price(p.avg_price)),
+                right(price(p.last)),
                 pnl_text(p.unrealized, profit, loss),
                 pnl_text(p.realized, profit, loss),
+                right(price(quotes[p.symbol][0]) if p.symbol in quotes else "—", bid),
+                right(price(quotes[p.symbol][1]) if p.symbol in quotes else "—", ask),
             )
             for p in snapshot.positions
         }
