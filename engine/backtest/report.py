@@ -27,7 +27,8 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 84, 20, 34, 42
 
 _PCT_KEYS = frozenset({
     "total_return", "annualized_return", "volatility", "max_drawdown", "var_95",
-    "expected_shortfall_95", "win_rate", "exposure",
+    "expected_shortfall_95", "var_99", "expected_shortfall_99", "win_rate", "exposure",
+    "risk_free_rate",
 })
 _MONEY_KEYS = frozenset({
     "avg_trade", "best_trade", "worst_trade", "initial_equity", "final_equity",
@@ -40,8 +41,12 @@ _LABELS = {
     "sortino": "Sortino",
     "calmar": "Calmar",
     "max_drawdown": "Max drawdown",
-    "var_95": "VaR 95 (per bar)",
-    "expected_shortfall_95": "Expected shortfall 95 (per bar)",
+    # The labels engine.risk.var gives these figures (metrics' var_label, var_99_label).
+    "var_95": "VaR 95% historical (1 bar)",
+    "expected_shortfall_95": "ES 95% historical (1 bar)",
+    "var_99": "VaR 99% historical (1 bar)",
+    "expected_shortfall_99": "ES 99% historical (1 bar)",
+    "risk_free_rate": "Risk-free rate (annual, in Sharpe and Sortino)",
     "win_rate": "Win rate",
     "profit_factor": "Profit factor",
     "avg_trade": "Average trade",
