@@ -122,7 +122,8 @@ def main() -> None:
     iv_rate, peer_iv_rate = n / iv_secs, peer_m / peer_iv_secs
     print(f"implied vol, {n:,} options vectorized: {iv_secs * 1e3:8.1f} ms  "
           f"{iv_rate:>12,.0f} options/s  ({ok.mean() * 100:.2f}% solved; the rest are "
-          f"within rounding of their lower bound; |sigma error| <= "
+          f"priced at their lower bound in double precision: NaN by design; |sigma "
+          f"error| <= "
           f"{np.max(np.abs(solved.vol[conditioned] - b['vol'][conditioned])):.1e} "
           f"where vega > 0.001)")
     print(f"QuantLib impliedVolatility, {peer_m:,} one at a time: "
