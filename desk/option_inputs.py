@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from engine.errors import DeskError
-from engine.instruments.calculator import OptionInputs, years_until
+
+if TYPE_CHECKING:  # the calculator loads numpy: `desk price pip` never needs it
+    from engine.instruments.calculator import OptionInputs
 
 FIELDS = ("type", "spot", "strike", "expiry", "rate", "vol", "div", "price")
 
@@ -28,6 +31,8 @@ def parse_option_inputs(raw: Mapping[str, str | None], today: date,
     """`raw` maps FIELDS to text (None or "" when not given). `expiry` is a date YYYY-MM-DD
     (calendar days from `today` / 365) or a number of years; `vol` may be left out when
     `price` is given (the Greeks are then taken at the implied volatility)."""
+    from engine.instruments.calculator import OptionInputs, years_until
+
     def text(name: str) -> str | None:
         value = raw.get(name)
         return value.strip() if value is not None and value.strip() else None

@@ -10,10 +10,13 @@ import argparse
 import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from desk.option_inputs import OptionInputError
-from engine.instruments.calculator import OptionInputs
 from engine.instruments.errors import InstrumentError
+
+if TYPE_CHECKING:
+    from engine.instruments.calculator import OptionInputs
 
 EXIT_OK = 0
 

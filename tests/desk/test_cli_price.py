@@ -150,3 +150,14 @@ def test_the_installed_command_runs_as_a_user_would(tmp_path):
 
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.splitlines()[1] == "price             0.8086"
+
+
+def test_a_pip_value_loads_no_numpy():
+    """Forex arithmetic is Decimal: `desk price pip` answers without loading numpy."""
+    code = ("import sys; from desk.cli import main; "
+            "main(['price', 'pip', '--pair', 'EUR/USD', '--units', '1']); "
+            "print('numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+
+    assert done.stdout.splitlines()[-1] == "False"
