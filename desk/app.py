@@ -196,6 +196,9 @@ class DeskApp(App[None]):
         yield SystemCommand("Pause / resume feed", "Pause or resume the feed", main.action_pause)
         yield SystemCommand("Details", "Details of the selected row", main.action_details)
         yield SystemCommand("Keys", "Every key the desk answers to", main.action_help)
+        yield SystemCommand("Reset strategy weights", "Every strategy's adaptive weight back "
+                            "to base (asks first; journaled)",
+                            main.query_one("#pane-8").action_reset_weights)
         yield SystemCommand("Options calculator", "Black-Scholes-Merton price, Greeks and "
                             "implied volatility of an option", self.action_options_calculator)
         for pane in PANES:

@@ -17,6 +17,7 @@ from desk.screens.confirm import ConfirmScreen
 from desk.screens.details import DetailsScreen
 from desk.screens.help import HelpScreen
 from desk.screens.host import DeskHost
+from desk.screens.order_ticket import OrderTicketScreen
 from desk.widgets.audit import AuditPane
 from desk.widgets.ensemble import EnsemblePane
 from desk.widgets.execution import ExecutionPane
@@ -29,10 +30,12 @@ from desk.widgets.regime import RegimePane
 from desk.widgets.risk import RiskPane
 from desk.widgets.signals import SignalsPane
 from desk.widgets.status_bar import StatusBar
+from desk.widgets.strategies import StrategiesPane
+from engine.live.manual import OrderTicket, TicketOutcome
 from engine.live.snapshot import Snapshot
 
 PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane,
-         OrderFlowPane, MarketPane)
+         StrategiesPane, OrderFlowPane, MarketPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
 MIN_SIZE = (80, 24)  # below this the desk asks for more room
 
@@ -58,12 +61,18 @@ class MainScreen(Screen[None]):
                 tooltip="Approve the proposed order, executed as a DCA"),
         Binding("r", "reject", "Reject", id="desk.reject", tooltip="Reject the proposed order"),
         Binding("c", "cancel", "Cancel", id="desk.cancel", tooltip="Cancel the execution"),
+        Binding("o", "order_ticket", "Order", id="desk.order_ticket",
+                tooltip="Order ticket: buy or sell by hand (same risk gate and executor as "
+                "the engine's orders)"),
+        Binding("x", "close_position", "Close", id="desk.close_position",
+                tooltip="Close the selected position at market (asks first)"),
         Binding("enter", "details", "Info", key_display="⏎", id="desk.details",
                 tooltip="Details of the selected row"),
         Binding("p", "pause", "Pause", id="desk.pause",
                 tooltip="Pause or resume the feed; while paused, proposals' countdowns "
                 "stop and nothing expires"),
-        Binding("tab", "next_pane", "Pane", key_display="⇥", id="desk.next_pane",
+        # Not in the footer (the tab strip shows the panes): its room goes to o and x.
+        Binding("tab", "next_pane", "Pane", key_display="⇥", show=False, id="desk.next_pane",
                 tooltip="Next pane"),
         Binding(
             "shift+tab", "previous_pane", "Prev", show=False, id="desk.previous_pane",
@@ -222,6 +231,52 @@ class MainScreen(Screen[None]):
             f" {execution.parts_done}/{execution.parts_total} parts done."
         )
         self.app.push_screen(ConfirmScreen(question), cancel)
+
+    def _selected_symbol(self) -> str | None:
+        """The symbol under the cursor of the pane in front, if it lists symbols."""
+        table = self.pane(self.active).query("KeyedTable").first(None) if \
+            self.active in (PositionsPane.number, MarketPane.number) else None
+        key = table.selected_key if table is not None else None  # type: ignore[attr-defined]
+        return key if key in self.desk.control.latest_snapshot().symbols else None
+
+    def action_order_ticket(self) -> None:
+        snapshot = self.desk.control.latest_snapshot()
+        if not snapshot.symbols:
+            self.notify("No symbols yet: the engine is still warming up", severity="warning")
+            return
+
+        def done(outcome: TicketOutcome | None) -> None:
+            if outcome is not None:
+                self.desk.after_action("", f"Order {outcome.order_id} sent: "
+                                           f"{quantity(outcome.qty)} (fills show in pane 4)")
+
+        self.app.push_screen(OrderTicketScreen(snapshot.symbols, self.desk.control.place_order,
+                                               symbol=self._selected_symbol()), done)
+
+    def action_close_position(self) -> None:
+        symbol = self._selected_symbol() if self.active == PositionsPane.number else None
+        snapshot = self.desk.control.latest_snapshot()
+        held = {p.symbol: p for p in snapshot.positions if p.qty != 0}
+        if symbol not in held:
+            self.notify("Select an open position in pane 1 first", severity="warning")
+            return
+        position = held[symbol]
+        side = "sell" if position.qty > 0 else "buy"
+
+        def close(yes: bool | None) -> None:
+            if not yes:
+                return
+            outcome = self.desk.control.place_order(OrderTicket(
+                symbol, side, abs(position.qty), reduce_only=True))
+            if outcome.accepted:
+                self.desk.after_action("", f"Closing {symbol}: {side} "
+                                           f"{quantity(abs(position.qty))} at market")
+            else:
+                self.desk.after_action("Close refused: " + "; ".join(outcome.reasons))
+
+        self.app.push_screen(ConfirmScreen(
+            f"Close {position.side} {quantity(abs(position.qty))} {symbol} at market "
+            f"(about {price(position.last)})?"), close)
 
     def action_pause(self) -> None:
         paused = self.desk.control.latest_snapshot().paused

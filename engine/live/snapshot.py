@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from engine.live.manual import OrderTicket, TicketOutcome
 
 from engine.lifecycle.live import StrategyView  # the Strategies pane's row
 
@@ -236,9 +239,19 @@ class EngineControl(Protocol):
 
     def cancel(self, execution_id: str) -> str: ...
 
+    def place_order(self, ticket: OrderTicket) -> TicketOutcome: ...
+    # A manual order (the desk's ticket, `x` on a position): the same gate and executor
+    # as the engine's orders, journaled with actor `user`.
+
     def set_kill_switch(self, on: bool) -> None: ...
 
     def set_paused(self, paused: bool) -> None: ...
+
+    def reset_weights(self) -> str: ...
+    # Strategy weights back to base (journaled, actor user).
+
+    def set_strategy_status(self, strategy: str, status: str, reason: str = "") -> str: ...
+    # Force a strategy's lifecycle status (ACTIVE ... RETIRED; journaled, actor user).
 
     def latest_snapshot(self) -> Snapshot: ...
 
