@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from engine.instruments.errors import InstrumentError
+from engine.instruments.forex import pip_size
 
 _ONE = Decimal(1)
 # The desk's panes show prices and quantities to 8 places: the default step of a spot pair.
@@ -109,6 +110,11 @@ class ForexPair(Instrument):
         Instrument.__post_init__(self)
         if self.base == self.quote:
             raise InstrumentError(f"{self.symbol}: base and quote are both {self.base}")
+
+    @property
+    def pip(self) -> Decimal:
+        """One pip in price units: 0.0001, or 0.01 for a JPY quote."""
+        return pip_size(self.quote)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

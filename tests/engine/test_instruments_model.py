@@ -53,6 +53,7 @@ def test_fiat_pairs_are_forex_with_a_fractional_pip_tick():
 
     assert isinstance(eur, ForexPair) and (eur.base, eur.quote) == ("EUR", "USD")
     assert (eur.tick_size, jpy.tick_size) == (D("0.00001"), D("0.001"))
+    assert (eur.pip, jpy.pip) == (D("0.0001"), D("0.01"))
 
 
 def test_occ_option_symbols():
