@@ -136,3 +136,20 @@ def test_inputs_outside_the_model_give_nan_everywhere(spot, strike, years, vol, 
 
     assert all(np.isnan(getattr(v, name)) for name in ("price", "delta", "gamma", "vega",
                                                        "theta", "rho"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(spot=positive, strike=positive, years=st.floats(1e-3, 10.0),
+       rate=st.floats(-0.05, 0.20), div=st.floats(0.0, 0.10), vol=st.floats(0.01, 2.0))
+def test_greeks_keep_their_signs_and_ranges(spot, strike, years, rate, div, vol):
+    """Gamma and vega >= 0 and equal for a call and a put; call delta in [0, e^-qT], put
+    delta = call delta - e^-qT; call rho >= 0 >= put rho."""
+    call = black_scholes(True, spot, strike, years, rate, vol, div)
+    put = black_scholes(False, spot, strike, years, rate, vol, div)
+    carry = math.exp(-div * years)
+
+    assert float(call.gamma) >= 0 and float(call.vega) >= 0
+    assert float(call.gamma) == float(put.gamma) and float(call.vega) == float(put.vega)
+    assert 0 <= float(call.delta) <= carry
+    assert float(put.delta) == pytest.approx(float(call.delta) - carry, abs=1e-12)
+    assert float(call.rho) >= 0 >= float(put.rho)
