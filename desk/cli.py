@@ -147,6 +147,13 @@ def _strategies_parser(commands) -> None:
     status.add_argument("--reason", required=True, help="why (kept in the audit entry)")
 
 
+def _data_record_parser(data_commands) -> None:
+    """`desk data record` (desk.commands.data_record: argparse only at import)."""
+    from desk.commands.data_record import add_parser
+
+    _common(add_parser(data_commands))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="desk",
@@ -191,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("timeframe", metavar="TIMEFRAME")
     fetch.add_argument("--since", metavar="DATE")
     fetch.add_argument("--out", metavar="FILE")
+    _data_record_parser(data_commands)
     _price_parser(commands)
     _montecarlo_parser(commands)
     _train_parser(commands)
@@ -199,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     _features_parser(commands)
     _runs_parser(commands)
     _stress_parser(commands)
+    _compliance_parser(commands)
     _report_parser(commands)
     _strategies_parser(commands)
     return parser
@@ -418,6 +427,23 @@ def _stress_parser(commands) -> None:
                       help="a stored backtest's final book (default: the latest run)")
     book.add_argument("--live", action="store_true", help="the desk's stored positions")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+
+
+def _compliance_parser(commands) -> None:
+    """`desk compliance report`: the audit log of a period, sectioned, with its proof."""
+    compliance = commands.add_parser("compliance", help="compliance reports from the audit log")
+    actions = compliance.add_subparsers(dest="compliance_command", metavar="ACTION",
+                                        required=True)
+    report = actions.add_parser(
+        "report", help="orders, denials, trips, interventions, changes and errors of a period",
+        description="Stream the audit entries of [--from, --to] (UTC days, inclusive) into "
+        "sections, each line with its seq and hash, with the verification of the log (chain, "
+        "checkpoint signature, key fingerprint). A tampered log says TAMPERED on the first "
+        "line and exits 1.")
+    _common(report)
+    report.add_argument("--from", dest="date_from", required=True, metavar="DATE")
+    report.add_argument("--to", dest="date_to", required=True, metavar="DATE")
+    report.add_argument("--out", required=True, metavar="FILE.html|.json|.csv")
 
 
 def _command_module(args: argparse.Namespace) -> str:

@@ -21,6 +21,10 @@ def default_out(exchange: str, symbol: str, timeframe: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.data_command == "record":
+        from desk.commands.data_record import run as record
+
+        return record(args)
     if args.data_command != "fetch":
         raise ValueError(f"unknown data command {args.data_command!r}")
     from desk.commands.output_paths import check_output_path

@@ -149,3 +149,63 @@ def load_recording(path: str | os.PathLike[str]) -> Recording:
         frame.index = pd.DatetimeIndex(frame.index, name="ts")
         frames[symbol] = frame.sort_index()
     return Recording(freq, frames, {s: events.get(s, []) for s in frames})
+
+
+def record_stream(stream, symbols: Sequence[str], *, seconds: float, freq: str,
+                  clock=None) -> Recording:
+    """Record `stream` (an engine.venues.ccxt.market_stream.MarketStream, not started) for
+    `seconds`: every book and trade it delivers, and bars built from the trades (open,
+    high, low and close of the trade prices, summed sizes) per `freq` interval from the
+    first event; an interval without trades repeats the last close with no volume."""
+    import threading
+    import time
+
+    import pandas as pd
+
+    from engine.live.feeds import freq_seconds
+
+    lock = threading.Lock()
+    events: dict[str, list] = {s: [] for s in symbols}
+
+    def listen(event: OrderBook | TradePrint) -> None:
+        with lock:
+            if event.symbol in events:
+                events[event.symbol].append(event)
+
+    stream.listeners.append(listen)
+    stream.start()
+    try:
+        (clock or time.sleep)(seconds)
+    finally:
+        stream.close()
+    with lock:
+        kept = {s: sorted(e, key=lambda x: x.ts) for s, e in events.items()}
+    if not any(kept.values()):
+        raise DataError(f"record: nothing arrived from the stream in {seconds:g} s")
+    step = pd.Timedelta(seconds=freq_seconds(freq))
+    first = min(e[0].ts for e in kept.values() if e)
+    last = max(e[-1].ts for e in kept.values() if e)
+    index = pd.date_range(pd.Timestamp(first).floor(step), pd.Timestamp(last).floor(step),
+                          freq=step, name="ts")
+    frames = {}
+    for symbol, symbol_events in kept.items():
+        trades = [e for e in symbol_events if isinstance(e, TradePrint)]
+        books = [e for e in symbol_events if isinstance(e, OrderBook)]
+        if trades:
+            tape = pd.DataFrame({"price": [t.price for t in trades],
+                                 "size": [t.size for t in trades]},
+                                index=pd.DatetimeIndex([t.ts for t in trades]))
+        else:  # books only: bars of the mid
+            tape = pd.DataFrame({"price": [b.mid for b in books], "size": 0.0},
+                                index=pd.DatetimeIndex([b.ts for b in books]))
+        grouped = tape.resample(step, origin=index[0]).agg(
+            {"price": ["first", "max", "min", "last"], "size": "sum"})
+        grouped.columns = list(BAR_COLUMNS)
+        grouped = grouped.reindex(index)
+        close = grouped["close"].ffill().bfill()
+        for column in ("open", "high", "low"):
+            grouped[column] = grouped[column].fillna(close)
+        grouped["close"] = close
+        grouped["volume"] = grouped["volume"].fillna(0.0)
+        frames[symbol] = grouped
+    return Recording(freq, frames, kept)
