@@ -255,6 +255,26 @@ def _portfolio_parser(commands) -> None:
     optimize.add_argument("--json", metavar="PATH", help="write the result as JSON")
     optimize.add_argument("--report", metavar="PATH.html",
                           help="write an HTML report with the frontier chart")
+    allocate = actions.add_parser(
+        "allocate", help="strategy x asset allocation matrix",
+        description="Each (strategy, asset) pair is the strategy's long-only stance on the "
+        "asset, net of [broker] fee + slippage on every change of position. The matrix "
+        "maximizes mu'x - LAMBDA/2 x'Sx + BETA (1 - sum x^2), 0 <= x <= --max-weight, "
+        "summing to 1.")
+    _common(allocate)
+    allocate.add_argument("--strategies", required=True, metavar="A,B,C",
+                          help="strategy ids (their desk.toml defaults)")
+    allocate.add_argument("--data", action="append", required=True, metavar="PRICES",
+                          help="as for optimize")
+    allocate.add_argument("--risk-aversion", default="1", metavar="LAMBDA")
+    allocate.add_argument("--diversification", default="0.1", metavar="BETA")
+    allocate.add_argument("--max-weight", default="0.3", metavar="W",
+                          help="largest share of one pair (default 0.3)")
+    allocate.add_argument("--start", metavar="DATE")
+    allocate.add_argument("--end", metavar="DATE")
+    allocate.add_argument("--bars", metavar="N")
+    allocate.add_argument("--seed", metavar="N")
+    allocate.add_argument("--json", metavar="PATH", help="write the matrix as JSON")
 
 
 def _train_parser(commands) -> None:
