@@ -138,16 +138,12 @@ def print_outcome(console: Console, doc: dict) -> None:
         return
     if "windows" in doc:
         _print_windows(console, doc)
-    table = Table(title="Best parameters (in-sample)" if "windows" not in doc
-                  else "Parameters in force at the end (last train window)",
-                  header_style="bold")
-    table.add_column("Parameters")
-    table.add_column("Fitness", justify="right")
-    for name in SHOWN_METRICS:
-        table.add_column(name, justify="right")
-    table.add_row(_params(best["params"]), f"{best['fitness']:.4f}",
-                  *(_fmt(n, best["metrics"].get(n)) for n in SHOWN_METRICS))
-    console.print(table)
+    which = ("best parameters (in-sample)" if "windows" not in doc
+             else "parameters in force at the end (last train window)")
+    console.print(f"{which}: {_params(best['params'])}; fitness {best['fitness']:.4f}",
+                  markup=False, highlight=False)
+    console.print("  " + ", ".join(f"{n} {_fmt(n, best['metrics'].get(n))}"
+                                   for n in SHOWN_METRICS), markup=False, highlight=False)
     if doc.get("posterior"):
         _print_posterior(console, doc)
     if doc.get("sensitivity"):
@@ -156,10 +152,21 @@ def print_outcome(console: Console, doc: dict) -> None:
     console.print(f"{timing['trials_run']:,} trials run ({timing['trials_reused']:,} reused) in "
                   f"{timing['elapsed_s']:,.1f} s on {timing['workers']} worker(s): "
                   f"{timing['trials_per_s'] or 0:,.2f} trials/s", highlight=False)
-    if "windows" not in doc:
-        spec = f"{doc['strategy']}:" + ",".join(f"{k}={v!r}" for k, v in best["params"].items())
-        console.print(f"rerun: desk --backtest --data {doc['source']} --strategy {spec}",
-                      markup=False, highlight=False)
+    if "windows" not in doc and "request" in doc:
+        console.print(f"rerun: {rerun_command(doc)}", markup=False, highlight=False)
+
+
+def rerun_command(doc: dict) -> str:
+    """The `desk --backtest` line that reruns the best parameters on the same data."""
+    request = doc["request"]
+    spec = f"{doc['strategy']}:" + ",".join(f"{k}={v!r}" for k, v in doc["best"]["params"].items())
+    parts = ["desk --backtest --data", request["data"]]
+    for name in ("bars", "seed", "freq", "start", "end"):
+        if request.get(name) is not None:
+            parts += [f"--{name}", str(request[name])]
+    if request.get("clean"):
+        parts.append("--clean")
+    return " ".join([*parts, "--strategy", spec])
 
 
 def _print_windows(console: Console, doc: dict) -> None:
@@ -266,6 +273,8 @@ def _list(cfg, console: Console) -> int:
     if not runs:
         console.print("no optimization runs stored")
         return 0
+    if not console.is_terminal:  # piped: whole rows, one a line, for grep
+        console = Console(width=200)
     table = Table(title="Optimization runs", header_style="bold")
     for column in ("ID", "Created", "Status", "Method", "Strategy", "Data", "Fitness",
                    "Trials", "Best"):

@@ -12,7 +12,14 @@ from typing import Any
 from engine.errors import ConfigError
 from engine.optimize.evaluate import TrialResult, Window
 from engine.optimize.ledger import LedgerStats
-from engine.optimize.run import OptimizeOutcome, OptimizeRequest, objective_of, optimize, seed_of
+from engine.optimize.run import (
+    OptimizeOutcome,
+    OptimizeRequest,
+    check_request,
+    objective_of,
+    optimize,
+    seed_of,
+)
 from engine.optimize.space import key
 
 
@@ -23,13 +30,14 @@ def run_optimization(cfg, request: OptimizeRequest, *,
     from engine.adapters.sqlite.open import open_store
     from engine.adapters.sqlite.optimization import start_run
 
+    market = check_request(cfg, request)  # a bad request stores nothing
     store = open_store(cfg)
     try:
         run_id = start_run(store, method=request.method, strategy=request.strategy,
                            data_source=request.data, fitness=objective_of(cfg, request).fitness,
                            seed=seed_of(request), request=request.to_dict(),
                            config_hash=cfg.hash(), config=cfg.to_dict())
-        return _run(store, cfg, request, run_id, {}, progress, cluster_client)
+        return _run(store, cfg, request, run_id, {}, progress, cluster_client, market)
     finally:
         store.close()
 
@@ -65,7 +73,8 @@ def _trial(row: dict[str, Any]) -> TrialResult:
     return TrialResult(row["params"], row["fitness"], row["metrics"], row["elapsed_s"], window)
 
 
-def _run(store, cfg, request, run_id, known, progress, cluster_client) -> OptimizeOutcome:
+def _run(store, cfg, request, run_id, known, progress, cluster_client,
+         market=None) -> OptimizeOutcome:
     from engine.adapters.sqlite.optimization import finish_run, record_trials
 
     def record(scope: str, results) -> None:
@@ -73,7 +82,7 @@ def _run(store, cfg, request, run_id, known, progress, cluster_client) -> Optimi
 
     try:
         outcome = optimize(cfg, request, record=record, known=known, progress=progress,
-                           run_id=run_id, cluster_client=cluster_client)
+                           run_id=run_id, cluster_client=cluster_client, market=market)
     except KeyboardInterrupt:
         # The finished trials are stored; --resume picks up from them.
         finish_run(store, run_id, "interrupted", None, None)

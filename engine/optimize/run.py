@@ -73,6 +73,7 @@ class OptimizeOutcome:
             "fitness_name": self.fitness_name,
             "status": self.status,
             "seed": seed_of(self.request),
+            "request": self.request.to_dict(),
             "best": self.best,
             "trials": self.trials,
             "sensitivity": self.sensitivity,
@@ -110,21 +111,20 @@ Recorder = Callable[[str, list[TrialResult]], None]
 def optimize(cfg, request: OptimizeRequest, *, record: Recorder | None = None,
              known: Mapping[tuple[str, str], TrialResult] | None = None,
              progress: Callable[[LedgerStats], None] | None = None,
-             run_id: int | None = None, cluster_client: Any = None) -> OptimizeOutcome:
+             run_id: int | None = None, cluster_client: Any = None,
+             market: Any = None) -> OptimizeOutcome:
     """Run `request` under `cfg`. `record(scope, results)` is called as trials finish;
     `known` holds trials already done (a resumed run); `cluster_client` replaces
-    `request.cluster` with a connected Dask client (tests)."""
-    if request.method not in METHODS:
-        raise ConfigError(f"--method {request.method}: expected one of {', '.join(METHODS)}")
+    `request.cluster` with a connected Dask client (tests); `market` is the data when
+    `check_request` has loaded it already."""
     started = time.perf_counter()
-    market = load_market(request)
+    market = market or check_request(cfg, request)
     objective = objective_of(cfg, request)
     if request.method == "qlearn":
         from engine.optimize.qlearn_run import train_policy
 
         return train_policy(cfg, request, market, objective, started, run_id)
-    base = dict(cfg.strategies.get(request.strategy, {}))
-    space = build_space(request.strategy, request.params, base)
+    space = space_of(cfg, request)
     workers = request.workers if request.workers is not None else cfg.optimization.workers
     backend = open_backend(market.frames, cfg, objective, workers=workers,
                            cluster=cluster_client or request.cluster)
@@ -144,6 +144,21 @@ def optimize(cfg, request: OptimizeRequest, *, record: Recorder | None = None,
         {"params": best.params, "fitness": best.fitness, "metrics": best.metrics},
         trials, time.perf_counter() - started, ledger.stats, backend.workers, extras, sweeps,
         outcome_status)
+
+
+def space_of(cfg, request: OptimizeRequest) -> ParamSpace:
+    return build_space(request.strategy, request.params,
+                       dict(cfg.strategies.get(request.strategy, {})))
+
+
+def check_request(cfg, request: OptimizeRequest):
+    """Everything a run needs that can be wrong, checked before anything is stored: the
+    method, the parameter space and the data (returned, loaded)."""
+    if request.method not in METHODS:
+        raise ConfigError(f"--method {request.method}: expected one of {', '.join(METHODS)}")
+    if request.method != "qlearn":
+        space_of(cfg, request)
+    return load_market(request)
 
 
 def _sweep(space, ledger, best_params, points, window):
