@@ -19,6 +19,7 @@ from store.lifecycle import MIGRATION_SQL as LIFECYCLE_SQL
 from store.models import MIGRATION_SQL as MODELS_SQL
 from store.optimization import MIGRATION_SQL as OPTIMIZATION_SQL
 from store.portfolio_optimizations import MIGRATION_SQL as PORTFOLIO_OPTIMIZATIONS_SQL
+from store.virtual_portfolios import MIGRATION_SQL as VIRTUAL_PORTFOLIOS_SQL
 
 MIGRATION_1 = """
 CREATE TABLE schema_migrations (
@@ -195,6 +196,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (6, OPTIMIZATION_SQL),  # `desk optimize` runs, trials, applied parameters
     (7, BACKTEST_REPORTS_SQL),  # report extras of stored runs (`desk runs show --report`)
     (8, LIFECYCLE_SQL),  # lifecycle books, live order attribution, runs' decompositions
+    (9, VIRTUAL_PORTFOLIOS_SQL),  # virtual portfolios (`desk portfolio import|export`)
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
