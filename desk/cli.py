@@ -275,6 +275,22 @@ def _portfolio_parser(commands) -> None:
     allocate.add_argument("--bars", metavar="N")
     allocate.add_argument("--seed", metavar="N")
     allocate.add_argument("--json", metavar="PATH", help="write the matrix as JSON")
+    merge = actions.add_parser(
+        "import", help="merge a virtual portfolio export (JSON or CSV), each trade once",
+        description="Trades are merged by uid: one already in the portfolio is skipped, so "
+        "importing the same export twice, or an export of an export, counts nothing twice. "
+        "Positions are recomputed from the trades.")
+    _common(merge)
+    merge.add_argument("file", metavar="FILE")
+    merge.add_argument("--into", metavar="NAME",
+                       help="virtual portfolio to merge into (default: the export's name)")
+    export = actions.add_parser(
+        "export", help="write a virtual portfolio's positions, trades and allocations")
+    _common(export)
+    export.add_argument("name", metavar="NAME")
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--format", choices=("json", "csv"),
+                        help="default: csv for a .csv file, else json")
 
 
 def _train_parser(commands) -> None:
