@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = apply_cli_overrides(load_config(args.config), args)
     console = Console()
+    if not console.is_terminal:  # piped or redirected: whole table rows, for grep and logs
+        console = Console(width=200)
     if args.action == "list":
         return _list(cfg, console)
     for option, path in (("--json", args.json), ("--report", args.report)):
@@ -273,8 +275,6 @@ def _list(cfg, console: Console) -> int:
     if not runs:
         console.print("no optimization runs stored")
         return 0
-    if not console.is_terminal:  # piped: whole rows, one a line, for grep
-        console = Console(width=200)
     table = Table(title="Optimization runs", header_style="bold")
     for column in ("ID", "Created", "Status", "Method", "Strategy", "Data", "Fitness",
                    "Trials", "Best"):

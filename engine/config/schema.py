@@ -1172,6 +1172,11 @@ def _cross_check(config: Config, origin: _Origin) -> None:
                         f" got {getattr(flow, key)}")
     _check_schedule_spans(config.execution, origin)
     _check_strategy_rules(config.strategies, origin)
+    de = config.optimization.de
+    if de.mutation_min > de.mutation_max:
+        origin.fail("[optimization.de]", "mutation_min",
+                    f"expected at most mutation_max ({de.mutation_max:g}),"
+                    f" got {de.mutation_min:g}")
     _check_portfolio(config.portfolio, origin)
     score = config.risk.score
     if not score.elevated < score.high < score.critical:
