@@ -92,6 +92,11 @@ class LiveEngine:
         self.gate = self.kernel.gate
         self.executor = self.kernel.executor
         self.trader = self.kernel.trader
+        from engine.signals.filters.live import build_live_filters
+
+        # Filters + quality score after the ensemble (None when [filters] and [quality] are
+        # off): the stored models of `desk train`, checked by SHA-256.
+        self.filters = build_live_filters(cfg, store, feed.symbols)
         from engine.risk.score import RiskMonitor
 
         # Entering high or critical risk journals risk.alert (engine.risk.score).
@@ -310,19 +315,30 @@ class LiveEngine:
 
     def _trade_bar(self, bar: Bar, view: StepView) -> None:
         state = self.symbols[bar.symbol]
+        judged = None
+        if self.filters is not None:
+            from engine.signals.filters.live import step
+
+            judged = step(self.filters, bar, state, view)
+            if judged is not None:
+                self.journal.event("decision.judged", "engine",
+                                   {"symbol": bar.symbol, "ts": bar.ts, **judged})
         with self.journal.batch():
             for strategy_id, (side, confidence) in view.new_signals.items():
                 self.journal.signal(bar.ts, bar.symbol, strategy_id, side.name, confidence)
             if view.decision is not None:
                 self.journal.decision(view.decision.to_payload()
                                       | {"regime": state.regime_label})
-        if view.changed and view.side != Side.HOLD:
+        # A decision vetoed by a filter or below [quality] min_score is dropped whole.
+        if view.changed and view.side != Side.HOLD and not (judged and judged["dropped"]):
             decided = state.decision  # its contributors attribute the trade it opens
             votes = None if decided is None else {
                 sid: decided.weights[sid] for sid in decided.contributors}
             orders = self.kernel.decide(bar.symbol, bar.ts, view.side, bar.close,
                                         regime=state.regime_label,
-                                        size_multiplier=state.size_multiplier, votes=votes)
+                                        size_multiplier=state.size_multiplier
+                                        * (judged["multiplier"] if judged else 1.0),
+                                        votes=votes)
             lifecycle.attribute(self, orders, votes, state.regime_label)
 
     def mark_from_stream(self) -> None:

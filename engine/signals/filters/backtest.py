@@ -43,15 +43,18 @@ def needed(filters) -> list[tuple[str, object]]:
     return out
 
 
-def load_stored_models(cfg, frames) -> dict[str, dict[str, StoredModel]]:
+def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredModel]]:
+    """symbol -> filter -> the stored model, its file checked by SHA-256. `frames` maps each
+    symbol to its backtest frame (the overlap is refused) or to None (live: no check).
+    `store`: an open store to read (default: open the configured one)."""
     from engine.adapters.sqlite.models import stored_model
     from engine.adapters.sqlite.open import open_store
 
-    store = open_store(cfg)
+    own = store is None
+    store = open_store(cfg) if own else store
     try:
         out: dict[str, dict[str, StoredModel]] = {}
         for symbol, frame in frames.items():
-            run_range = (frame.index[0].isoformat(), frame.index[-1].isoformat())
             out[symbol] = {}
             for name, sub in needed(cfg.filters):
                 model_type = sub.type if name != "volume" else "volume"
@@ -65,16 +68,20 @@ def load_stored_models(cfg, frames) -> dict[str, dict[str, StoredModel]]:
                         f"[filters.{name}]: no stored {which}; train one with desk train"
                         f" --data SOURCE --symbol {symbol} --model {train_as}, or run with"
                         " --walk-forward-models")
-                check_no_overlap(row["name"], (row["data_start"], row["data_end"]),
-                                 run_range)
+                first_after = 0
+                if frame is not None:
+                    run_range = (frame.index[0].isoformat(), frame.index[-1].isoformat())
+                    check_no_overlap(row["name"], (row["data_start"], row["data_end"]),
+                                     run_range)
+                    first_after = int(frame.index.searchsorted(_ts(row["data_end"]),
+                                                               side="right"))
                 payload = load_model_file(Path(row["file_path"]), row["file_sha256"])
                 _check_features(row, payload, name, sub, cfg)
-                first_after = int(frame.index.searchsorted(_ts(row["data_end"]),
-                                                           side="right"))
                 out[symbol][name] = StoredModel(row["name"], payload["model"], first_after)
         return out
     finally:
-        store.close()
+        if own:
+            store.close()
 
 
 def _check_features(row, payload, name, sub, cfg) -> None:

@@ -1,0 +1,202 @@
+"""The filters + quality layer on a live desk: the backtest's rules, one bar at a time.
+
+Each stored model judges the newest bar of the symbol's window (features need the window
+for their warm-up; only the last row is predicted). The quality score's setup history
+follows the backtest's rule: a run of the ensemble's decision is a trade from the next
+bar's open to the open after its next change, counted from the bar that open arrives. Live
+it starts empty when the desk starts (the backtest's starts with its data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.signals import quality as q
+from engine.signals.filters import classify, garch, target
+from engine.signals.filters.features import Bars, direction_features, log_returns
+from engine.signals.filters.layer import SignalLayer
+from engine.signals.filters.predict import FilterPredictions
+from engine.signals.filters.verdicts import FilterRules, judge
+from engine.signals.filters.volume import surge
+
+
+@dataclass
+class _Run:
+    key: tuple
+    side: int
+    entry: float | None = None  # the open after the decision, once seen
+
+
+@dataclass
+class _SymbolBook:
+    history: q.SetupHistory
+    bar: int = 0
+    run: _Run | None = None  # the ensemble's current decision run
+    previous: _Run | None = None  # the run that ended at the last bar's change
+    changed_last_bar: bool = False
+    last_record: dict = field(default_factory=dict)
+
+
+class LiveFilters:
+    def __init__(self, layer: SignalLayer, symbols) -> None:
+        self.layer = layer
+        self.rules = (FilterRules.from_config(layer.filters, layer.allow_short)
+                      if layer.filters is not None else None)
+        min_trades = layer.quality.min_trades if layer.quality is not None else 1
+        self.books = {s: _SymbolBook(q.SetupHistory(min_trades)) for s in symbols}
+
+    def on_bar(self, symbol: str, bar_open: float, side: int, changed: bool,
+               agree: tuple[str, ...], regime: str) -> None:
+        """Advance the symbol's setup history by one bar (call for every bar, first)."""
+        book = self.books[symbol]
+        book.bar += 1
+        if book.run is not None and book.run.entry is None:
+            book.run.entry = bar_open
+        if book.changed_last_bar and book.previous is not None:
+            prev = book.previous
+            book.history.add(book.bar, prev.key, prev.side * (bar_open - prev.entry) > 0)
+            book.previous = None
+        book.changed_last_bar = False
+        if changed:
+            book.previous = book.run if book.run is not None and book.run.entry is not None \
+                else None
+            book.run = _Run((agree, side, regime), side) if side != 0 else None
+            book.changed_last_bar = True
+
+    def judge(self, symbol: str, window: Bars, *, side: int, regime: str,
+              regime_probs: Mapping[str, float] | None, weights: Mapping[str, float],
+              agree: tuple[str, ...], size_multiplier: float) -> dict:
+        """The record of a decision at the newest bar: verdicts, quality, multiplier."""
+        record: dict = {}
+        dropped = False
+        if self.rules is not None:
+            preds = self.predictions(symbol, window, regime_probs)
+            verdicts = judge(preds, self.rules, len(window) - 1, side)
+            record["filters"] = [v.as_dict() for v in verdicts]
+            dropped = any(v.veto for v in verdicts)
+        multiplier = 1.0
+        if self.layer.quality is not None:
+            book = self.books[symbol]
+            book.history.advance(book.bar)
+            success, similar = book.history.rate((agree, side, regime))
+            qc = self.layer.quality
+            score = q.score(
+                agree_weight=sum(weights[s] for s in agree), total_weight=sum(weights.values()),
+                contributors=[(s, weights[s]) for s in agree], side=side, regime=regime,
+                success=success, similar=similar, min_score=qc.min_score,
+                max_multiplier=qc.max_multiplier, size=self.layer.size,
+                regime_multiplier=size_multiplier, limit=self.layer.position_limit)
+            record["quality"] = score.as_dict()
+            multiplier = score.multiplier
+            dropped = dropped or score.dropped
+        record["dropped"] = dropped
+        record["multiplier"] = 1.0 if dropped else multiplier
+        self.books[symbol].last_record = record
+        return record
+
+    def predictions(self, symbol: str, window: Bars,
+                    regime_probs: Mapping[str, float] | None) -> list[FilterPredictions]:
+        f = self.layer.filters
+        stored = self.layer.stored.get(symbol, {})
+        n = len(window)
+        out = []
+        probs = None
+        if regime_probs:
+            probs = np.full((n, 3), np.nan)
+            probs[-1] = [regime_probs.get(label, 0.0) for label in ("bull", "bear",
+                                                                     "sideways")]
+        if f.direction.enabled:
+            x = direction_features(window, f.direction.lookback, probs)[-1:]
+            p = _one("direction", f.direction.type)
+            if np.isfinite(x).all():
+                proba = classify.class_probabilities(stored["direction"].model, x,
+                                                     target.CLASSES)[0]
+                best = int(np.argmax(proba))
+                p.value[0], p.probability[0], p.known[0] = target.CLASSES[best], proba[best], \
+                    True
+            out.append(_at_end(p, n))
+        if f.volatility.enabled:
+            model = stored["volatility"].model
+            p = _one("volatility", f.volatility.type)
+            if isinstance(model, garch.GarchModel):
+                r = np.nan_to_num(log_returns(window.close), nan=0.0)
+                variance = model.forecast_after(r, f.volatility.forecast_horizon)[-1:]
+                p.value[0] = np.sqrt(variance[0])
+                p.probability[0] = garch.high_probability(variance, f.volatility.threshold,
+                                                          f.volatility.forecast_horizon)[0]
+                p.flag[0] = p.value[0] > f.volatility.threshold
+                p.known[0] = True
+            out.append(_at_end(p, n))
+        if f.volume.enabled:
+            z, is_surge = surge(window.volume, f.volume.lookback, f.volume.threshold)
+            p = FilterPredictions("volume", f.volume.type, z[-1:], np.isfinite(z[-1:]) * 1.0,
+                                  is_surge[-1:], np.isfinite(z[-1:]))
+            if f.volume.type != "zscore":
+                x = direction_features(window, f.volume.lookback, probs)[-1:]
+                p.known[0] = bool(np.isfinite(x).all())
+                if p.known[0]:
+                    p.probability[0] = classify.class_probabilities(
+                        stored["volume"].model, x, (0, 1))[0, 1]
+                    p.flag[0] = p.probability[0] >= 0.5
+            out.append(_at_end(p, n))
+        return out
+
+
+def _one(name: str, model: str) -> FilterPredictions:
+    return FilterPredictions(name, model, np.zeros(1), np.zeros(1), np.zeros(1, dtype=bool),
+                             np.zeros(1, dtype=bool))
+
+
+class _AtEnd:
+    """A one-bar prediction read at the window's last index."""
+
+    def __init__(self, values: np.ndarray, last: int) -> None:
+        self.values, self.last = values, last
+
+    def __getitem__(self, t: int):
+        if t != self.last:
+            raise IndexError(f"only the newest bar ({self.last}) is predicted live, not {t}")
+        return self.values[0]
+
+
+def _at_end(p: FilterPredictions, n: int) -> FilterPredictions:
+    return FilterPredictions(p.name, p.model, _AtEnd(p.value, n - 1),
+                             _AtEnd(p.probability, n - 1), _AtEnd(p.flag, n - 1),
+                             _AtEnd(p.known, n - 1))
+
+
+def step(filters: LiveFilters, bar, state, view) -> dict | None:
+    """One bar of a live symbol (`engine.live.state.SymbolState` after `advance`): advance
+    the setup history, and judge the decision when the ensemble changed its mind to a side.
+    Returns the decision's record, None when there is nothing to judge."""
+    side = int(state.side)
+    weights = (dict(state.decision.weights) if state.decision is not None
+               else {sid: 1.0 for sid in state.stances})
+    agree = tuple(sid for sid, (s, _) in state.stances.items() if int(s) == side)
+    filters.on_bar(bar.symbol, float(bar.open), side, bool(view.changed), agree,
+                   state.regime_label)
+    if not view.changed or side == 0:
+        return None
+    window = Bars(*(np.ascontiguousarray(state.data[:, i]) for i in range(5)))
+    return filters.judge(bar.symbol, window, side=side, regime=state.regime_label,
+                         regime_probs=state.probabilities or None, weights=weights,
+                         agree=agree, size_multiplier=float(state.size_multiplier))
+
+
+def build_live_filters(cfg, store, symbols) -> LiveFilters | None:
+    """The live layer from the configuration and the models stored by `desk train`, or None
+    when [filters] and [quality] are off."""
+    from engine.signals.filters.backtest import load_stored_models
+
+    filters = cfg.filters if cfg.filters.enabled else None
+    quality = cfg.quality if cfg.quality.enabled else None
+    if filters is None and quality is None:
+        return None
+    stored = load_stored_models(cfg, {s: None for s in symbols}, store=store) \
+        if filters is not None else {}
+    layer = SignalLayer(filters, quality, cfg.engine.allow_short, cfg.engine.size,
+                        cfg.risk.max_position_pct, walk_forward=False, stored=stored)
+    return LiveFilters(layer, symbols)
