@@ -145,3 +145,31 @@ def test_shared_regimes_change_nothing(tmp_path):
         assert result.metrics == plain.metrics
         assert [t.to_dict() for t in result.trades] == [t.to_dict() for t in plain.trades]
         assert result.regimes == plain.regimes
+
+
+def test_walk_forward_trains_before_it_tests_and_stitches_every_test_bar(tmp_path):
+    cfg = _cfg(tmp_path, wfo={"unit": "bars", "train": 400, "test": 200, "anchored": False,
+                              "min_observations": 100, "improvement_threshold": 0.05,
+                              "inner_method": "random"})
+    outcome = optimize(cfg, _request(method="wfo", trials=3, bars=1800))
+    doc = outcome.document()
+    windows = doc["windows"]
+    assert len(windows) == 4  # from bar 500 (history_bars) on: 500 + k*200 + 600 <= 1800
+    for w in windows:
+        assert w["train_start"] < w["train_end"] < w["test_start"] <= w["test_end"]
+        assert w["in_sample"]["bars"] == 400 and w["out_of_sample"]["bars"] == 200
+    for before, after in zip(windows, windows[1:], strict=False):
+        assert before["test_end"] < after["test_start"]
+    # Every train trial of window i ran on bars that end where its test begins.
+    for t in doc["trials"]:
+        scope = t["scope"]
+        if scope.startswith("wfo:") and scope.endswith(":train"):
+            i = int(scope.split(":")[1])
+            start = 500 + 200 * i
+            assert t["window"] == [start, start + 400]
+        elif scope.endswith(":test"):
+            i = int(scope.split(":")[1])
+            assert t["window"] == [500 + 200 * i + 400, 500 + 200 * i + 600]
+    assert doc["out_of_sample"]["metrics"]["bars"] == 4 * 200
+    assert doc["out_of_sample"]["metrics"]["start"] == windows[0]["test_start"].replace(
+        "T", " ")
