@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if json_path:
         document = {"run_id": run_id, "data": args.data, "scheme": scheme, "mode": mode,
                     "metrics": jsonable(result.summary), "journal": result.journal,
+                    "final_weights": {a: float(w) for a, w in result.weights.iloc[-1].items()},
                     "timing": result.timing}
         write_atomically(json_path, json.dumps(document, indent=2) + "\n", option="--json")
     if report_path:
@@ -50,11 +51,14 @@ def run(args: argparse.Namespace) -> int:
         write_atomically(report_path, render_portfolio_report(result, title=title,
                                                               subtitle=subtitle),
                          option="--report")
-    _print_summary(Console(), result, title, subtitle)
+    from engine.portfolio.backtest_job import virtual_name
+
+    _print_summary(Console(), result, title, subtitle, virtual_name(run_id))
     return 0
 
 
-def _print_summary(console: Console, result, title: str, subtitle: str) -> None:
+def _print_summary(console: Console, result, title: str, subtitle: str, virtual: str
+                   ) -> None:
     from engine.portfolio.backtest_report import _SUMMARY, format_value
 
     console.print(title, style="bold")
@@ -67,3 +71,5 @@ def _print_summary(console: Console, result, title: str, subtitle: str) -> None:
     console.print(table)
     console.print(f"{len(result.journal):,} journal entries · {result.timing['bars']:,} bars"
                   f" in {result.timing['seconds']:.2f} s", style="dim")
+    console.print(f"trades kept as virtual portfolio {virtual}"
+                  f" (desk portfolio export {virtual} --out FILE)", style="dim")

@@ -59,7 +59,9 @@ class PortfolioBacktestResult:
     drift: pd.Series  # largest |weight - target| per bar, before the bar's trades
     journal: list[dict[str, Any]]
     summary: dict[str, Any]
-    timing: dict[str, float] = field(default_factory=dict)
+    timing: dict[str, float]
+    # One per order: ts, symbol, side, qty, price (slippage included), fee.
+    fills: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _close_only_adx(closes: np.ndarray) -> np.ndarray:
@@ -98,6 +100,7 @@ def run_portfolio_backtest(
     cov, chosen = None, ()
     last_refresh = last_rebalance = last_check = None
     journal: list[dict[str, Any]] = []
+    fills: list[dict[str, Any]] = []
     equity_path = np.full(len(closes), np.nan)
     weight_path = np.zeros((len(closes), len(assets)))
     drift_path = np.zeros(len(closes))
@@ -184,6 +187,13 @@ def run_portfolio_backtest(
                 cost_of_buys = float(buys @ price) * (1 + slip)
             buy_fee = cost_of_buys * fee
             cash -= cost_of_buys + buy_fee
+            stamp = index[t].isoformat()
+            for i in np.flatnonzero(sells + buys):
+                side = "buy" if buys[i] > 0 else "sell"
+                size = float(buys[i] if buys[i] > 0 else -sells[i])
+                fill = price[i] * (1 + slip if side == "buy" else 1 - slip)
+                fills.append({"ts": stamp, "symbol": assets[i], "side": side, "qty": size,
+                              "price": fill, "fee": size * fill * fee})
             qty = qty + sells + buys
             turnover = float((-sells + buys) @ price)
             traded += turnover
@@ -202,7 +212,7 @@ def run_portfolio_backtest(
     summary = _summary(equity, weights, traded, costs, counts, ppy)
     return PortfolioBacktestResult(equity, weights, pd.Series(drift_path[keep],
                                    index=index[keep], name="drift"), journal, summary,
-                                   {"seconds": elapsed, "bars": len(equity)})
+                                   {"seconds": elapsed, "bars": len(equity)}, fills)
 
 
 def _summary(equity: pd.Series, weights: pd.DataFrame, traded: float, costs: float,

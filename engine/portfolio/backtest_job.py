@@ -32,7 +32,52 @@ def run_portfolio_job(cfg: Any, job: PortfolioJob) -> tuple[PortfolioBacktestRes
                                       seed=job.seed), job.data)
     settings = settings_from_config(cfg, scheme=job.scheme, mode=job.mode)
     result = run_portfolio_backtest(prices, settings)
-    return result, _store(cfg, job, settings, result)
+    run_id = _store(cfg, job, settings, result)
+    _record_virtual(cfg, run_id, result)
+    return result, run_id
+
+
+def virtual_name(run_id: int) -> str:
+    """The virtual portfolio a portfolio backtest's trades are kept in."""
+    return f"backtest-{run_id}"
+
+
+def virtual_book(run_id: int, result: PortfolioBacktestResult) -> tuple[list, list]:
+    """The run's fills as virtual trades and its targets as allocation history. Symbols
+    with a "/" are crypto pairs, anything else is taken for a stock."""
+    from engine.portfolio.virtual import Allocation, make_trade
+
+    name = virtual_name(run_id)
+    # Floats become decimals at the edge through their shortest exact text (repr): the
+    # book's float sums and the trades' decimal sums then differ by float round-off only
+    # (a closed position may keep dust of ~1e-15 of its size).
+    trades = [make_trade(uid=f"{name}:{n}", ts=f["ts"], symbol=f["symbol"],
+                         asset_type="crypto" if "/" in f["symbol"] else "stock",
+                         side=f["side"], qty=_decimal(f["qty"]), price=_decimal(f["price"]),
+                         fee=_decimal(f["fee"]),
+                         strategy="portfolio", where=f"{name} fill #{n}")
+              for n, f in enumerate(result.fills, start=1)]
+    allocations = [Allocation(e["ts"], dict(e["weights"]), name) for e in result.journal
+                   if e["kind"] == "targets"]
+    return trades, allocations
+
+
+def _decimal(value: float) -> Any:
+    from decimal import Decimal
+
+    return Decimal(repr(float(value)))
+
+
+def _record_virtual(cfg: Any, run_id: int, result: PortfolioBacktestResult) -> None:
+    from engine.adapters.sqlite.open import open_store
+    from engine.adapters.sqlite.virtual import record_virtual
+
+    trades, allocations = virtual_book(run_id, result)
+    store = open_store(cfg)
+    try:
+        record_virtual(store, virtual_name(run_id), trades, allocations)
+    finally:
+        store.close()
 
 
 def jsonable(value: Any) -> Any:

@@ -45,6 +45,16 @@ def test_risk_parity_threshold_book_runs_with_a_report(tmp_path, capsys):
     run = sqlite3.connect(tmp_path / "d.db").execute(
         "SELECT id, data_source FROM backtest_runs").fetchall()
     assert run == [(document["run_id"], str(SP500_TAIL))]
+    # The run's trades and targets are a virtual portfolio that exports like any other.
+    exported = tmp_path / "book.json"
+    name = f"backtest-{document['run_id']}"
+    assert main(["--db", str(tmp_path / "d.db"), "portfolio", "export", name, "--out",
+                 str(exported)]) == 0
+    book = json.loads(exported.read_text())
+    assert len(book["trades"]) > metrics["rebalances"] and book["allocations"]
+    # Float round-off of the book can leave dust on a closed position: ignore under 1e-9.
+    held = {p["symbol"] for p in book["positions"] if float(p["qty"]) > 1e-9}
+    assert held == {a for a, w in document["final_weights"].items() if w > 0}
 
 
 def test_no_data_is_one_line(tmp_path, capsys):
