@@ -70,12 +70,12 @@ def test_order_flow_row_opens_the_depth_ladder(snap_compare):
     assert snap_compare(desk_with_flow(), terminal_size=(80, 24), press=["0", "enter"])
 
 
-def test_wide_terminal_shows_order_flow_across_the_bottom(snap_compare):
-    """160x48: the grid of panes with the Order Flow pane as a full-width row at the
-    bottom: every column shown (spread in bp, sizes bid / ask), SOL's maker "gone" in the
-    alert colour, BTC's HFT signal "BUY 0.78 imb" and SOL's "BUY 0.78 rev" in the bid
-    colour; Positions shows Bid and Ask (average price and realized P&L give way in the
-    half-width pane)."""
+def test_wide_terminal_shows_order_flow_in_the_grid(snap_compare):
+    """160x48: the grid of panes, Order Flow (0) in the bottom row beside Strategies (8):
+    quotes, imbalance and z, aggressor flow, SOL's maker "gone" in the alert colour, BTC's
+    HFT signal "BUY 0.78 imb" and SOL's "BUY 0.78 rev" in the bid colour (spread and sizes
+    give way in the half-width pane); Positions shows Bid and Ask (average price and
+    realized P&L give way)."""
     assert snap_compare(desk_with_flow(), terminal_size=(160, 48))
 
 
