@@ -623,6 +623,7 @@ _SCHEMA: dict[str, _Table] = {
                     "max_mult": c.number(1, 100, low_open=False),
                     "per_regime": c.boolean(),
                     "min_trades": c.integer(1, 100_000),
+                    "update_hours": c.number(0, c.SECONDS_PER_YEAR / 3600, low_open=False),
                 },
             ),
         },

@@ -49,6 +49,7 @@ class AdaptiveSettings:
     max_mult: float = 2.0
     per_regime: bool = False
     min_trades: int = 5
+    update_hours: float = 0.0  # also update at a trade close this long after the last (0: off)
 
 
 def score_terms(returns: Sequence[float]) -> dict[str, float]:

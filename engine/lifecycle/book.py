@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine.lifecycle.adaptive import AdaptiveSettings, bounded_update, score_terms, target_weight
 from engine.lifecycle.health import Health, RetirementSettings, Status, weight_factor
@@ -65,6 +65,7 @@ class LifecycleBook:
     current: dict[str, dict[str, float]] = field(default_factory=dict)  # regime -> weights
     recent: dict[str, dict[str, deque]] = field(default_factory=dict)  # regime -> returns
     closed: dict[str, int] = field(default_factory=dict)  # regime -> trades since update
+    updated_at: dict[str, datetime] = field(default_factory=dict)  # regime -> last update
     health: dict[str, Health] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -106,11 +107,22 @@ class LifecycleBook:
         trades = window.setdefault(sid, deque(maxlen=self.window))
         trades.append(float(value))
         self.closed[key] = self.closed.get(key, 0) + 1
-        if self.closed[key] >= self.adaptive.update_every:
+        if self.closed[key] >= self.adaptive.update_every or self._due(key, when):
             self._update(key, when)
+
+    def _due(self, key: str, ts: datetime) -> bool:
+        """The schedule: `update_hours` of market time since this regime's last update
+        (counted from its first trade)."""
+        hours = self.adaptive.update_hours
+        if hours <= 0 or ts == datetime.min:
+            return False
+        last = self.updated_at.setdefault(key, ts)
+        return ts - last >= timedelta(hours=hours)
 
     def _update(self, key: str, ts: datetime) -> None:
         self.closed[key] = 0
+        if ts != datetime.min:
+            self.updated_at[key] = ts
         old = dict(self.current.get(key, self.base))
         scores: dict[str, dict | None] = {}
         targets: dict[str, float | None] = {}
@@ -137,6 +149,7 @@ class LifecycleBook:
         self.current.clear()
         self.recent.clear()
         self.closed.clear()
+        self.updated_at.clear()
         self.log.add("weights.updated", actor, {
             "symbol": self.symbol, "regime": "all", "ts": _iso(ts), "reset": True,
             "old": old, "new": _rounded(self.base), "scores": {},
@@ -165,6 +178,7 @@ class LifecycleBook:
             "current": self.current,
             "recent": {k: {sid: list(r) for sid, r in v.items()} for k, v in self.recent.items()},
             "closed": self.closed,
+            "updated_at": {k: _iso(v) for k, v in self.updated_at.items()},
             "health": {sid: {"status": str(h.status), "returns": list(h.returns),
                              "unhealthy_run": h.unhealthy_run, "healthy_run": h.healthy_run,
                              "since": _iso(h.since), "reason": h.reason,
@@ -183,6 +197,8 @@ class LifecycleBook:
         self.recent = {k: {sid: deque(r, maxlen=self.window) for sid, r in v.items()
                            if sid in self.base} for k, v in state.get("recent", {}).items()}
         self.closed = {k: int(v) for k, v in state.get("closed", {}).items()}
+        self.updated_at = {k: datetime.fromisoformat(v)
+                           for k, v in state.get("updated_at", {}).items() if v}
         for sid, h in state.get("health", {}).items():
             if sid not in self.base:
                 continue

@@ -80,3 +80,15 @@ def test_reset_returns_to_base_and_the_state_round_trips():
     assert book.adaptive_weights() == BASE
     entry = weight_updates(book.log.drain())[-1]
     assert entry["actor"] == "user" and entry["reset"] is True
+
+
+def test_the_schedule_updates_at_the_first_close_past_update_hours():
+    book = _book(update_every=1000, min_trades=1, update_hours=24)
+    book.record("a", 0.02, T0, "bull")
+    book.record("a", 0.02, T0 + timedelta(hours=23), "bull")
+    assert weight_updates(book.log.drain()) == []
+    book.record("b", -0.01, T0 + timedelta(hours=25), "bull")
+    [entry] = weight_updates(book.log.drain())
+    assert entry["ts"] == (T0 + timedelta(hours=25)).isoformat()
+    book.record("a", 0.02, T0 + timedelta(hours=30), "bull")
+    assert weight_updates(book.log.drain()) == []  # next one 24 h after this update
