@@ -69,20 +69,21 @@ def portfolio_volatility(stats: BarStats, exposures: dict[str, float],
     history, or equity is not positive)."""
     if equity <= 0:
         return None
-    rows, weights = [], []
+    # The whole covariance with zero weights off the book: one small product beats
+    # slicing a sub-matrix out per order.
+    w = np.zeros(len(stats.symbols))
+    held = False
     for symbol, value in exposures.items():
         if value == 0:
             continue
         i = stats.symbols.get(symbol)
         if i is None:
             return None
-        rows.append(i)
-        weights.append(value / equity)
-    if not rows:
+        w[i] = value / equity
+        held = True
+    if not held:
         return 0.0
-    w = np.asarray(weights)
-    c = stats.cov[np.ix_(rows, rows)]
-    return math.sqrt(max(float(w @ c @ w), 0.0) * stats.periods_per_year)
+    return math.sqrt(max(float(w @ stats.cov @ w), 0.0) * stats.periods_per_year)
 
 
 def concentration(exposures: dict[str, float], symbol: str, equity: float) -> float:
@@ -91,6 +92,37 @@ def concentration(exposures: dict[str, float], symbol: str, equity: float) -> fl
     return abs(exposures.get(symbol, 0.0)) / base if base > 0 else 1.0
 
 
-def correlation_scale(corr: float, limit: float) -> float:
-    """correlation_action = "scale": the order shrinks by (1 - corr) / (1 - limit)."""
-    return max(0.0, (1.0 - corr) / (1.0 - limit)) if limit < 1 else 1.0
+def largest_concentration(exposures: dict[str, float], equity: float) -> float:
+    """The largest asset's concentration (gross computed once)."""
+    values = [abs(v) for v in exposures.values()]
+    base = max(sum(values), equity)
+    return max(values, default=0.0) / base if base > 0 else 0.0
+
+
+def max_same_direction_correlation(stats: BarStats, exposures: dict[str, float]
+                                   ) -> float | None:
+    """The highest correlation between two held positions of the same direction: 0 with
+    fewer than two such positions, None if a held symbol has no history."""
+    sign = np.zeros(len(stats.symbols))
+    for symbol, value in exposures.items():
+        if value:
+            i = stats.symbols.get(symbol)
+            if i is None:
+                return None
+            sign[i] = 1.0 if value > 0 else -1.0
+    same = np.outer(sign, sign) > 0
+    same &= _upper(len(sign))
+    values = stats.corr[same]
+    values = values[~np.isnan(values)]
+    return max(float(values.max()), 0.0) if len(values) else 0.0
+
+
+_UPPER: dict[int, np.ndarray] = {}
+
+
+def _upper(n: int) -> np.ndarray:
+    """The strict upper triangle of an n x n matrix, as a mask (cached per n)."""
+    mask = _UPPER.get(n)
+    if mask is None:
+        mask = _UPPER[n] = np.triu(np.ones((n, n), dtype=bool), 1)
+    return mask

@@ -193,10 +193,12 @@ def simulate_chunk(model: Model, number: int, size: int, horizon: int, seed: int
         equity = np.cumsum(r, axis=1)
         equity += 1.0
     else:
-        equity = np.cumprod(r + 1.0, axis=1)  # per unit of initial
+        r += 1.0  # a fresh array from draw_returns: in place, no copy
+        equity = np.cumprod(r, axis=1, out=r)  # per unit of initial
     peak = np.maximum.accumulate(equity, axis=1)
     np.maximum(peak, 1.0, out=peak)  # the starting value is the first peak
-    drawdown = 1.0 - (equity / peak).min(axis=1)
+    np.divide(equity, peak, out=peak)
+    drawdown = 1.0 - peak.min(axis=1)
     fan = np.empty((0, horizon + 1))
     if number == 0:
         kept = equity[:FAN_PATHS] * initial
@@ -214,7 +216,8 @@ def draw_returns(model: Model, rng: np.random.Generator, size: int,
     if model.method == "parametric":
         if model.dist == "normal":
             mean, std = model.params
-            return rng.normal(mean, std, size=(size, horizon))
+            # A draw below -100% would make the equity negative: clipped to a total loss.
+            return np.maximum(rng.normal(mean, std, size=(size, horizon)), -1.0)
         df, loc, scale = model.params
         # A t draw below -100% would make the equity negative: clipped to a total loss.
         return np.maximum(loc + scale * rng.standard_t(df, size=(size, horizon)), -1.0)
@@ -238,15 +241,24 @@ def stationary_indices(rng: np.random.Generator, n: int, size: int, horizon: int
     u = rng.random((size, horizon))
     new = u <= 1.0 / block_length
     new[:, 0] = True
-    return _continue_blocks(starts, new, n)
+    steps = np.arange(horizon, dtype=np.int64)
+    # The step at which each step's block began; the index is that block's start plus the
+    # offset into it, wrapped at the end of the data.
+    began = np.where(new, steps, 0)
+    np.maximum.accumulate(began, axis=1, out=began)
+    index = starts.ravel()[began + (np.arange(size, dtype=np.int64) * horizon)[:, None]]
+    index += steps
+    index -= began
+    return _wrap(index, n, horizon)
 
 
-def _continue_blocks(starts: np.ndarray, new: np.ndarray, n: int) -> np.ndarray:
-    steps = np.arange(new.shape[1], dtype=np.int64)
-    # The step at which the current block began, and so its start and the offset into it.
-    began = np.maximum.accumulate(np.where(new, steps, 0), axis=1)
-    first = np.take_along_axis(starts, began, axis=1)
-    return (first + (steps - began)) % n
+def _wrap(index: np.ndarray, n: int, horizon: int) -> np.ndarray:
+    """index mod n, for indices below n + horizon (a subtraction beats a division)."""
+    if horizon <= n:
+        index[index >= n] -= n
+        return index
+    index %= n
+    return index
 
 
 def circular_indices(rng: np.random.Generator, n: int, size: int, horizon: int,
@@ -257,7 +269,7 @@ def circular_indices(rng: np.random.Generator, n: int, size: int, horizon: int,
     blocks = -(-horizon // b)
     starts = rng.integers(0, n, size=(size, blocks), dtype=np.int64)
     index = (starts[:, :, None] + np.arange(b, dtype=np.int64)).reshape(size, blocks * b)
-    return index[:, :horizon] % n
+    return index[:, :horizon] % n  # a block may be longer than the data: a general modulo
 
 
 # -- running -----------------------------------------------------------------------------

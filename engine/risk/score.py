@@ -104,8 +104,9 @@ def book_risk(exposures: dict[str, float], equity: float, drawdown: float, stats
     held = {s: v for s, v in exposures.items() if v}
     gross = sum(abs(v) for v in held.values())
     exposure = gross / equity if equity > 0 else None
-    conc = max((book_rules.concentration(held, s, equity) for s in held), default=0.0)
-    corr = _max_same_direction_corr(stats, held)
+    conc = book_rules.largest_concentration(held, equity)
+    corr = (0.0 if len(held) < 2 else None if stats is None
+            else book_rules.max_same_direction_correlation(stats, held))
     vol = book_rules.portfolio_volatility(stats, held, equity) if stats is not None else None
     var = es = 0.0
     label = "VaR 95% historical (1 bar)"
@@ -126,27 +127,6 @@ def book_risk(exposures: dict[str, float], equity: float, drawdown: float, stats
     score = risk_score(values, limits, (cfg_risk.score.elevated, cfg_risk.score.high,
                                         cfg_risk.score.critical))
     return BookRisk(score, var, es, label, vol, corr, conc)
-
-
-def _max_same_direction_corr(stats, held: dict[str, float]) -> float | None:
-    if len(held) < 2:
-        return 0.0
-    if stats is None:
-        return None
-    best = 0.0
-    names = list(held)
-    for a in range(len(names)):
-        for b in range(a + 1, len(names)):
-            x, y = names[a], names[b]
-            if (held[x] > 0) != (held[y] > 0):
-                continue
-            i, j = stats.symbols.get(x), stats.symbols.get(y)
-            if i is None or j is None:
-                continue
-            c = stats.corr[i, j]
-            if not math.isnan(c):
-                best = max(best, float(c))
-    return best
 
 
 class RiskMonitor:
