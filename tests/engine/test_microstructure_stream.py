@@ -65,3 +65,41 @@ def test_the_board_follows_the_exchange_depth_stream(fake):
         assert 0 <= view.maker_score <= 1 and 0 <= view.confidence <= 1
         assert view.bids[0] == (view.bid, view.bid_size)
         assert view.trades > 0
+
+
+def test_the_live_engine_publishes_the_exchange_streams_order_flow(fake, tmp_path):
+    """A live engine whose bars carry no book (a replay) and whose market stream is the fake
+    exchange's: the stream's listeners feed the trackers, and the snapshot shows each
+    symbol's order flow and quotes between bars."""
+    from engine.config.schema import config_from_dict
+    from engine.data.sim import SimMarket
+    from engine.live.build import build_live
+    from engine.live.feeds import ReplayFeed
+    from tests.live_engine import FakeWallClock
+
+    frames = SimMarket(list(IDS), seed=3, freq="1min").history(400)
+    cfg = config_from_dict({"store": {"path": str(tmp_path / "desk.db")},
+                            "feed": {"history_bars": 300, "symbols": list(IDS)},
+                            "engine": {"regime": False}})
+    engine = build_live(cfg, feed=ReplayFeed(frames), wall_clock=FakeWallClock(),
+                        market_stream=lambda: MarketStream(fake.ws_url, IDS,
+                                                           backoff=(0.05, 0.2),
+                                                           idle_timeout=5))
+    engine.start()
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            engine.step()
+            snapshot = engine.latest_snapshot()
+            if len(snapshot.order_flow) == len(IDS) and all(
+                    v.updates >= 20 for v in snapshot.order_flow):
+                break
+            time.sleep(0.05)
+        snapshot = engine.latest_snapshot()
+        views = {v.symbol: v for v in snapshot.order_flow}
+        assert set(views) == set(IDS)
+        for symbol, view in views.items():
+            assert 0 < view.bid < view.ask and 0 <= view.maker_score <= 1
+            assert symbol in snapshot.quotes
+    finally:
+        engine.stop()
