@@ -121,10 +121,15 @@ def covariance(returns: np.ndarray, method: str = "ledoit_wolf") -> np.ndarray:
     """Per-bar covariance of `returns` (bars x assets): Ledoit-Wolf or sample (ddof 1)."""
     if method == "sample":
         return np.cov(returns, rowvar=False, ddof=1)
+    import sklearn
     from sklearn.covariance import ledoit_wolf
 
     from engine.portfolio.solve import single_threaded_blas
 
-    with single_threaded_blas():
+    # The returns are already checked finite; scikit-learn's own checks cost more than the
+    # estimate on a small window (1.9 ms against 1.2 ms for 5 assets x 252 bars), and a
+    # backtest estimates hundreds of windows.
+    with single_threaded_blas(), sklearn.config_context(assume_finite=True,
+                                                        skip_parameter_validation=True):
         shrunk, _ = ledoit_wolf(returns, assume_centered=False)
     return shrunk
