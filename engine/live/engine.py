@@ -31,6 +31,7 @@ from engine.adapters.sqlite.journal import StoreJournal
 from engine.errors import DeskError, one_line_reason
 from engine.lifecycle import live as lifecycle
 from engine.live.feeds import Feed
+from engine.live.manual import OrderTicket, TicketOutcome
 from engine.live.snapshot import Snapshot
 from engine.live.state import StepView, SymbolState
 from engine.live.view import build_snapshot
@@ -384,6 +385,33 @@ class LiveEngine:
             reason = self.executor.cancel(execution_id, self.now(), actor="user")
             self._publish()
             return reason
+
+    def place_order(self, ticket: OrderTicket) -> TicketOutcome:
+        """A manual order from the desk's ticket: sized here, then the kernel's trader sends
+        it through the same risk gate and executor as the engine's (journaled with actor
+        `user`). A refusal names the bad field or every rule that denied it."""
+        from engine.live.manual import TicketError, TicketOutcome, quantity
+        from engine.types import OrderSide
+
+        with self.lock:
+            state = self.symbols.get(ticket.symbol)
+            if state is None:
+                return TicketOutcome(False, reasons=(
+                    f"symbol: {ticket.symbol} is not traded here "
+                    f"({', '.join(self.symbols)})",))
+            last = to_decimal(state.last_close)
+            try:
+                qty = quantity(ticket, last, self.kernel.broker.quantity_step(ticket.symbol))
+            except TicketError as error:
+                return TicketOutcome(False, reasons=(str(error),))
+            order, denial = self.trader.manual(
+                ticket.symbol, OrderSide(ticket.side), qty, last, self.now(),
+                limit_price=ticket.limit_price, execution=ticket.execution,
+                reduce_only=ticket.reduce_only)
+            self._publish()
+            if denial is not None:
+                return TicketOutcome(False, order.client_order_id, qty, tuple(denial.reasons))
+            return TicketOutcome(True, order.client_order_id, qty)
 
     def set_kill_switch(self, on: bool) -> None:
         with self.lock:

@@ -227,10 +227,10 @@ class Trader:
         if verdict.resize_qty is not None:  # [risk] correlation_action = "scale"
             order = replace(order, qty=verdict.resize_qty)
             verdict = self.broker.check(order, price=order.ref_price, now=ts)
-        # The proposal's audit entry carries every pre-trade check with its values.
-        self.journal.order(order, "proposed", ts)
-        self.journal.event("order.proposed", "engine",
-                           _order_payload(order) | {"checks": verdict.checks_payload()})
+        # The order's row and its audit entry carry every pre-trade check with its values.
+        checks = verdict.checks_payload()
+        self.journal.order(order, "proposed", ts, checks=checks)
+        self.journal.event("order.proposed", "engine", _order_payload(order) | {"checks": checks})
         if not verdict.allowed:
             self._denied(order, verdict, ts)
             return
@@ -245,10 +245,10 @@ class Trader:
 
     def _denied(self, order: OrderRequest, verdict: RiskDecision, ts: datetime) -> None:
         self.stats.count_denial(verdict)
-        self.journal.order(order, "denied", ts)
+        checks = verdict.checks_payload()
+        self.journal.order(order, "denied", ts, checks=checks)
         payload = _order_payload(order) | {"reasons": list(verdict.reasons),
-                                           "rules": list(verdict.rules),
-                                           "checks": verdict.checks_payload()}
+                                           "rules": list(verdict.rules), "checks": checks}
         self.journal.event("risk.denied", "engine", payload)
 
     def _submit(self, order: OrderRequest, ts: datetime, actor: str,
@@ -272,6 +272,29 @@ class Trader:
             self.attribution_of[session.id] = self.attribution_of[order.client_order_id]
         self.stats.submitted += 1
         self.executor.tick(ts)
+
+    def manual(self, symbol: str, side: OrderSide, qty: Decimal, price: Decimal, ts: datetime,
+               *, limit_price: Decimal | None = None, execution: str | None = None,
+               reduce_only: bool = False) -> tuple[OrderRequest, RiskDecision | None]:
+        """The trader's own order (actor `user`, strategy "manual"): judged by the same gate
+        and run by the same executor as the engine's. Returns the order and the gate's
+        denial (journaled like any other), or None when it went to the executor."""
+        with self._lock:
+            signed = qty if side == OrderSide.BUY else -qty
+            order = self._order(symbol, signed, price, "manual order", "manual", reduce_only)
+            if limit_price is not None:
+                order = replace(order, type=OrderType.LIMIT, limit_price=limit_price)
+            self.stats.proposed += 1
+            self.journal.order(order, "proposed", ts)
+            payload = _order_payload(order) | {"execution": execution or "default",
+                                               "limit_price": limit_price}
+            self.journal.event("order.manual", "user", payload)
+            verdict = self.broker.check(order, price=limit_price or price, now=ts)
+            if not verdict.allowed:
+                self._denied(order, verdict, ts)
+                return order, verdict
+            self._execute(order, ts, execution)
+            return order, None
 
     # -- approval (manual mode) ------------------------------------------------------------
 

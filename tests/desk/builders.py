@@ -244,6 +244,15 @@ class RecordingControl:
         self._record("cancel", execution_id)
         return self.refusal
 
+    def place_order(self, ticket):
+        """Records the ticket; `refusal` refuses it with that one reason."""
+        from engine.live.manual import TicketOutcome
+
+        self._record("place_order", ticket)
+        if self.refusal:
+            return TicketOutcome(False, "manual-0001", ticket.amount, (self.refusal,))
+        return TicketOutcome(True, "manual-0001", ticket.amount)
+
     def set_kill_switch(self, on: bool) -> None:
         self._record("set_kill_switch", on)
         assert self.current.risk is not None

@@ -104,3 +104,18 @@ def test_market_pane_at_160x48_is_shown_alone(snap_compare):
     """160x48 after `m`, `down`: the Market pane alone at full size under the tab strip
     (not squeezed into the grid), the ETH chart (no fills, no stop) across the width."""
     assert snap_compare(desk(), terminal_size=(160, 48), press=["m", "down"])
+
+
+def test_order_ticket_at_80x24(snap_compare):
+    """80x24 after `o` and typing 0.05: the centred ticket, one line per field (symbol
+    BTC/USDT, side buy, size in quantity, amount 0.05, type market, no limit price, executor
+    market) and the enter / escape hint; the footer shows o Order and x Close."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["o", "0", ".", "0", "5"])
+
+
+def test_order_ticket_refused_at_160x48(snap_compare):
+    """160x48: the ticket after a refused send: "Refused:" and the reason in the error
+    colour under the fields, the ticket still open over the grid."""
+    app = DeskApp(RecordingControl(current=snapshot(), refusal="kill switch on: manual kill "
+                                   "switch"), clock=lambda: NOW)
+    assert snap_compare(app, terminal_size=(160, 48), press=["o", "1", "enter"])
