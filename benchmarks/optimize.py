@@ -85,6 +85,18 @@ def ga(frames, trials: int) -> None:
           f"{best['params']} sharpe {best['fitness']:.3f}; turnover: a trial sends "
           f"{mean_orders:,.0f} orders on average ({mean_orders / bars * 1000:.1f} per 1,000 "
           f"bars)")
+    # What a cache of indicators per parameter value could save at most: the signals'
+    # share of a trial (the regime fits, far costlier, are shared already).
+    from _timing import best_of
+
+    from engine.signals.strategies.registry import create
+
+    frame = next(iter(frames.values()))
+    strategy = create("sma_cross", **best["params"])
+    signals_s = best_of(3, lambda: strategy.compute(frame))
+    trial_s = sum(t["elapsed_s"] for t in out.trials) / len(out.trials)
+    print(f"  signals of one trial {signals_s * 1000:.0f} ms of {trial_s * 1000:.0f} ms per "
+          f"trial in a worker ({signals_s / trial_s:.1%})")
 
 
 def backends(frames, trials: int) -> float:
