@@ -20,7 +20,6 @@ from engine.optimize.run import (
     optimize,
     seed_of,
 )
-from engine.optimize.space import key
 
 
 def run_optimization(cfg, request: OptimizeRequest, *,
@@ -130,7 +129,3 @@ def apply_best(cfg, run_id: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
         return strategy, {k: old.get(k) for k in changed}, changed
     finally:
         store.close()
-
-
-def trial_key(scope: str, params) -> tuple[str, str]:
-    return scope, key(params)

@@ -19,7 +19,7 @@ from engine.optimize.evaluate import Objective, TrialResult
 from engine.optimize.fitness import fitness as fitness_of
 from engine.optimize.ledger import Ledger, LedgerStats
 from engine.optimize.methods import SearchOutcome
-from engine.optimize.space import ParamSpace, build_space, key
+from engine.optimize.space import ParamSpace, build_space
 
 METHODS = ("grid", "random", "ga", "de", "mcmc", "wfo", "qlearn")
 
@@ -279,7 +279,3 @@ def _mean_in_sample(report) -> dict[str, Any]:
     """The in-sample side of the summary: the mean train fitness of the parameters in force."""
     values = [w.in_sample_fitness for w in report.windows]
     return {"fitness": sum(values) / len(values)}
-
-
-def trial_key(scope: str, params: Mapping[str, Any]) -> tuple[str, str]:
-    return scope, key(params)
