@@ -18,6 +18,7 @@ from store.errors import SchemaTooNewError, StoreError
 from store.lifecycle import MIGRATION_SQL as LIFECYCLE_SQL
 from store.models import MIGRATION_SQL as MODELS_SQL
 from store.optimization import MIGRATION_SQL as OPTIMIZATION_SQL
+from store.order_checks import MIGRATION_SQL as ORDER_CHECKS_SQL
 from store.portfolio_optimizations import MIGRATION_SQL as PORTFOLIO_OPTIMIZATIONS_SQL
 from store.virtual_portfolios import MIGRATION_SQL as VIRTUAL_PORTFOLIOS_SQL
 
@@ -197,6 +198,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (7, BACKTEST_REPORTS_SQL),  # report extras of stored runs (`desk runs show --report`)
     (8, LIFECYCLE_SQL),  # lifecycle books, live order attribution, runs' decompositions
     (9, VIRTUAL_PORTFOLIOS_SQL),  # virtual portfolios (`desk portfolio import|export`)
+    (10, ORDER_CHECKS_SQL),  # each order's pre-trade checks (store.order_checks)
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

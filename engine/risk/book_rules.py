@@ -126,3 +126,9 @@ def _upper(n: int) -> np.ndarray:
     if mask is None:
         mask = _UPPER[n] = np.triu(np.ones((n, n), dtype=bool), 1)
     return mask
+
+
+def correlation_scale(corr: float, limit: float) -> float:
+    """correlation_action = "scale": the position is held to (1 - corr) / (1 - limit) of
+    the position limit."""
+    return max(0.0, (1.0 - corr) / (1.0 - limit)) if limit < 1 else 1.0

@@ -18,6 +18,7 @@ from engine.trading.journal import Journal
 from engine.types import Fill, OrderRequest
 from store import journal_rows as rows
 from store.db import Store
+from store.order_checks import set_order_checks
 
 
 class StoreJournal(Journal):
@@ -42,6 +43,8 @@ class StoreJournal(Journal):
                 "strategy": order.strategy, "reason": order.reason,
                 "ref_price": order.ref_price,
             }, ts)
+            if extra.get("checks") is not None:  # the pre-trade checks it was judged with
+                set_order_checks(conn, order.client_order_id, extra["checks"])
 
     def fill(self, fill: Fill) -> bool:
         with self.store.unit_of_work() as conn:
