@@ -88,7 +88,8 @@ def _optimize(cfg, args, console):
 
 
 class _Progress:
-    """A live line on a terminal: trials run, best fitness so far, trials/s."""
+    """A progress bar on a terminal: trials asked for out of those the method will ask
+    (an estimate: GA may converge early), the best fitness so far and trials/s."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -100,15 +101,17 @@ class _Progress:
         if not self.console.is_terminal:
             return
         if self.live is None:
-            from rich.progress import Progress, SpinnerColumn, TextColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+            self.live = Progress(TextColumn("optimize"), BarColumn(),
+                                 TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+                                 TextColumn("{task.description}"), TimeElapsedColumn(),
                                  console=self.console, transient=True)
             self.live.start()
-            self.task = self.live.add_task("")
-        self.live.update(self.task, description=(
-            f"{stats.done:,} trials ({stats.reused:,} reused)  best {stats.best:.4f}  "
-            f"{stats.rate:.2f} trials/s"))
+            self.task = self.live.add_task("", total=max(stats.expected, 1))
+        asked = stats.done + stats.reused
+        self.live.update(self.task, total=max(stats.expected, asked, 1), completed=asked,
+                         description=f"best {stats.best:.4f}  {stats.rate:.2f} trials/s")
 
     def close(self) -> None:
         if self.live is not None:

@@ -31,6 +31,7 @@ class LedgerStats:
     reused: int = 0  # trials answered from the ledger (revisited or resumed)
     best: float = -math.inf
     started: float = 0.0
+    expected: int = 0  # trials the method will ask for (an estimate; 0: unknown)
 
     @property
     def rate(self) -> float:
@@ -60,6 +61,8 @@ class Ledger:
             if (held is None or stale) and k not in missing:
                 missing[k] = task
         self.stats.reused += len(tasks) - len(missing)
+        if self.progress is not None and not missing:
+            self.progress(self.stats)
         pending = list(missing.items())
         chunk = max(self.backend.workers * 4, 8)
         for lo in range(0, len(pending), chunk):

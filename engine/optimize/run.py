@@ -225,7 +225,9 @@ def _search(cfg, request: OptimizeRequest, space: ParamSpace, ledger: Ledger, ma
     """Run the method; returns (extras for the report, scope of the best, best params)."""
     trials = request.trials or cfg.optimization.trials
     seed = seed_of(request)
+    sweep = cfg.optimization.sensitivity_points * len(space.params)
     if request.method != "wfo":
+        ledger.stats.expected = expected_trials(cfg, request.method, space, trials) + sweep
         outcome = inner_search(cfg, request.method, trials)(space, ledger.objective(), seed)
         extras: dict[str, Any] = {"history": outcome.history}
         for name in ("acceptance_rate", "posterior", "generations", "converged_at"):
@@ -241,6 +243,8 @@ def _search(cfg, request: OptimizeRequest, space: ParamSpace, ledger: Ledger, ma
                      train=wfo.train, test=wfo.test, anchored=wfo.anchored,
                      min_observations=wfo.min_observations)
     objective = objective_of(cfg, request)
+    per_window = expected_trials(cfg, wfo.inner_method, space, trials) + 2
+    ledger.stats.expected = len(windows) * per_window + sweep
     report = walk_forward(
         space, ledger, windows, inner_search(cfg, wfo.inner_method, trials),
         threshold=wfo.improvement_threshold, seed=seed, cash=float(cfg.broker.cash),
@@ -257,6 +261,21 @@ def _search(cfg, request: OptimizeRequest, space: ParamSpace, ledger: Ledger, ma
         "_sensitivity_window": Window(last.split.train_start, last.split.train_end),
     }
     return extras, f"wfo:{len(report.windows) - 1}:train", last.params
+
+
+def expected_trials(cfg, method: str, space: ParamSpace, trials: int) -> int:
+    """About how many trials `method` asks for (revisits included), for a progress bar."""
+    opt = cfg.optimization
+    if method == "grid":
+        return sum(1 for _ in space.grid())
+    if method == "ga":
+        return opt.ga.population * max(1, -(-trials // opt.ga.population))
+    if method == "de":
+        per_generation = opt.de.popsize * len(space.params)
+        return per_generation * max(2, -(-trials // per_generation))
+    if method == "mcmc":
+        return opt.mcmc.chains * (max(trials // opt.mcmc.chains, 1) + 1)
+    return trials
 
 
 def _iso(index, position: int) -> str:

@@ -86,3 +86,24 @@ def test_ctrl_c_keeps_finished_trials_and_resume_completes(tmp_path):
     resumed = json.loads((tmp_path / "resumed.json").read_text())
     assert resumed["timing"]["trials_reused"] >= kept
     assert resumed["status"] == "finished"
+
+
+def test_the_progress_bar_shows_best_fitness_and_trials_per_second():
+    import io
+
+    from rich.console import Console
+
+    from desk.commands.optimize import _Progress
+    from engine.optimize.ledger import LedgerStats
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    bar = _Progress(console)
+    stats = LedgerStats(done=10, reused=1, best=0.4321, started=time.perf_counter() - 5,
+                        expected=40)
+    bar(stats)
+    bar.close()
+    shown = console.file.getvalue()
+    assert "11/40" in shown and "best 0.4321" in shown and "trials/s" in shown
+    piped = Console(file=io.StringIO())  # not a terminal: nothing drawn
+    _Progress(piped)(stats)
+    assert piped.file.getvalue() == ""
