@@ -157,8 +157,10 @@ def run_portfolio_backtest(
             log(t, "targets", weights={a: round(w, 6) for a, w in base.items()},
                 note=made.note)
         target = final_targets(base, scalar, hedge_fraction)
-        cap = settings.max_position_size / equity
-        target = {a: min(w, cap) for a, w in target.items()}
+        # Allocation limits in quote currency: no position above the maximum, none opened
+        # below the minimum (its weight goes to the quote currency).
+        cap, floor = settings.max_position_size / equity, settings.min_position_size / equity
+        target = {a: min(w, cap) for a, w in target.items() if w >= floor}
         drift_path[t] = max((abs(current.get(a, 0) - target.get(a, 0))
                              for a in set(current) | set(target)), default=0.0)
         if force is not None:

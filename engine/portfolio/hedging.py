@@ -8,13 +8,20 @@ Triggers, any of which fires the hedge:
 - the book's drawdown from its peak above `drawdown_above` (0.10).
 
 While one fires, each step moves `step` more of equity into the quote currency (partial
-exits), up to `max_stablecoin_pct` (0.30). When none fires, each step moves `step` back,
+exits), up to `max_stablecoin_pct` (0.30). When all are clear, each step moves `step` back,
 down to 0. Every move carries the triggers that caused it, for the journal.
+
+"Clear" is CLEAR_MARGIN (10%) inside each threshold: ADX at least 1.1 x adx_below,
+volatility at most 0.9 x volatility_above, drawdown at most 0.9 x drawdown_above. In
+between the hedge holds: an indicator hovering at a threshold would otherwise step the
+book in and out, and pay for it, at every check.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+CLEAR_MARGIN = 0.10
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,15 @@ def triggers(conditions: MarketConditions, policy: HedgePolicy) -> tuple[str, ..
     return tuple(fired)
 
 
+def clear(conditions: MarketConditions, policy: HedgePolicy) -> bool:
+    """Every condition CLEAR_MARGIN inside its threshold (unknown ones count as clear)."""
+    inside = 1.0 - CLEAR_MARGIN
+    return ((conditions.adx is None or conditions.adx >= policy.adx_below / inside)
+            and (conditions.daily_volatility is None
+                 or conditions.daily_volatility <= policy.volatility_above * inside)
+            and conditions.drawdown <= policy.drawdown_above * inside)
+
+
 def hedge_step(fraction: float, conditions: MarketConditions, policy: HedgePolicy) -> HedgeStep:
     """The next hedge fraction from the current one."""
     if not policy.enabled:
@@ -62,6 +78,8 @@ def hedge_step(fraction: float, conditions: MarketConditions, policy: HedgePolic
     if fired:
         new = min(fraction + policy.step, policy.max_stablecoin_pct)
         return HedgeStep(new, "hedge" if new > fraction else "hold", fired)
+    if not clear(conditions, policy):
+        return HedgeStep(fraction, "hold", ())
     new = max(fraction - policy.step, 0.0)
     return HedgeStep(new, "unhedge" if new < fraction else "hold", ())
 

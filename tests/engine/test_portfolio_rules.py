@@ -198,3 +198,13 @@ def test_drawdown_controller_steps_back_only_past_the_recovery_margin():
         level = controller_state(drawdown, policy, level).level
         seen.append(level)
     assert seen == ["critical", "critical", "warning", "warning", "normal", "warning"]
+
+
+def test_a_hedge_holds_while_the_indicator_hovers_near_its_threshold():
+    policy = HedgePolicy(volatility_above=0.05, step=0.10)
+    fraction, actions = 0.0, []
+    for vol in (0.06, 0.048, 0.049, 0.047, 0.044):  # fires, then hovers, then clears
+        step = hedge_step(fraction, MarketConditions(30.0, vol, 0.0), policy)
+        fraction = step.fraction
+        actions.append(step.action)
+    assert actions == ["hedge", "hold", "hold", "hold", "unhedge"]
