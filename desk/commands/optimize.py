@@ -42,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
         return _show(cfg, args, console)
     if args.run_id is not None:
         raise ConfigError(f"desk optimize: unexpected {args.run_id} (did you mean show?)")
+    for flag, value, low in (("--trials", args.trials, 1), ("--workers", args.workers, 0)):
+        if value is not None and value < low:
+            raise ConfigError(f"{flag}: expected an integer >= {low}, got {value}")
     from desk.commands.backtest import _database_path, database_unwritable
 
     unwritable = database_unwritable(_database_path(cfg))

@@ -111,7 +111,7 @@ class DaskBackend:
         if isinstance(address, str):
             try:
                 self.client = Client(address, timeout=30)
-            except (OSError, TimeoutError) as error:
+            except (OSError, TimeoutError, ValueError) as error:
                 raise DeskError(f"--cluster {address}: cannot connect: {error}") from None
             self._own_client = True
         else:

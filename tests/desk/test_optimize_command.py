@@ -23,6 +23,10 @@ def test_bad_input_is_one_line_and_stores_nothing(tmp_path, capsys):
           str(tmp_path / "missing" / "o.json")], "--json"),
         (["--param", "fast=3:20", "--method", "grid", "--report", str(tmp_path)],
          "is a folder"),
+        (["--param", "fast=3:20", "--method", "random", "--trials", "0"],
+         "--trials: expected an integer >= 1, got 0"),
+        (["--param", "fast=3:20", "--method", "random", "--workers", "-1"],
+         "--workers: expected an integer >= 0, got -1"),
     ]
     for extra, expected in cases:
         code = main(["optimize", "--db", str(db), *SIM, "--strategy", "sma_cross", *extra])
