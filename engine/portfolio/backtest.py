@@ -50,6 +50,9 @@ class PortfolioBacktestSettings:
     cash: float = 100_000.0
     min_position_size: float = 100.0
     max_position_size: float = 1e15
+    # (strategy id, weight) and parameters for rotation by "signal" or "both".
+    signal_members: tuple[tuple[str, float], ...] = ()
+    signal_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +85,11 @@ def run_portfolio_backtest(
     bars_per_day = max(ppy / 252.0 if ppy >= 250 else 1.0, 1.0)
     vol_bars = max(int(round(VOL_WINDOW_DAYS * bars_per_day)), 2)
     adx_values = _close_only_adx(closes)
+    strength = None
+    if settings.rules.rotation_method in ("signal", "both") and settings.signal_members:
+        from engine.portfolio.signal_strength import signal_strength
+
+        strength = signal_strength(closes, settings.signal_members, settings.signal_params)
     rules, policy = settings.rules, settings.rebalance
     fee, slip = policy.fee, policy.slippage_bps / 10_000
     first = rules.window  # the first bar with a full trailing window
@@ -151,7 +159,9 @@ def run_portfolio_backtest(
         if last_refresh is None or (now - last_refresh).total_seconds() >= (
                 policy.period_days * 86_400 - 1):
             last_refresh = now
-            made = scheme_targets(closes[t - rules.window: t + 1], assets, rules, ppy)
+            signal = None if strength is None else dict(zip(assets, strength[t].tolist(),
+                                                             strict=True))
+            made = scheme_targets(closes[t - rules.window: t + 1], assets, rules, ppy, signal)
             base, chosen, cov = made.weights, made.chosen, made.cov
             counts["refreshes"] += 1
             log(t, "targets", weights={a: round(w, 6) for a, w in base.items()},

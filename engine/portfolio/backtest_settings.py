@@ -39,4 +39,7 @@ def settings_from_config(
         cash=float(cfg.broker.cash),
         min_position_size=float(al.min_position_size),
         max_position_size=float(al.max_position_size),
+        signal_members=tuple((m.id, m.weight) for m in cfg.ensemble.strategies),
+        signal_params={m.id: dict(cfg.strategies.get(m.id, {}))
+                       for m in cfg.ensemble.strategies},
     )

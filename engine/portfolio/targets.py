@@ -42,20 +42,19 @@ class Targets:
 
 
 def scheme_targets(
-    closes: np.ndarray, assets: tuple[str, ...], rules: TargetRules, periods_per_year: float
+    closes: np.ndarray, assets: tuple[str, ...], rules: TargetRules, periods_per_year: float,
+    signal: dict[str, float] | None = None,
 ) -> Targets:
-    """`closes` is the trailing window (bars x assets) up to and including now."""
+    """`closes` is the trailing window (bars x assets) up to and including now; `signal`
+    the strategies' signal strength per asset now (rotation "signal" and "both")."""
     momentum = momentum_by_asset({a: closes[:, i] for i, a in enumerate(assets)},
                                  rules.lookback)
-    if rules.rotation_method == "signal":
-        # No strategy signals in a prices-only backtest: rank by momentum, and say so.
-        method, note = "momentum", "rotation by momentum (no signals in this run)"
-    else:
-        method, note = "momentum", "rotation by momentum"
+    method = rules.rotation_method if signal is not None else "momentum"
+    note = f"rotation by {method}"
     chosen = tuple(select_assets(method=method, top_n=rules.top_n, max_assets=rules.max_assets,
-                                 momentum=momentum))
+                                 momentum=momentum, signal=signal))
     if not chosen:
-        return Targets({}, (), "no asset has enough history: all in the quote currency", None)
+        return Targets({}, (), f"{note}: no asset chosen, all in the quote currency", None)
     columns = [assets.index(a) for a in chosen]
     window = closes[-(rules.window + 1):, columns]
     returns = window[1:] / window[:-1] - 1.0

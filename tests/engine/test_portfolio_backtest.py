@@ -105,3 +105,23 @@ def test_a_drawdown_path_scales_the_book_down(prices):
     assert levels[:2] == ["warning", "critical"]
     invested = result.weights.sum(axis=1)
     assert invested.iloc[-1] == pytest.approx(0.5, abs=0.05)  # critical: half the book
+
+
+def test_rotation_by_signal_holds_what_the_strategies_are_long(prices):
+    from engine.portfolio.signal_strength import signal_strength
+
+    rules = TargetRules(scheme="equal", window=60, max_weight=1.0, rotation_method="signal",
+                        lookback=20, top_n=4, max_assets=4, risk_per_asset=1.0)
+    members = (("sma_cross", 1.0), ("momentum", 1.0))
+    params = {"sma_cross": {"fast": 10, "slow": 30}}
+    result = run_portfolio_backtest(prices, _settings(rules=rules, signal_members=members,
+                                                      signal_params=params))
+    strength = signal_strength(prices.to_numpy(), members, params)
+    targets = [e for e in result.journal if e["kind"] == "targets"]
+    assert targets and all(e["note"].startswith("rotation by signal") for e in targets)
+    names = list(prices.columns)
+    for entry in targets:
+        t = prices.index.get_loc(pd.Timestamp(entry["ts"]))
+        # The four strongest, ties by name (the rotation's rule), from the bar's own signals.
+        best = sorted(names, key=lambda a: (-strength[t, names.index(a)], a))[:4]
+        assert set(entry["weights"]) == set(best)
