@@ -8,7 +8,8 @@ reported on its own as well, after the lifecycle has had the first half to learn
 
 Run: python benchmarks/lifecycle_oos.py [arch:sp500 | path/to/closes.csv[.gz] [N symbols]]
 A wide CSV of closes (a `date` column, one column per symbol) is read as bars with
-open = high = low = close (stops then see close-to-close ranges only).
+open = high = low = close (stops then see close-to-close ranges only) and a daily quote
+volume of 10^9.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def load(source: str, count: int) -> dict[str, pd.DataFrame]:
         frames = load_source(source).frames
     else:
         wide = pd.read_csv(source, parse_dates=["date"], index_col="date")
-        wide.index = wide.index.tz_localize("UTC")
+        wide.index = wide.index.tz_localize("UTC").astype("datetime64[ns, UTC]")
         frames = {}
         for symbol in list(wide.columns)[:count]:
             close = wide[symbol].astype(float).ffill().dropna()
+            # No volumes in the file: a billion of quote currency a day, so the liquidity
+            # rule never binds (these are large caps).
             frames[symbol] = pd.DataFrame({"open": close, "high": close, "low": close,
-                                           "close": close, "volume": 1.0})
+                                           "close": close, "volume": 1e9 / close})
         common = sorted(set.intersection(*(set(f.index) for f in frames.values())))
         frames = {s: f.loc[common] for s, f in frames.items()}
     for symbol, frame in frames.items():

@@ -144,7 +144,9 @@ class Health:
         return None
 
     def _suspended(self, ts: datetime, settings: RetirementSettings):
-        since = self.since or ts
+        if self.since is None or self.since.year == 1:
+            self.since = ts  # undated (set by hand without a time): the clock starts now
+        since = _comparable(self.since, ts)
         if settings.retire_after_days > 0 and ts - since >= timedelta(
                 days=settings.retire_after_days):
             metrics = assess(self.since_suspended, settings)
@@ -181,3 +183,15 @@ class Health:
             # Back on probation: the window restarts from the trades that earned it.
             self.returns = deque(self.since_suspended)
         return old, status, reason, metrics
+
+
+def _comparable(since: datetime | None, ts: datetime) -> datetime:
+    """`since` as a time `ts` can be subtracted from: an undated status (set without a
+    time) counts from `ts`; a naive time is read as UTC."""
+    if since is None or since.year == 1:
+        return ts
+    if since.tzinfo is None and ts.tzinfo is not None:
+        return since.replace(tzinfo=ts.tzinfo)
+    if since.tzinfo is not None and ts.tzinfo is None:
+        return since.replace(tzinfo=None)
+    return since

@@ -132,3 +132,14 @@ def test_an_inverted_momentum_rule_is_suspended_on_real_data_and_recovers():
     assert np.all(plan.weights[row, start:stop] == 0.0)
     assert plan.weights[row, stop] > 0.0
     assert plan.weights[row, start - 1] > 0.0
+
+
+def test_an_undated_or_naive_suspension_counts_from_the_next_trade():
+    """A status set without a time (or with a naive one) must not break the cool-down
+    arithmetic against the market's aware times."""
+    for since in (datetime.min, datetime(2024, 1, 1)):
+        h = Health()
+        h.force(Status.SUSPENDED, since, "by hand")
+        assert _feed(h, [0.02] * 3, T0) == []
+        changes = _feed(h, [0.02] * 3, T0 + timedelta(days=3))
+        assert changes and changes[0][1] is Status.DEGRADED

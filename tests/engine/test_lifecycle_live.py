@@ -95,6 +95,10 @@ def test_commands_on_a_stopped_desk_change_the_stored_books(tmp_path):
         store.close()
     again, _, _ = live_engine(tmp_path, **LIFECYCLE)
     assert all(book.status("rsi") is Status.RETIRED for book in books(again).values())
+    assert again.set_strategy_status("rsi", "SUSPENDED", "probation") == ""
+    for _ in range(100):  # shadow trades of a suspended strategy meet the cool-down rule
+        again.step()
+    assert again.failure() == ""
     again.stop()
 
 

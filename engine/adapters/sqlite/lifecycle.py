@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.lifecycle.attribution import Attribution
@@ -69,7 +69,7 @@ def reset_stored_weights(store: Store, base: Mapping[str, float], actor: str = "
     for symbol, state in states.items():
         book = LifecycleBook(base=dict(base), symbol=symbol)
         book.restore(state)
-        book.reset_weights(None, actor)
+        book.reset_weights(datetime.now(UTC), actor)
         books[symbol] = book
     _save_and_journal(store, books)
     return sorted(books)
@@ -86,7 +86,7 @@ def set_stored_status(store: Store, base: Mapping[str, float], strategy: str, st
         book = LifecycleBook(base=dict(base), symbol=symbol)
         if symbol in states:
             book.restore(states[symbol])
-        book.set_status(strategy, status, reason, ts, actor="user")
+        book.set_status(strategy, status, reason, ts or datetime.now(UTC), actor="user")
         books[symbol] = book
     _save_and_journal(store, books)
     return sorted(books)
