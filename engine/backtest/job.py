@@ -92,7 +92,16 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
         # The live desk warms up on [feed] history_bars before it trades; a backtest
         # primes the strategies on the same first bars so both trade the same span.
         warmup=cfg.feed.history_bars,
+        multiplier=_multiplier(cfg),
     )
+
+
+def _multiplier(cfg):
+    """Symbol -> contract multiplier: [instruments] tables, else each symbol's shape (an
+    OCC option symbol is 100 shares; spot is 1)."""
+    from engine.instruments.registry import Instruments
+
+    return Instruments(cfg.instruments).multiplier
 
 
 def lifecycle_book(cfg, base: dict[str, float]):

@@ -174,7 +174,8 @@ class EventLoop:
         portfolio = self.trader.portfolio
         self.cash = float(portfolio.cash)
         self.cash_steps.append((t, self.cash))
-        qty = float(portfolio.qty(symbol))
+        # Money per unit of price: the quantity times the contract multiplier.
+        qty = float(portfolio.qty(symbol) * portfolio.multiplier(symbol))
         self.qty[symbol] = qty
         self.qty_steps[symbol].append((t, qty))
         stop = self.kernel.stops.get(symbol)
@@ -237,7 +238,8 @@ class EventLoop:
             if qty == 0:
                 continue
             price = to_decimal(self.arrays[symbol]["close"][t])
-            fee = (abs(qty) * price * self.spec.fee).quantize(Decimal("0.00000001"))
+            notional = abs(qty) * price * portfolio.multiplier(symbol)
+            fee = (notional * self.spec.fee).quantize(Decimal("0.00000001"))
             cid = f"bt-close-{symbol}"
             self.trader.strategy_of[cid] = self.trader.strategy_of.get(cid, self.spec.label)
             fill = Fill(cid, f"{cid}-1", symbol, OrderSide.SELL if qty > 0 else OrderSide.BUY,

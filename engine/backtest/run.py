@@ -49,6 +49,8 @@ class BacktestSpec:
     execution: object | None = None  # ExecutionConfig: how every order is executed (a
     # market order is a one-part session), on the simulated clock
     warmup: int = 0  # bars that only prime the strategies, as the live history does
+    # symbol -> contract multiplier (engine.instruments.Instruments.multiplier); None: all 1
+    multiplier: Callable[[str], Decimal] | None = None
     signal_layer: object | None = None  # filters + quality (engine.signals.filters.layer)
 
 
@@ -103,7 +105,9 @@ def run_backtest(
     }
     clock = _Clock()
     with executor_store(spec) as store:
-        kernel = Kernel(spec, broker=PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps),
+        broker = PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps,
+                             multiplier=spec.multiplier)
+        kernel = Kernel(spec, broker=broker,
                         journal=MemoryJournal(keep_events=False), execution_store=store,
                         clock=clock, id_prefix="bt")
         # The gate's market rules (correlation, volatility, liquidity) read the same bars

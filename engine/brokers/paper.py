@@ -17,6 +17,7 @@ order's fills from 1, so a replay produces the same ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -70,12 +71,16 @@ class PaperBroker(Broker):
         slippage_bps: Decimal,
         partial_fills: bool = False,
         max_volume_fraction: Decimal = Decimal("0.1"),
+        multiplier: Callable[[str], Decimal] | None = None,
     ) -> None:
+        """`multiplier(symbol)`: the instrument's contract multiplier, so a fee on notional
+        is charged on qty x price x multiplier (default 1)."""
         if fee < 0 or slippage_bps < 0:
             raise ValueError("fee and slippage_bps must be >= 0")
         if partial_fills and not 0 < max_volume_fraction <= 1:
             raise ValueError("max_volume_fraction must be in (0, 1]")
         self.fee = Decimal(fee)
+        self._multiplier = multiplier
         self.slippage_bps = Decimal(slippage_bps)
         self.partial_fills = partial_fills
         self.max_volume_fraction = Decimal(max_volume_fraction)
@@ -163,6 +168,9 @@ class PaperBroker(Broker):
             OrderStatus.FILLED if o.filled == o.request.qty else OrderStatus.PARTIALLY_FILLED
         )
         r = o.request
+        fee = self.fee * qty * price
+        if self._multiplier is not None:
+            fee *= self._multiplier(r.symbol)
         return Fill(
             client_order_id=r.client_order_id,
             trade_id=f"{r.client_order_id}-{o.fills}",
@@ -170,7 +178,7 @@ class PaperBroker(Broker):
             side=r.side,
             qty=qty,
             price=price,
-            fee=self.fee * qty * price,
+            fee=fee,
             ts=ts,
             extra={"broker_order_id": o.broker_id, "remaining": r.qty - o.filled},
         )

@@ -78,6 +78,7 @@ class LiveEngine:
             fee=cfg.broker.fee, slippage_bps=cfg.broker.slippage_bps,
             partial_fills=cfg.broker.partial_fills,
             max_volume_fraction=cfg.broker.max_volume_fraction,
+            multiplier=spec.multiplier,
         )
         started = self.wall_clock()
         self.market_ts: datetime | None = None

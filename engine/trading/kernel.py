@@ -47,7 +47,7 @@ class Kernel:
         from engine.trading.risk import GatedBroker, RiskGate
 
         self.spec = spec
-        self.portfolio = Portfolio(spec.cash)
+        self.portfolio = Portfolio(spec.cash, multiplier=getattr(spec, "multiplier", None))
         self.gate = RiskGate(spec.risk_limits)
         self.gate.attach_journal(journal)  # trips and resets are journaled as they happen
         # The gated broker is the only way to the market: every order meets the risk gate,

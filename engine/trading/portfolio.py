@@ -12,16 +12,23 @@ fills pass through.
 - A fill that flips the position closes the old one in full and opens the rest at the
   fill price.
 - Fees reduce cash and are tracked per symbol and in total; realized P&L excludes them.
+
+Quantities and prices are per unit of the instrument; its multiplier (an option's 100
+shares, a future's point value, 1 for spot) turns them into money: value = qty x price x
+multiplier. The cost basis and the average price stay per unit; cash, P&L, equity and
+exposure are money.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 
 from engine.types import Fill, OrderSide
 
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 # The share of cost removed by a partial reduction is the one inexact step (a division).
 # It is computed with extra digits and quantized, so every later sum stays exact within
 # Decimal's default 28 digits for realistic magnitudes (cost basis below 1e10).
@@ -47,7 +54,8 @@ class Position:
     realized_pnl: Decimal  # before fees
     fees: Decimal
     last: Decimal  # last mark (or last fill price before any mark); 0 if never seen
-    unrealized: Decimal
+    unrealized: Decimal  # money
+    multiplier: Decimal = Decimal(1)  # money per unit of qty x price
 
     @property
     def side(self) -> str:
@@ -55,16 +63,17 @@ class Position:
 
     @property
     def notional(self) -> Decimal:
-        """Signed market value at the last mark."""
-        return self.qty * self.last
+        """Signed market value at the last mark, in money."""
+        return self.qty * self.last * self.multiplier
 
 
 class _Book:
     """Mutable per-symbol state behind a `Position` view."""
 
-    __slots__ = ("qty", "cost", "realized", "fees", "last")
+    __slots__ = ("qty", "cost", "realized", "fees", "last", "mult")
 
-    def __init__(self) -> None:
+    def __init__(self, mult: Decimal = _ONE) -> None:
+        self.mult = mult  # money per unit of qty x price
         self.qty = _ZERO
         self.cost = _ZERO  # signed: sum of qty * price of the open position
         self.realized = _ZERO
@@ -83,8 +92,9 @@ class _Book:
             with localcontext(_WIDE):
                 removed = (self.cost * closing / abs(self.qty)).quantize(_COST_QUANTUM)
         closed_signed = -closing if signed_qty < 0 else closing
-        # Cash received for the closed part is -closed_signed * price.
-        self.realized += -closed_signed * price - removed
+        # Cash received for the closed part is -closed_signed * price (x the multiplier).
+        gain = -closed_signed * price - removed
+        self.realized += gain if self.mult == 1 else gain * self.mult
         self.cost -= removed
         self.qty += closed_signed
         opening = signed_qty - closed_signed
@@ -101,17 +111,39 @@ class _Book:
             realized_pnl=self.realized,
             fees=self.fees,
             last=self.last,
-            unrealized=self.qty * self.last - self.cost,
+            unrealized=self.unrealized(),
+            multiplier=self.mult,
         )
+
+    def value(self) -> Decimal:
+        """Signed market value at the last mark, in money."""
+        value = self.qty * self.last
+        return value if self.mult == 1 else value * self.mult
+
+    def unrealized(self) -> Decimal:
+        gain = self.qty * self.last - self.cost
+        return gain if self.mult == 1 else gain * self.mult
 
 
 class Portfolio:
     """Cash and multi-symbol positions, updated by fills and marked to market."""
 
-    def __init__(self, cash: Decimal) -> None:
+    def __init__(self, cash: Decimal,
+                 multiplier: Callable[[str], Decimal] | None = None) -> None:
+        """`multiplier(symbol)`: the instrument's contract multiplier (default 1)."""
         self._initial_cash = Decimal(cash)
         self._cash = Decimal(cash)
         self._books: dict[str, _Book] = {}
+        self._multiplier = multiplier
+
+    def multiplier(self, symbol: str) -> Decimal:
+        return _ONE if self._multiplier is None else Decimal(self._multiplier(symbol))
+
+    def _book(self, symbol: str) -> _Book:
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = _Book(self.multiplier(symbol))
+        return book
 
     def apply_fill(self, fill: Fill) -> Position:
         """Book a fill; returns the symbol's position after it."""
@@ -122,19 +154,20 @@ class Portfolio:
         if fill.fee < 0:
             raise InvalidFillError(fill, f"fee must be >= 0, got {fill.fee}")
         signed = fill.qty if fill.side == OrderSide.BUY else -fill.qty
-        book = self._books.setdefault(fill.symbol, _Book())
+        book = self._book(fill.symbol)
         book.apply(signed, fill.price)
         book.fees += fill.fee
         # A fill is a trade at a market price: the freshest mark we have for the symbol.
         book.last = fill.price
-        self._cash -= signed * fill.price + fill.fee
+        paid = signed * fill.price
+        self._cash -= (paid if book.mult == 1 else paid * book.mult) + fill.fee
         return book.view(fill.symbol)
 
     def mark(self, symbol: str, price: Decimal) -> None:
         """Set the last price of a symbol (held or not) for unrealized P&L and equity."""
         if price <= 0:
             raise ValueError(f"mark price for {symbol} must be > 0, got {price}")
-        self._books.setdefault(symbol, _Book()).last = Decimal(price)
+        self._book(symbol).last = Decimal(price)
 
     def position(self, symbol: str) -> Position:
         book = self._books.get(symbol)
@@ -168,7 +201,7 @@ class Portfolio:
 
     @property
     def equity(self) -> Decimal:
-        return self._cash + sum((b.qty * b.last for b in self._books.values()), _ZERO)
+        return self._cash + sum((b.value() for b in self._books.values()), _ZERO)
 
     @property
     def realized_pnl(self) -> Decimal:
@@ -176,7 +209,7 @@ class Portfolio:
 
     @property
     def unrealized_pnl(self) -> Decimal:
-        return sum((b.qty * b.last - b.cost for b in self._books.values()), _ZERO)
+        return sum((b.unrealized() for b in self._books.values()), _ZERO)
 
     @property
     def fees(self) -> Decimal:
@@ -184,7 +217,7 @@ class Portfolio:
 
     def exposure(self) -> dict[str, Decimal]:
         """Symbol -> signed notional at the last mark, for open positions."""
-        return {s: b.qty * b.last for s, b in sorted(self._books.items()) if b.qty != 0}
+        return {s: b.value() for s, b in sorted(self._books.items()) if b.qty != 0}
 
     @property
     def gross_exposure(self) -> Decimal:

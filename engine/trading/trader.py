@@ -107,7 +107,7 @@ class Trader:
         self.rules = rules
         self.wall_clock = wall_clock
         self.proposals: dict[str, Proposal] = {}
-        self.trades = TradeTracker()
+        self.trades = TradeTracker(multiplier=self.portfolio.multiplier)
         self.stats = TraderStats()
         self.strategy_of: dict[str, str] = {}
         # Order / session id -> the votes that opened it (engine.lifecycle.attribution).
@@ -200,7 +200,9 @@ class Trader:
         if fraction <= 0:
             return Decimal(0)
         step = self.broker.quantity_step(symbol) or QTY_STEP
-        return (equity * fraction) // (ref * step) * step
+        # A contract is worth price x multiplier (100 shares an option, 1 spot).
+        unit = ref * self.portfolio.multiplier(symbol)
+        return (equity * fraction) // (unit * step) * step
 
     def _order(
         self, symbol: str, signed_qty: Decimal, ref: Decimal, reason: str, strategy: str,

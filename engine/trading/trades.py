@@ -10,6 +10,7 @@ does not change it, so the stop's P&L belongs to the strategies that opened the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -82,9 +83,12 @@ class _Open:
 class TradeTracker:
     """Feed it every fill in order; `closed` collects the finished trades."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiplier: Callable[[str], Decimal] | None = None) -> None:
+        """`multiplier(symbol)`: the contract multiplier that turns qty x price into money
+        (100 for an option of 100 shares; 1, the default, for spot)."""
         self._open: dict[str, _Open] = {}
         self.closed: list[Trade] = []
+        self._multiplier = multiplier
 
     def on_fill(self, fill: Fill, strategy: str = "",
                 attribution: Attribution | None = None) -> None:
@@ -118,8 +122,11 @@ class TradeTracker:
         entry_price = trade.entry_cost / trade.entry_qty
         exit_price = trade.exit_value / trade.exit_qty
         gross = (trade.exit_value - trade.entry_cost * trade.exit_qty / trade.entry_qty)
-        pnl = gross * trade.side - trade.fees
         notional = entry_price * trade.exit_qty
+        if self._multiplier is not None:
+            mult = self._multiplier(symbol)
+            gross, notional = gross * mult, notional * mult
+        pnl = gross * trade.side - trade.fees
         self.closed.append(
             Trade(
                 symbol=symbol,
