@@ -19,8 +19,8 @@ The report embeds the range it covers (first and last seq) and the verification 
 chain valid, the checkpoint whose signature covers the range's end, and the key's SHA-256
 fingerprint. Over a tampered log the first line of the file says TAMPERED.
 
-Memory stays flat: entries stream from a cursor into one spill file per section, and the
-output is assembled from them.
+Memory stays flat: entries stream from a cursor, each rendered at once in the output's
+format into one spill file per section, and the output is assembled by copying them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -108,6 +109,7 @@ def build_report(entries: Iterable[tuple[int, str, str, str, str, str]],
     ("html", "json" or "csv"). `verify(last_seq)` returns the log's verification
     (engine.adapters.sqlite.compliance.Verification)."""
     stats = ReportRange()
+    render, writer = _FORMATS[fmt]
     with tempfile.TemporaryDirectory(dir=spill_dir, prefix=".desk-compliance-") as tmp:
         spills = {name: open(os.path.join(tmp, name), "w+", encoding="utf-8")
                   for name, _ in SECTIONS}
@@ -126,9 +128,8 @@ def build_report(entries: Iterable[tuple[int, str, str, str, str, str]],
                        "summary": summary_of(kind, payload), "hash": hash_}
                 if kind == "order.proposed" and "checks" in payload:
                     row["checks"] = payload["checks"]
-                spills[section].write(json.dumps(row, separators=(",", ":")) + "\n")
+                spills[section].write(render(section, row))
             verification = verify(stats.last_seq)
-            writer = {"html": _write_html, "json": _write_json, "csv": _write_csv}[fmt]
             for spill in spills.values():
                 spill.seek(0)
             writer(out, stats, verification, spills, period)
@@ -142,11 +143,6 @@ def status_line(verification) -> str:
     if verification.ok:
         return f"VERIFIED: audit chain valid ({verification.summary})"
     return f"TAMPERED: audit verification {verification.summary}"
-
-
-def _rows(spill: IO[str]) -> Iterable[dict]:
-    for line in spill:
-        yield json.loads(line)
 
 
 def _proof(stats: ReportRange, verification, period) -> dict:
@@ -177,10 +173,32 @@ def _write_json(out, stats, verification, spills, period) -> None:
         out.write(f'{json.dumps(name)}: [')
         first = True
         for line in spills[name]:
-            out.write(("\n" if first else ",\n") + line.rstrip("\n"))
+            out.write(("\n" if first else ",\n") + line[:-1])
             first = False
         out.write("]" + (",\n" if number < len(SECTIONS) - 1 else "\n"))
     out.write("}}\n")
+
+
+def _json_row(section: str, row: dict) -> str:
+    return json.dumps(row, separators=(",", ":")) + "\n"
+
+
+def _csv_row(section: str, row: dict) -> str:
+    buf = io.StringIO()
+    checks = json.dumps(row["checks"], separators=(",", ":")) if "checks" in row else ""
+    csv.writer(buf, lineterminator="\n").writerow(
+        (section, row["seq"], row["ts"], row["kind"], row["actor"], row["summary"], checks,
+         row["hash"]))
+    return buf.getvalue()
+
+
+def _html_row(section: str, row: dict) -> str:
+    summary = escape(row["summary"])
+    if "checks" in row:
+        summary += "<br>" + _checks_html(row["checks"])
+    return (f"<tr><td>{row['seq']}</td><td>{escape(row['ts'])}</td>"
+            f"<td>{escape(row['kind'])}</td><td>{escape(row['actor'])}</td>"
+            f"<td>{summary}</td><td class=\"hash\">{escape(row['hash'][:16])}</td></tr>\n")
 
 
 def _write_csv(out, stats, verification, spills, period) -> None:
@@ -194,10 +212,7 @@ def _write_csv(out, stats, verification, spills, period) -> None:
     for rule, count in stats.denials_by_rule.most_common():
         writer.writerow(("denials_by_rule", "", "", rule, "", str(count), "", ""))
     for name, _title in SECTIONS:
-        for row in _rows(spills[name]):
-            checks = json.dumps(row["checks"], separators=(",", ":")) if "checks" in row else ""
-            writer.writerow((name, row["seq"], row["ts"], row["kind"], row["actor"],
-                             row["summary"], checks, row["hash"]))
+        shutil.copyfileobj(spills[name], out)
 
 
 _CSS = ("body{font:13px/1.4 system-ui,sans-serif;margin:20px auto;max-width:1200px;"
@@ -234,14 +249,7 @@ def _write_html(out, stats, verification, spills, period) -> None:
         out.write(f"<h2>{escape(title)} ({stats.by_section[name]:,})</h2>\n")
         out.write("<table><tr><th>Seq</th><th>Time (UTC)</th><th>Kind</th><th>Actor</th>"
                   "<th>Summary</th><th>Hash</th></tr>\n")
-        for row in _rows(spills[name]):
-            summary = escape(row["summary"])
-            if "checks" in row:
-                summary += "<br>" + _checks_html(row["checks"])
-            out.write(f"<tr><td>{row['seq']}</td><td>{escape(row['ts'])}</td>"
-                      f"<td>{escape(row['kind'])}</td><td>{escape(row['actor'])}</td>"
-                      f"<td>{summary}</td><td class=\"hash\">{escape(row['hash'][:16])}</td>"
-                      "</tr>\n")
+        shutil.copyfileobj(spills[name], out)
         out.write("</table>\n")
     out.write("</body></html>\n")
 
@@ -255,3 +263,7 @@ def _checks_html(checks: list[dict]) -> str:
                   f"{escape(str(check.get('value')))} / {escape(str(check.get('limit')))}"
                   "</span>; ")
     return buf.getvalue()
+
+
+_FORMATS = {"json": (_json_row, _write_json), "csv": (_csv_row, _write_csv),
+            "html": (_html_row, _write_html)}
