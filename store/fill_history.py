@@ -34,3 +34,20 @@ def order_actors(conn: sqlite3.Connection, client_order_ids: list[str]) -> dict[
         f"SELECT client_order_id, coalesce(strategy, '') FROM orders"
         f" WHERE client_order_id IN ({marks})", client_order_ids).fetchall()
     return dict(rows)
+
+
+def recent_sessions(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """The newest execution sessions with their parts summed (for the Execution pane after
+    a restart): id, kind, symbol, side, total_qty, status, arrival_price, parts_total,
+    parts_done, filled_qty, avg_price (values as stored; the sums as numbers)."""
+    rows = conn.execute(
+        "SELECT s.id, s.kind, s.symbol, s.side, s.total_qty, s.status, s.arrival_price,"
+        " count(p.part_no),"
+        " sum(CASE WHEN p.status IN ('pending', 'submitted', 'unknown') THEN 0 ELSE 1 END),"
+        " total(CAST(p.filled_qty AS REAL)),"
+        " total(CAST(p.filled_qty AS REAL) * CAST(coalesce(p.avg_price, '0') AS REAL))"
+        " FROM execution_sessions s LEFT JOIN execution_parts p ON p.session_id = s.id"
+        " GROUP BY s.id ORDER BY s.created_at DESC, s.id DESC LIMIT ?", (limit,)).fetchall()
+    names = ("id", "kind", "symbol", "side", "total_qty", "status", "arrival_price",
+             "parts_total", "parts_done", "filled_qty", "notional")
+    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -22,6 +22,7 @@ from desk.widgets.audit import AuditPane
 from desk.widgets.ensemble import EnsemblePane
 from desk.widgets.execution import ExecutionPane
 from desk.widgets.format import price, quantity
+from desk.widgets.history import HistoryPane
 from desk.widgets.market import MarketPane
 from desk.widgets.order_flow import OrderFlowPane
 from desk.widgets.pane import Pane
@@ -35,7 +36,7 @@ from engine.live.manual import OrderTicket, TicketOutcome
 from engine.live.snapshot import Snapshot
 
 PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane,
-         StrategiesPane, OrderFlowPane, MarketPane)
+         StrategiesPane, OrderFlowPane, MarketPane, HistoryPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
 MIN_SIZE = (80, 24)  # below this the desk asks for more room
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 import numpy as np
 
 from engine.adapters.sqlite.history import FillHistory
+from engine.adapters.sqlite.history_book import HistoryBook
 from engine.adapters.sqlite.journal import StoreJournal
 from engine.errors import DeskError, one_line_reason
 from engine.lifecycle import live as lifecycle
@@ -74,6 +75,7 @@ class LiveEngine:
         self.ensemble = spec.ensemble
         self.journal = StoreJournal(store)
         self.fill_history = FillHistory(store)  # the newest stored fills, for the desk
+        self.history_book = HistoryBook(store)  # fills, trades and P&L that survive restarts
         self.broker = broker or PaperBroker(
             fee=cfg.broker.fee, slippage_bps=cfg.broker.slippage_bps,
             partial_fills=cfg.broker.partial_fills,

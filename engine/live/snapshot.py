@@ -144,6 +144,51 @@ class MarketView:
 
 
 @dataclass(frozen=True, slots=True)
+class FillView:
+    ts: datetime
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    order_id: str
+    strategy: str  # "manual" for the trader's own orders
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedTradeView:
+    symbol: str
+    side: str  # "long" | "short"
+    entry_time: datetime
+    entry_price: Decimal
+    exit_time: datetime
+    exit_price: Decimal
+    qty: Decimal
+    pnl: Decimal  # net of fees
+    return_pct: float
+    strategy: str
+
+
+@dataclass(frozen=True, slots=True)
+class PnlView:
+    """Realized P&L of one period, from the stored fills (survives restarts)."""
+
+    period: str  # "day" | "week" | "month"
+    label: str  # "2026-03-02", "2026-W10", "2026-03"
+    realized: Decimal  # net of fees
+    fees: Decimal
+    fills: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    fills: tuple[FillView, ...] = ()  # newest first
+    trades: tuple[ClosedTradeView, ...] = ()  # newest first
+    pnl: tuple[PnlView, ...] = ()  # newest first within each period
+    today_realized: Decimal = Decimal(0)  # the newest bar's UTC day, net of fees
+
+
+@dataclass(frozen=True, slots=True)
 class AuditView:
     seq: int
     ts: str  # wall clock, when the entry was written
@@ -216,6 +261,7 @@ class Snapshot:
     risk: RiskView | None = None
     audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
     market: tuple[MarketView, ...] = ()  # the watchlist, one per symbol
+    history: HistoryView = field(default_factory=HistoryView)  # from the stored fills
     order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
     flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
     strategies: tuple[StrategyView, ...] = ()  # lifecycle rows (engine.lifecycle.live)

@@ -9,6 +9,7 @@ from engine.live.market_view import market_views
 from engine.live.snapshot import (
     AuditView,
     EnsembleView,
+    HistoryView,
     PositionView,
     ProposalView,
     RegimeView,
@@ -19,6 +20,7 @@ from engine.live.snapshot import (
 from engine.risk.live_view import live_risk
 
 AUDIT_TAIL = 50
+EXECUTIONS = 50
 
 
 def build_snapshot(engine) -> Snapshot:
@@ -56,7 +58,7 @@ def build_snapshot(engine) -> Snapshot:
             for symbol, state in engine.symbols.items()
             if (d := state.decision) is not None
         ),
-        executions=tuple(engine.executor.views()[:50]),
+        executions=_executions(engine),
         regimes=tuple(
             RegimeView(symbol, state.regime_label, dict(state.probabilities), state.held_bars,
                        tuple(state.regime_labels), state.transition)
@@ -73,9 +75,24 @@ def build_snapshot(engine) -> Snapshot:
         flow_alerts=engine.flow.recent_alerts(),
         strategies=_strategy_views(engine),
         market=market_views(engine),
+        history=engine.history_book.view(engine.market_ts) if hasattr(engine, "history_book")
+        else HistoryView(),
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
     )
+
+
+def _executions(engine) -> tuple:
+    """Sessions in memory first (running, then recently ended), then the newest stored
+    ones not among them: after a restart the pane still shows what was executed."""
+    live = engine.executor.views()[:EXECUTIONS]
+    if len(live) >= EXECUTIONS:
+        return tuple(live)
+    from engine.adapters.sqlite.history_book import stored_executions
+
+    seen = {view.id for view in live}
+    stored = [view for view in stored_executions(engine.store, EXECUTIONS) if view.id not in seen]
+    return tuple((live + stored)[:EXECUTIONS])
 
 
 def _quotes(engine, flows: tuple) -> dict[str, tuple[Decimal, Decimal]]:

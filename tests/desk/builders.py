@@ -14,9 +14,13 @@ from decimal import Decimal as D
 from engine.live.snapshot import (
     AuditView,
     ChartMark,
+    ClosedTradeView,
     EnsembleView,
     ExecutionView,
+    FillView,
+    HistoryView,
     MarketView,
+    PnlView,
     PositionView,
     ProposalView,
     RegimeView,
@@ -188,6 +192,30 @@ def market() -> tuple[MarketView, ...]:
     return tuple(views)
 
 
+def history() -> HistoryView:
+    """Fills behind the positions (BTC bought in two parts, SOL by hand, ETH shorted),
+    one closed BTC trade, and P&L by period consistent with them."""
+    fills = (
+        FillView(NOW - timedelta(minutes=5), "SOL/USDT", "buy", D("40"), D("171.05"),
+                 D("3.42"), "manual-0001", "manual"),
+        FillView(NOW - timedelta(hours=2), "ETH/USDT", "sell", D("2.5"), D("3790.10"),
+                 D("4.74"), "S-eth-1", "ensemble"),
+        FillView(NOW - timedelta(days=1), "BTC/USDT", "buy", D("0.15"), D("66800.00"),
+                 D("5.01"), "S-btc-2", "ensemble"),
+        FillView(NOW - timedelta(days=1, hours=3), "BTC/USDT", "buy", D("0.10"),
+                 D("66800.00"), D("3.34"), "S-btc-1", "ensemble"),
+    )
+    trades = (ClosedTradeView("BTC/USDT", "long", NOW - timedelta(days=3), D("64000"),
+                              NOW - timedelta(days=2), D("65649.20"), D("0.25"), D("412.30"),
+                              2.58, "ensemble"),)
+    pnl = (PnlView("day", "2024-03-15", D("-8.16"), D("8.16"), 2),
+           PnlView("day", "2024-03-14", D("-8.35"), D("8.35"), 2),
+           PnlView("day", "2024-03-13", D("412.30"), D("6.70"), 1),
+           PnlView("week", "2024-W11", D("395.79"), D("23.21"), 5),
+           PnlView("month", "2024-03", D("395.79"), D("23.21"), 5))
+    return HistoryView(fills, trades, pnl, D("-8.16"))
+
+
 def snapshot(**changes) -> Snapshot:
     book = sum((p.qty * p.last for p in positions()), D(0))
     cash = D("74980.22")
@@ -209,6 +237,7 @@ def snapshot(**changes) -> Snapshot:
         risk=risk(),
         audit_tail=audit_tail(),
         market=market(),
+        history=history(),
         chain_verified_seq=1208,
         chain_ok=True,
     )

@@ -119,3 +119,15 @@ def test_order_ticket_refused_at_160x48(snap_compare):
     app = DeskApp(RecordingControl(current=snapshot(), refusal="kill switch on: manual kill "
                                    "switch"), clock=lambda: NOW)
     assert snap_compare(app, terminal_size=(160, 48), press=["o", "1", "enter"])
+
+
+def test_history_fills_at_80x24(snap_compare):
+    """80x24 after `h`: the caption (Fills, all symbols, today -8.16 realized, v and f)
+    over four fills newest first (SOL by hand marked "manual", ETH sold, BTC in two buys)."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["h"])
+
+
+def test_history_pnl_by_day_at_160x48(snap_compare):
+    """160x48 after `h`, `v`, `v`: History alone at full size, P&L by day: 03-15 -8.16 and
+    03-14 -8.35 in the loss colour, 03-13 +412.30 in the profit colour, fees and fills."""
+    assert snap_compare(desk(), terminal_size=(160, 48), press=["h", "v", "v"])
