@@ -82,6 +82,8 @@ class RiskPane(Pane):
             used = room.used if room.used is not None else 0.0
             text.append(f"  {room.rule:<26} {room.text:<22} ")
             text.append(f"{bar(min(max(used, 0.0), 1.0), 10)}\n", self._usage_style(used))
+        if risk.drawdown_controller:
+            text.append(f"Drawdown controller  {risk.drawdown_controller}\n")
         if risk.worst_scenario:
             text.append(f"Worst stress  {risk.worst_scenario}")
         return text

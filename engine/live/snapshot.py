@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from engine.live.manual import OrderTicket, TicketOutcome
+    from engine.live.why import Explanation
 
 from engine.lifecycle.live import StrategyView  # the Strategies pane's row
 
@@ -113,6 +114,7 @@ class RiskView:
     worst_scenario: str = ""
     alert: str = ""
     alerts: int = 0
+    drawdown_controller: str = ""  # [portfolio.drawdown] level and size scalar
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +264,8 @@ class Snapshot:
     audit_tail: tuple[AuditView, ...] = ()  # newest last, at most ~50
     market: tuple[MarketView, ...] = ()  # the watchlist, one per symbol
     history: HistoryView = field(default_factory=HistoryView)  # from the stored fills
+    # Symbol -> why nothing is proposed for it now (engine.live.why); "" while one waits.
+    idle: dict[str, str] = field(default_factory=dict)
     order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
     flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
     strategies: tuple[StrategyView, ...] = ()  # lifecycle rows (engine.lifecycle.live)
@@ -286,6 +290,9 @@ class EngineControl(Protocol):
     def cancel(self, execution_id: str) -> str: ...
 
     def place_order(self, ticket: OrderTicket) -> TicketOutcome: ...
+
+    def explain(self, order_id: str) -> Explanation | None: ...
+    # Why this proposal: votes, weights, regime, size, filters, every risk rule now.
     # A manual order (the desk's ticket, `x` on a position): the same gate and executor
     # as the engine's orders, journaled with actor `user`.
 

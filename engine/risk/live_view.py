@@ -61,7 +61,25 @@ def live_risk(engine) -> dict:
                if worst_case.breaches else ")")),
         "alert": alert or engine.risk_monitor.last_alert,
         "alerts": engine.risk_monitor.alerts,
+        "drawdown_controller": _drawdown_controller(engine),
     }
+
+
+def _drawdown_controller(engine) -> str:
+    """The portfolio issue's drawdown controller at the gate's drawdown ([portfolio.drawdown]
+    thresholds), with the level it held at the last snapshot."""
+    dd = getattr(getattr(engine.cfg, "portfolio", None), "drawdown", None)
+    if dd is None:
+        return ""
+    from engine.portfolio.drawdown_control import DrawdownPolicy, controller_state
+
+    policy = DrawdownPolicy(dd.warning, dd.critical, dd.warning_scale, dd.critical_scale)
+    monitor = engine.risk_monitor
+    state = controller_state(engine.gate.drawdown, policy, getattr(monitor, "dd_level",
+                                                                   "normal"))
+    monitor.dd_level = state.level
+    return (f"{state.level}: sizes x{state.scalar:.2f} at drawdown {state.drawdown:.2%} "
+            f"(warning {policy.warning:.0%}, critical {policy.critical:.0%})")
 
 
 def _headroom(engine, exposures: dict[str, float], equity: float, risk) -> tuple[Headroom,

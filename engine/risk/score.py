@@ -136,6 +136,7 @@ class RiskMonitor:
     def __init__(self, journal) -> None:
         self._journal = journal
         self.level = "low"
+        self.dd_level = "normal"  # the drawdown controller's level (engine.risk.live_view)
         self.last_alert = ""
         self.alerts = 0
 
