@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from engine.errors import DeskError
 from engine.optimize.evaluate import Evaluator, Objective, Task, TrialResult
-from engine.optimize.regime_cache import shared_regimes
+from engine.optimize.regime_cache import prefit, preload, shared_regimes
 
 
 class Backend(Protocol):
@@ -49,13 +49,14 @@ _worker_evaluator: Evaluator | None = None
 _worker_regimes = None  # held: dropping the context would end the sharing
 
 
-def _start_worker(frames, cfg, objective: Objective) -> None:
+def _start_worker(frames, cfg, objective: Objective, regimes) -> None:
     import signal
 
     global _worker_evaluator, _worker_regimes
     # Ctrl-C is the parent's to handle: it lets running trials finish and keeps them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_evaluator = Evaluator(frames, cfg, objective)
+    preload(regimes)
     _worker_regimes = shared_regimes()
     _worker_regimes.__enter__()  # for the life of the worker process: it only runs trials
 
@@ -72,8 +73,9 @@ class PoolBackend:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = workers
+        # The regime fits, the same for every trial, are made once here and shipped.
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                                        initargs=(frames, cfg, objective))
+                                        initargs=(frames, cfg, objective, prefit(frames, cfg)))
 
     def map(self, tasks: Sequence[Task]) -> list[TrialResult]:
         return list(self.pool.map(_run_in_worker, tasks))
@@ -93,7 +95,8 @@ _cluster_evaluators: dict[str, Evaluator] = {}
 def _run_on_cluster(task: Task, data: tuple, token: str) -> TrialResult:
     evaluator = _cluster_evaluators.get(token)
     if evaluator is None:
-        frames, cfg, objective = data
+        frames, cfg, objective, regimes = data
+        preload(regimes)
         evaluator = _cluster_evaluators.setdefault(token, Evaluator(frames, cfg, objective))
     with shared_regimes():
         return evaluator.evaluate(task)
@@ -119,7 +122,9 @@ class DaskBackend:
         self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
         self.token = uuid.uuid4().hex
         # Once, to every worker: tasks then carry only their parameters.
-        self.data = self.client.scatter((frames, cfg, objective), broadcast=True, hash=False)
+        # The regime fits, the same for every trial, travel with it.
+        self.data = self.client.scatter((frames, cfg, objective, prefit(frames, cfg)),
+                                        broadcast=True, hash=False)
 
     def map(self, tasks: Sequence[Task]) -> list[TrialResult]:
         futures = self.client.map(_run_on_cluster, list(tasks), data=self.data,

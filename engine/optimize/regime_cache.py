@@ -6,7 +6,10 @@ on long data (a 100k-bar run: ~9 s of HMM fits against ~1 s of event loop). Tria
 parameters never change it, so while `shared_regimes()` is active, a run over closes
 already seen is answered from memory. The answer is the very object the first run
 produced (its arrays copied, so no trial can alter another's), so results are unchanged:
-`tests/engine/optimize/test_evaluate.py` holds a cached and an uncached backtest equal.
+`tests/engine/optimize/test_optimize_engine.py` holds cached and uncached backtests equal.
+
+Pool and cluster workers do not fit at all: `prefit` makes the whole-data fits once in the
+parent, and they travel to each worker with the data (`preload`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,35 @@ def _shared_run(policy: RegimePolicy, close: object) -> RegimeRun:
         while len(_runs) > MAX_RUNS:
             _runs.popitem(last=False)
     return _copy(run)
+
+
+def prefit(frames, cfg) -> list[tuple[tuple, RegimeRun]]:
+    """The regime runs a whole-data trial of `cfg` needs, computed here once (the fits
+    spread over this machine's cores) so that workers start with them instead of each
+    refitting: (key, run) pairs for `preload`. Empty when the regime is off."""
+    engine = cfg.engine
+    if not engine.regime:
+        return []
+    policy = RegimePolicy(engine.regime_window, engine.regime_refit_every, engine.regime_states)
+    out = []
+    with shared_regimes():
+        for frame in frames.values():
+            close = frame["close"].to_numpy()
+            if len(close) > engine.regime_window:  # the pipeline's own condition
+                policy.run(close)
+                key = (policy, _digest(close))
+                out.append((key, _runs[key]))
+    return out
+
+
+def preload(entries: list[tuple[tuple, RegimeRun]]) -> None:
+    """Hold runs computed elsewhere (`prefit` in the parent, shipped with the data)."""
+    with _lock:
+        for key, run in entries:
+            _runs[key] = run
+            _runs.move_to_end(key)
+        while len(_runs) > MAX_RUNS:
+            _runs.popitem(last=False)
 
 
 @contextmanager

@@ -235,7 +235,10 @@ def fit_all(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
 
     workers = min(os.cpu_count() or 1, len(windows) // (PARALLEL_FITS // 2))
     fork = "fork" in multiprocessing.get_all_start_methods()
-    if len(windows) < PARALLEL_FITS or workers < 2 or not fork:
+    # A daemonic process (a Dask worker, a multiprocessing.Pool worker) may not have
+    # children: it fits in order.
+    daemon = multiprocessing.current_process().daemon
+    if len(windows) < PARALLEL_FITS or workers < 2 or not fork or daemon:
         return [GaussianHMM(n_states=states).fit(r) for r in windows]
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
