@@ -63,9 +63,12 @@ def _run(frames, request, cfg, cluster=None):
 
 
 def _config():
+    """The packaged configuration, without the sensitivity sweep; the GA runs all its
+    generations (no early stop on convergence), so that it costs the trials it names."""
     from engine.config.schema import config_from_dict
 
-    return config_from_dict({"optimization": {"sensitivity_points": 0}})
+    return config_from_dict({"optimization": {"sensitivity_points": 0,
+                                              "ga": {"patience": 1000}}})
 
 
 def ga(frames, trials: int) -> None:
