@@ -190,6 +190,7 @@ class RiskGate:
         self._comp_position = Decimal(str(comp.max_position_pct)) if comp else None
         self._comp_loss = Decimal(str(comp.max_daily_loss_pct)) if comp else None
         self._journal = None  # engine.trading.journal.Journal, attached by the kernel
+        self._exposure: Callable[[], dict[str, Decimal]] | None = None
         self._market = None  # engine.risk.market.MarketHistory, attached by the driver
         self._stats_key: int | None = None
         self._stats = None  # engine.risk.book_rules.BarStats of bar `_stats_key`
@@ -516,9 +517,12 @@ class RiskGate:
 
     @property
     def _portfolio_exposure(self) -> dict[str, Decimal]:
-        return self._exposure_source() if self._exposure_source is not None else {}
+        return self._exposure() if self._exposure is not None else {}
 
-    _exposure_source = None  # set by GatedBroker: the guarded portfolio's exposure()
+    def watch(self, exposure: Callable[[], dict[str, Decimal]]) -> None:
+        """The exposure (symbol -> signed notional) of the book the portfolio rules judge:
+        the guarded portfolio's `exposure` (GatedBroker attaches it)."""
+        self._exposure = exposure
 
     def _bar_stats(self, now: datetime):
         """The trailing covariance at `now`'s bar: computed once per bar, shared by every
@@ -583,7 +587,7 @@ class GatedBroker:
         self._broker = broker
         self._gate = gate
         self._portfolio = portfolio
-        gate._exposure_source = portfolio.exposure  # the book the portfolio rules judge
+        gate.watch(portfolio.exposure)  # the book the portfolio rules judge
         # A venue may deliver a fill again (after a restart it replays an order's trades):
         # a fill is booked once per trade id, checked against this process and, through
         # `known_fill`, against what an earlier process stored.
