@@ -33,7 +33,7 @@ import pandas as pd
 
 from engine.portfolio.drawdown_control import DrawdownPolicy, controller_state, drawdown_from_peak
 from engine.portfolio.hedging import HedgePolicy, MarketConditions, hedge_step
-from engine.portfolio.inputs import periods_per_year
+from engine.portfolio.inputs import bars_per_day, periods_per_year
 from engine.portfolio.rebalance import RebalancePolicy, decide_rebalance
 from engine.portfolio.targets import TargetRules, final_targets, scheme_targets
 
@@ -82,8 +82,8 @@ def run_portfolio_backtest(
     closes = prices.to_numpy(dtype=float)
     index = prices.index
     ppy = periods_per_year(index)
-    bars_per_day = max(ppy / 252.0 if ppy >= 250 else 1.0, 1.0)
-    vol_bars = max(int(round(VOL_WINDOW_DAYS * bars_per_day)), 2)
+    per_day = bars_per_day(index)
+    vol_bars = max(int(round(VOL_WINDOW_DAYS * per_day)), 2)
     adx_values = _close_only_adx(closes)
     strength = None
     if settings.rules.rotation_method in ("signal", "both") and settings.signal_members:
@@ -145,7 +145,7 @@ def run_portfolio_backtest(
             if t - first >= vol_bars:
                 recent = equity_path[t - vol_bars: t + 1]
                 vol = float(np.std(recent[1:] / recent[:-1] - 1.0, ddof=1)
-                            * math.sqrt(bars_per_day))
+                            * math.sqrt(per_day))
             step = hedge_step(hedge_fraction, MarketConditions(adx_now, vol, drawdown),
                               settings.hedge)
             if step.action != "hold":
@@ -161,7 +161,8 @@ def run_portfolio_backtest(
             last_refresh = now
             signal = None if strength is None else dict(zip(assets, strength[t].tolist(),
                                                              strict=True))
-            made = scheme_targets(closes[t - rules.window: t + 1], assets, rules, ppy, signal)
+            made = scheme_targets(closes[t - rules.window: t + 1], assets, rules, ppy, signal,
+                                  per_day)
             base, chosen, cov = made.weights, made.chosen, made.cov
             counts["refreshes"] += 1
             log(t, "targets", weights={a: round(w, 6) for a, w in base.items()},

@@ -68,6 +68,21 @@ def periods_per_year(index: pd.Index) -> float:
     return 365.25 / days
 
 
+def bars_per_day(index: pd.Index) -> float:
+    """Bars in a calendar day of trading, from the median spacing: 24 for hourly bars, 1 for
+    daily (with or without weekends), 1/7 for weekly. Anything that is not a
+    DatetimeIndex counts as daily."""
+    import pandas as pd
+
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return 1.0
+    spacing = float(np.median((index[1:] - index[:-1]).total_seconds()))
+    days = spacing / _DAY
+    if 0.5 <= days <= 1.5:  # daily bars, the weekend gap aside
+        return 1.0
+    return _DAY / spacing
+
+
 def check_prices(prices: pd.DataFrame, source: str = "prices") -> pd.DataFrame:
     """The frame, made ready for returns: rows before every asset has a price are dropped
     (assets list on different days); anything else wrong raises one line naming it."""

@@ -43,7 +43,7 @@ class Targets:
 
 def scheme_targets(
     closes: np.ndarray, assets: tuple[str, ...], rules: TargetRules, periods_per_year: float,
-    signal: dict[str, float] | None = None,
+    signal: dict[str, float] | None = None, bars_per_day: float = 1.0,
 ) -> Targets:
     """`closes` is the trailing window (bars x assets) up to and including now; `signal`
     the strategies' signal strength per asset now (rotation "signal" and "both")."""
@@ -61,7 +61,8 @@ def scheme_targets(
     cov = covariance(returns, "ledoit_wolf") * periods_per_year if len(chosen) > 1 else (
         np.var(returns, ddof=1, keepdims=True).reshape(1, 1) * periods_per_year)
     if len(chosen) == 1:
-        weights = np.array([min(1.0, rules.max_weight if rules.max_weight >= 1 else 1.0)])
+        # The cap is raised to 1 / (assets chosen) so the weights can add up to 1.
+        weights = np.array([1.0])
     else:
         inputs = MarketInputs(chosen, returns, returns.mean(axis=0) * periods_per_year, cov,
                               periods_per_year)
@@ -75,7 +76,7 @@ def scheme_targets(
             # e.g. max Sharpe when nothing beats rf over the window: equal weight this time.
             weights = np.full(len(chosen), 1.0 / len(chosen))
             note += f", equal weight ({rules.scheme} failed: {error})"
-    daily_vol = returns.std(axis=0, ddof=1) * np.sqrt(periods_per_year / 252.0)
+    daily_vol = returns.std(axis=0, ddof=1) * np.sqrt(bars_per_day)
     limit = np.where(daily_vol > 0, rules.risk_per_asset / np.maximum(daily_vol, 1e-12), 1.0)
     capped = np.minimum(weights, limit)
     if np.any(capped < weights - 1e-12):

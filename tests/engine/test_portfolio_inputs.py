@@ -81,3 +81,13 @@ def test_risk_parity_refuses_a_cap_it_cannot_respect():
     prices.iloc[::2, 0] *= 1.00001
     with pytest.raises(PortfolioInputError, match="risk_parity: equal risk contributions need"):
         optimize_prices(prices, OptimizeSettings(method="risk_parity", max_weight=0.3))
+
+
+@pytest.mark.parametrize(("freq", "expected"), [
+    ("B", 1.0), ("D", 1.0), ("h", 24.0), ("15min", 96.0), ("W", 1 / 7),
+])
+def test_bars_per_day_follow_the_bar_spacing(freq, expected):
+    from engine.portfolio.inputs import bars_per_day
+
+    index = pd.date_range("2020-01-01", periods=300, freq=freq, tz="UTC")
+    assert bars_per_day(index) == pytest.approx(expected)
