@@ -106,7 +106,7 @@ def run_portfolio_backtest(
     base: dict[str, float] = {}
     target: dict[str, float] = {}
     cov, chosen = None, ()
-    last_refresh = last_rebalance = last_check = None
+    last_refresh = last_rebalance = last_check = last_skip = None
     journal: list[dict[str, Any]] = []
     fills: list[dict[str, Any]] = []
     equity_path = np.full(len(closes), np.nan)
@@ -180,7 +180,12 @@ def run_portfolio_backtest(
             decision = decide_rebalance(now, last_rebalance, current, target, policy,
                                         equity=equity, cov=cov, assets=chosen or None)
             act, reason = decision.act, decision.reason
-            if not act and decision.reason.startswith("skipped"):
+            # A skip is journaled (and counted) once per min_interval_days, not every bar
+            # the drift stays past its threshold.
+            if not act and decision.reason.startswith("skipped") and (
+                    last_skip is None or (now - last_skip).total_seconds()
+                    >= policy.min_interval_days * 86_400 - 1):
+                last_skip = now
                 counts["skipped"] += 1
                 log(t, "rebalance.skipped", reason=decision.reason)
         if act:

@@ -125,3 +125,17 @@ def test_rotation_by_signal_holds_what_the_strategies_are_long(prices):
         # The four strongest, ties by name (the rotation's rule), from the bar's own signals.
         best = sorted(names, key=lambda a: (-strength[t, names.index(a)], a))[:4]
         assert set(entry["weights"]) == set(best)
+
+
+def test_a_rebalance_too_costly_for_its_benefit_is_skipped_and_journaled(prices):
+    # A 50% fee makes every drift correction cost more than the tracking it buys back.
+    settings = _settings(rebalance=RebalancePolicy(mode="threshold", threshold=0.01,
+                                                   relative_threshold=0.05, period_days=30,
+                                                   min_interval_days=5, fee=0.5,
+                                                   slippage_bps=0))
+    result = run_portfolio_backtest(prices, settings)
+    skips = [e for e in result.journal if e["kind"] == "rebalance.skipped"]
+    assert skips and all(e["reason"].startswith("skipped: cost") for e in skips)
+    assert result.summary["rebalances_skipped"] == len(skips)
+    days = [pd.Timestamp(e["ts"]) for e in skips]
+    assert all((b - a).days >= 5 for a, b in zip(days, days[1:], strict=False))
