@@ -56,6 +56,14 @@ class GarchModel:
         return np.fromiter(accumulate(terms, lambda s, x: beta * s + x, initial=first),
                            dtype=np.float64, count=len(terms) + 1)
 
+    def next_from(self, sigma2_next: float, new_returns: np.ndarray) -> float:
+        """sigma2[t+1 | t] after `new_returns`, from sigma2 of the first of them given before
+        it (`sigma2_next`, scaled units): the recursion of `next_variances`, resumed."""
+        s = sigma2_next
+        for r in np.asarray(new_returns, dtype=np.float64):
+            s = self.omega + self.alpha * (r * SCALE - self.mu) ** 2 + self.beta * s
+        return s
+
     def horizon_mean(self, one_step: np.ndarray, horizon: int) -> np.ndarray:
         """Mean of sigma2[t+1..t+h | t] from the one-step forecasts, in return units."""
         persistence = self.alpha + self.beta

@@ -40,6 +40,11 @@ class _SymbolBook:
     last_record: dict = field(default_factory=dict)
 
 
+# Bars of the window the features are computed over: their longest recursion (MACD's
+# EMA(26) and its EMA(9) signal) weighs a bar this old by less than 1e-9.
+FEATURE_TAIL = 300
+
+
 class LiveFilters:
     def __init__(self, layer: SignalLayer, symbols) -> None:
         self.layer = layer
@@ -47,6 +52,9 @@ class LiveFilters:
                       if layer.filters is not None else None)
         min_trades = layer.quality.min_trades if layer.quality is not None else 1
         self.books = {s: _SymbolBook(q.SetupHistory(min_trades)) for s in symbols}
+        # symbol -> (bar number, sigma2[t+1 | t]) of the GARCH recursion: carried forward
+        # from judgement to judgement, so each bar costs one step.
+        self._garch: dict[str, tuple[int, float]] = {}
 
     def on_bar(self, symbol: str, bar_open: float, side: int, changed: bool,
                agree: tuple[str, ...], regime: str) -> None:
@@ -101,6 +109,8 @@ class LiveFilters:
                     regime_probs: Mapping[str, float] | None) -> list[FilterPredictions]:
         f = self.layer.filters
         stored = self.layer.stored.get(symbol, {})
+        full = window
+        window = window.slice(max(len(window) - FEATURE_TAIL, 0), len(window))
         n = len(window)
         out = []
         probs = None
@@ -117,19 +127,20 @@ class LiveFilters:
                 best = int(np.argmax(proba))
                 p.value[0], p.probability[0], p.known[0] = target.CLASSES[best], proba[best], \
                     True
-            out.append(_at_end(p, n))
+            out.append(_at_end(p, len(full)))
         if f.volatility.enabled:
             model = stored["volatility"].model
             p = _one("volatility", f.volatility.type)
             if isinstance(model, garch.GarchModel):
-                r = np.nan_to_num(log_returns(window.close), nan=0.0)
-                variance = model.forecast_after(r, f.volatility.forecast_horizon)[-1:]
+                variance = model.horizon_mean(
+                    np.array([self._garch_next(symbol, model, full)]),
+                    f.volatility.forecast_horizon)
                 p.value[0] = np.sqrt(variance[0])
                 p.probability[0] = garch.high_probability(variance, f.volatility.threshold,
                                                           f.volatility.forecast_horizon)[0]
                 p.flag[0] = p.value[0] > f.volatility.threshold
                 p.known[0] = True
-            out.append(_at_end(p, n))
+            out.append(_at_end(p, len(full)))
         if f.volume.enabled:
             z, is_surge = surge(window.volume, f.volume.lookback, f.volume.threshold)
             p = FilterPredictions("volume", f.volume.type, z[-1:], np.isfinite(z[-1:]) * 1.0,
@@ -141,8 +152,23 @@ class LiveFilters:
                     p.probability[0] = classify.class_probabilities(
                         stored["volume"].model, x, (0, 1))[0, 1]
                     p.flag[0] = p.probability[0] >= 0.5
-            out.append(_at_end(p, n))
+            out.append(_at_end(p, len(full)))
         return out
+
+
+    def _garch_next(self, symbol: str, model: garch.GarchModel, window: Bars) -> float:
+        """sigma2[t+1 | t] at the newest bar, stepping the recursion only over the bars
+        since the last judgement (over the whole window the first time)."""
+        bar = self.books[symbol].bar
+        seen, state = self._garch.get(symbol, (None, None))
+        r = np.nan_to_num(log_returns(window.close), nan=0.0)
+        if seen is None or not 0 <= bar - seen < len(r):
+            value = float(model.next_variances(r)[-1])
+        else:
+            new = r[len(r) - (bar - seen):] if bar > seen else r[:0]
+            value = float(model.next_from(state, new))
+        self._garch[symbol] = (bar, value)
+        return value
 
 
 def _one(name: str, model: str) -> FilterPredictions:

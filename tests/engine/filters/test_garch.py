@@ -50,3 +50,12 @@ def test_high_probability_is_the_chi_square_tail():
     h, threshold = 5, 0.02
     expected = chi2.sf(h * threshold ** 2 / variance, h)
     np.testing.assert_allclose(high_probability(variance, threshold, h), expected, rtol=1e-12)
+
+
+def test_resuming_the_recursion_equals_running_it_whole(returns):
+    """The live desk steps the recursion between judgements; the same numbers result."""
+    model = fit_garch(returns[:2000])
+    later = returns[2000:2300]
+    whole = model.next_variances(later)
+    state = whole[100]  # sigma2 after the first 100 later returns
+    np.testing.assert_allclose(model.next_from(state, later[100:250]), whole[250], rtol=1e-13)
