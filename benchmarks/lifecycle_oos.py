@@ -24,12 +24,16 @@ from engine.backtest.job import build_spec
 from engine.backtest.run import run_backtest
 from engine.config.schema import config_from_dict
 
+# The drawdown kill switch and the daily loss halt are off: once tripped (a backtest never
+# resets them) nothing trades again, and the comparison would measure when each variant
+# happened to cross 20%, not the lifecycle.
+RISK = {"risk": {"max_drawdown_pct": 1.0, "max_daily_loss_pct": 1.0}}
 CONFIGS = {
-    "static": {},
-    "adaptive": {"ensemble": {"adaptive": {"enabled": True}}},
-    "retirement": {"strategies": {"retirement": {"enabled": True}}},
-    "both": {"ensemble": {"adaptive": {"enabled": True}},
-             "strategies": {"retirement": {"enabled": True}}},
+    "static": RISK,
+    "adaptive": RISK | {"ensemble": {"adaptive": {"enabled": True}}},
+    "retirement": RISK | {"strategies": {"retirement": {"enabled": True}}},
+    "both": RISK | {"ensemble": {"adaptive": {"enabled": True}},
+                    "strategies": {"retirement": {"enabled": True}}},
 }
 
 

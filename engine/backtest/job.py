@@ -109,7 +109,8 @@ def lifecycle_book(cfg, base: dict[str, float]):
     from engine.lifecycle.book import LifecycleBook
 
     return LifecycleBook(base=base, adaptive=cfg.ensemble.adaptive, retirement=cfg.retirement,
-                         window=cfg.ensemble.performance_window)
+                         window=cfg.ensemble.performance_window,
+                         long_only=not cfg.engine.allow_short)
 
 
 def run_job(

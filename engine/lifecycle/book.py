@@ -8,6 +8,9 @@ can earn its way back. They depend only on prices, so a backtest replays them ca
 (the weights at bar t use trades closed at or before t) exactly as the live desk records
 them bar by bar.
 
+On a desk that cannot short ([engine] allow_short = false) a SELL stance means "be flat", so
+only shadow long trades are a strategy's record there.
+
 Effective weight = adaptive weight (per regime when `per_regime`) x the status factor
 (ACTIVE 1, DEGRADED `degraded_factor`, SUSPENDED and RETIRED 0).
 
@@ -62,6 +65,9 @@ class LifecycleBook:
     log: LifecycleLog = field(default_factory=LifecycleLog)
     symbol: str = ""
     window: int = 50  # shadow trades per strategy the score reads ([ensemble] performance_window)
+    # A desk that cannot short reads a SELL stance as "be flat": its shadow short trades are
+    # not the strategy's record there ([engine] allow_short = false).
+    long_only: bool = False
     current: dict[str, dict[str, float]] = field(default_factory=dict)  # regime -> weights
     recent: dict[str, dict[str, deque]] = field(default_factory=dict)  # regime -> returns
     closed: dict[str, int] = field(default_factory=dict)  # regime -> trades since update
@@ -94,8 +100,12 @@ class LifecycleBook:
 
     # -- events ------------------------------------------------------------------------
 
-    def record(self, sid: str, value: float, ts: datetime | None, regime: str | None) -> None:
-        """One closed shadow trade of `sid` (a return fraction) at `ts` in `regime`."""
+    def record(self, sid: str, value: float, ts: datetime | None, regime: str | None,
+               side: int = 1) -> None:
+        """One closed shadow trade of `sid` (a return fraction, held `side` +1 long / -1
+        short) at `ts` in `regime`. A long-only book ignores short ones."""
+        if self.long_only and side < 0:
+            return
         when = ts or datetime.min
         change = self.health[sid].record(value, when, self.retirement)
         if change is not None:

@@ -88,9 +88,10 @@ class SymbolState:
             # The history's closed virtual trades, as the backtest records them.
             ids = list(strategies)
             times = frame.index
-            for bar, row, value in virtual_trades(np.vstack(sides), close):
+            stacked = np.vstack(sides)
+            for bar, row, value in virtual_trades(stacked, close):
                 state.ensemble.record_trade(ids[row], value, ts=times[bar].to_pydatetime(),
-                                            regime="unknown")
+                                            regime="unknown", side=int(stacked[row, bar - 1]))
         state.last_close = float(close[-1])
         if cfg.engine.regime:
             state._start_regime(frame["close"].to_numpy(), cfg)
@@ -173,7 +174,7 @@ class SymbolState:
             return
         if held is not None and self.ensemble is not None:
             self.ensemble.record_trade(sid, virtual_trade_return(int(held[0]), held[1], close),
-                                       ts=ts, regime=self.regime_label)
+                                       ts=ts, regime=self.regime_label, side=int(held[0]))
         self.entries[sid] = (side, close)
 
     def _decide(self, ts: datetime):

@@ -180,14 +180,14 @@ class EnsembleManager:
     # ----- weights -------------------------------------------------------------------
 
     def record_trade(self, strategy_id: str, return_pct: float, ts: datetime | None = None,
-                     regime: str | None = None) -> None:
+                     regime: str | None = None, side: int = 1) -> None:
         """Remember a closed trade's return (a fraction, 0.02 = +2%) for dynamic weights
-        and the lifecycle (closed at `ts` in `regime`)."""
+        and the lifecycle (closed at `ts` in `regime`, held `side`: +1 long, -1 short)."""
         self._check_known([strategy_id])
         if not math.isfinite(return_pct):
             raise ValueError(f"trade return must be finite, got {return_pct}")
         if self.lifecycle is not None:
-            self.lifecycle.record(strategy_id, float(return_pct), ts, regime)
+            self.lifecycle.record(strategy_id, float(return_pct), ts, regime, side)
         trades = self._trades[strategy_id]
         trades.append(float(return_pct))
         # Cached per strategy: a backtest re-weights after every virtual trade.

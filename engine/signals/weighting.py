@@ -123,7 +123,8 @@ def _walk_forward(manager, ids: Sequence[str], sides: np.ndarray, close: np.ndar
     for bar, row, value in closes:
         fill(start, bar)
         ts = None if times is None else times[bar].to_pydatetime()
-        manager.record_trade(ids[row], value, ts=ts, regime=label(bar))
+        manager.record_trade(ids[row], value, ts=ts, regime=label(bar),
+                             side=int(sides[row, bar - 1]))  # the stance it held
         start = bar
     fill(start, n)
     return out

@@ -92,3 +92,12 @@ def test_the_schedule_updates_at_the_first_close_past_update_hours():
     assert entry["ts"] == (T0 + timedelta(hours=25)).isoformat()
     book.record("a", 0.02, T0 + timedelta(hours=30), "bull")
     assert weight_updates(book.log.drain()) == []  # next one 24 h after this update
+
+
+def test_a_long_only_book_ignores_shadow_short_trades():
+    book = LifecycleBook(base=dict(BASE), adaptive=AdaptiveSettings(enabled=True,
+                         update_every=1, min_trades=1), retirement=OFF, long_only=True)
+    book.record("a", -0.05, T0, "bull", side=-1)
+    assert book.log.drain() == [] and book.adaptive_weights() == BASE
+    book.record("a", 0.05, T0, "bull", side=1)
+    assert book.adaptive_weights()["a"] > BASE["a"]

@@ -111,7 +111,9 @@ def test_an_inverted_momentum_rule_is_suspended_on_real_data_and_recovers():
     from engine.signals.pipeline import plan_symbol
     from tests.engine.lifecycle_runs import sp500_frames, sp500_spec
 
-    overrides = (("strategies.retirement", "enabled", True),)
+    # A desk that shorts: both sides of the inverted rule are its record (a long-only desk
+    # reads SELL as flat and measures the long trades alone).
+    overrides = (("strategies.retirement", "enabled", True), ("engine", "allow_short", True))
     spec = sp500_spec(overrides, inverted=True)
     frame = next(iter(sp500_frames().values()))
     plan = plan_symbol(frame, spec.strategies, spec.ensemble, regime_window=None)
