@@ -23,7 +23,7 @@ def settings_from_config(
             scheme=scheme or rb.scheme, window=rb.window, max_weight=rb.max_weight,
             rotation_method=p.rotation.method, lookback=p.rotation.lookback,
             top_n=p.rotation.top_n, max_assets=al.max_assets, risk_per_asset=al.risk_per_asset,
-            rf=cfg.metrics.risk_free_rate if hasattr(cfg.metrics, "risk_free_rate") else 0.02),
+            rf=cfg.metrics.risk_free_rate),
         rebalance=RebalancePolicy(
             mode=mode or rb.mode, threshold=rb.threshold,
             relative_threshold=rb.relative_threshold, period_days=rb.period_days,
