@@ -4,9 +4,10 @@
   python benchmarks/optimize.py --quick    # 10k bars, 40 trials (for development)
 
 Data: EURUSD hourly bars shipped with backtesting.py, tiled to N bars (real returns).
-Configuration: the packaged desk.toml (regime model on, risk gate, fees, slippage), so
-a trial pays everything `desk --backtest` pays; the regime fits, which do not depend on
-the parameters, are paid once per worker process (engine.optimize.regime_cache).
+Configuration: the packaged desk.toml (regime model on, risk gate, fees, slippage; only
+the liquidity floor is off, see `_config`), so a trial pays everything `desk --backtest`
+pays; the regime fits, which do not depend on the parameters, are made once in the parent
+and shipped to the workers (engine.optimize.regime_cache).
 
 1. A GA (optuna NSGA-II) of `trials` trials over sma_cross fast=5:50, slow=20:200 on the
    machine's cores: wall time, trials/s, and the turnover of the best trial.
@@ -64,10 +65,13 @@ def _run(frames, request, cfg, cluster=None):
 
 def _config():
     """The packaged configuration, without the sensitivity sweep; the GA runs all its
-    generations (no early stop on convergence), so that it costs the trials it names."""
+    generations (no early stop on convergence), so that it costs the trials it names.
+    `[compliance] min_adv` is 0: the tiled EURUSD volumes are tick counts, far below the
+    default liquidity floor, which would deny every order and measure no order path."""
     from engine.config.schema import config_from_dict
 
-    return config_from_dict({"optimization": {"sensitivity_points": 0,
+    return config_from_dict({"compliance": {"min_adv": "0"},
+                             "optimization": {"sensitivity_points": 0,
                                               "ga": {"patience": 1000}}})
 
 
