@@ -91,7 +91,7 @@ class MarketStream:
             if event.get("e") == "trade":
                 self._add_trade(symbol, str(event["t"]), TradePrint(
                     symbol, _ms(event["T"]), float(event["p"]), float(event["q"]),
-                    OrderSide.SELL if event.get("m") else OrderSide.BUY))
+                    OrderSide.SELL if event.get("m") else OrderSide.BUY, str(event["t"])))
 
         await reconnecting(f"{self.url}/{self.market_ids[symbol].lower()}@trade", message,
                            stopping=self._streams.stopping, backoff=self.backoff,
