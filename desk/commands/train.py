@@ -61,12 +61,7 @@ def document(outcome) -> dict:
 
 
 def _columns(report: dict) -> tuple:
-    first = report["overall"]["model"]
-    if "qlike" in first:
-        return VOLATILITY_COLUMNS
-    extra = tuple((k, k.replace("_", " ").capitalize()) for k in first
-                  if k.startswith(("precision_", "recall_")))
-    return CLASSIFIER_COLUMNS + extra
+    return VOLATILITY_COLUMNS if "qlike" in report["overall"]["model"] else CLASSIFIER_COLUMNS
 
 
 def print_report(console: Console, outcome) -> None:
@@ -75,10 +70,8 @@ def print_report(console: Console, outcome) -> None:
     table = Table(title=f"{outcome.model_type} on {outcome.source} {outcome.symbol}:"
                   f" {len(report['folds'])}-fold time-series CV, model vs baseline",
                   header_style="bold")
-    table.add_column("Fold")
-    table.add_column("Train rows", justify="right")
-    table.add_column("Test rows", justify="right")
-    table.add_column("Row")
+    for title in ("Fold", "Train rows", "Test rows", "Row"):
+        table.add_column(title, justify="left" if title in ("Fold", "Row") else "right")
     for _, title in columns:
         table.add_column(title, justify="right")
     rows = [*report["folds"], {"fold": "all", **report["overall"]}]
@@ -95,10 +88,26 @@ def print_report(console: Console, outcome) -> None:
                           f"{test[0]}–{test[1]}" if first and test else "", who,
                           *(_number(scores[key]) for key, _ in columns))
     console.print(table)
+    if columns is CLASSIFIER_COLUMNS:
+        _print_per_class(console, report["overall"])
     console.print(f"baseline: {report['baseline_kind']}", style="dim")
     console.print(f"stored model {outcome.name} (id {outcome.model_id}), trained on"
                   f" {outcome.data_range[0][:10]} .. {outcome.data_range[1][:10]},"
                   f" {report['rows']:,} rows; file SHA-256 {outcome.file_sha256[:16]}…")
+
+
+def _print_per_class(console: Console, overall: dict) -> None:
+    """Precision and recall per class, all folds' test rows pooled."""
+    classes = [k[len("precision_"):] for k in overall["model"] if k.startswith("precision_")]
+    table = Table(title="Per class, all folds pooled", header_style="bold")
+    for title in ("Class", "Precision", "(baseline)", "Recall", "(baseline)"):
+        table.add_column(title, justify="left" if title == "Class" else "right")
+    model, base = overall["model"], overall["baseline"]
+    for name in classes:
+        table.add_row(name, _number(model[f"precision_{name}"]),
+                      _number(base[f"precision_{name}"]), _number(model[f"recall_{name}"]),
+                      _number(base[f"recall_{name}"]))
+    console.print(table)
 
 
 def _number(value: float) -> str:
