@@ -51,3 +51,14 @@ def recent_sessions(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]
     names = ("id", "kind", "symbol", "side", "total_qty", "status", "arrival_price",
              "parts_total", "parts_done", "filled_qty", "notional")
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def latest_entries(conn: sqlite3.Connection, kinds: tuple[str, ...],
+                   since_seq: int = 0) -> list[tuple[int, str, str, str]]:
+    """The newest entry of each (kind, symbol) among `kinds` after `since_seq`, as (seq,
+    kind, symbol, payload JSON): why a symbol's last decision went nowhere."""
+    marks = ", ".join("?" for _ in kinds)
+    return conn.execute(
+        f"SELECT max(seq), kind, json_extract(payload, '$.symbol') AS symbol, payload"
+        f" FROM audit_entries WHERE kind IN ({marks}) AND seq > ?"
+        f" GROUP BY kind, symbol", (*kinds, since_seq)).fetchall()

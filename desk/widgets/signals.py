@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from desk.widgets.format import price, quantity, right, time_left
 from desk.widgets.keyed_table import KeyedTable
@@ -36,6 +36,7 @@ class SignalsPane(Pane):
         yield SignalMatrix(id="signal-matrix")
         yield Label(id="proposals-caption")
         yield KeyedTable(PROPOSAL_COLUMNS, id="proposals-table")
+        yield Static(id="idle-reasons")
 
     @property
     def focus_target(self) -> KeyedTable:
@@ -70,6 +71,18 @@ class SignalsPane(Pane):
             for p in ordered
         }
         self.focus_target.sync(rows)
+        self._show_idle(snapshot)
+
+    def _show_idle(self, snapshot: Snapshot) -> None:
+        """Per symbol with nothing waiting: why the desk proposes nothing."""
+        idle = {symbol: reason for symbol, reason in snapshot.idle.items() if reason}
+        box = self.query_one("#idle-reasons", Static)
+        box.display = bool(idle)
+        if idle:
+            width = max(len(symbol) for symbol in idle)
+            lines = [f"{symbol:<{width}}  {reason}" for symbol, reason in idle.items()]
+            box.update(Text("Nothing proposed:\n" + "\n".join(lines),
+                            style=self.style_of("muted")))
 
     def _show_caption(self, snapshot: Snapshot) -> None:
         count = len(snapshot.proposals)
@@ -88,5 +101,15 @@ class SignalsPane(Pane):
         return next(iter(self._proposals.values()), None)
 
     def selected_details(self) -> Details | None:
+        """The engine's explanation of the proposal (votes, regime, size, filters, each
+        risk rule's headroom), then the proposal's own fields."""
         proposal = self.selected_proposal()
-        return describe(f"Proposed order {proposal.order_id}", proposal) if proposal else None
+        if proposal is None:
+            return None
+        fields = describe(f"Proposed order {proposal.order_id}", proposal)
+        explanation = self.app.control.explain(proposal.order_id)  # type: ignore[attr-defined]
+        if explanation is None:
+            return fields
+        rows = tuple((f"── {label[1:].strip()} ──" if label.startswith("§") else label, text)
+                     for label, text in explanation.rows)
+        return Details(explanation.title, rows + (("── Proposal ──", ""),) + fields.rows)

@@ -416,6 +416,13 @@ class LiveEngine:
                 return TicketOutcome(False, order.client_order_id, qty, tuple(denial.reasons))
             return TicketOutcome(True, order.client_order_id, qty)
 
+    def explain(self, order_id: str):
+        """Why a waiting proposal (engine.live.why.Explanation), or None if it is gone."""
+        from engine.live.why import explain_proposal
+
+        with self.lock:
+            return explain_proposal(self, order_id)
+
     def set_kill_switch(self, on: bool) -> None:
         with self.lock:
             self.gate.set_kill_switch(on, "manual kill switch" if on else "")

@@ -17,6 +17,7 @@ from engine.live.snapshot import (
     SignalView,
     Snapshot,
 )
+from engine.live.why import idle_reasons
 from engine.risk.live_view import live_risk
 
 AUDIT_TAIL = 50
@@ -75,6 +76,7 @@ def build_snapshot(engine) -> Snapshot:
         flow_alerts=engine.flow.recent_alerts(),
         strategies=_strategy_views(engine),
         market=market_views(engine),
+        idle=idle_reasons(engine),
         history=engine.history_book.view(engine.market_ts) if hasattr(engine, "history_book")
         else HistoryView(),
         chain_verified_seq=engine.verified_seq,

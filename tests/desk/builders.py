@@ -237,6 +237,7 @@ def snapshot(**changes) -> Snapshot:
         risk=risk(),
         audit_tail=audit_tail(),
         market=market(),
+        idle={"BTC/USDT": "", "ETH/USDT": "", "SOL/USDT": "already long as the signal says"},
         history=history(),
         chain_verified_seq=1208,
         chain_ok=True,
@@ -281,6 +282,17 @@ class RecordingControl:
         if self.refusal:
             return TicketOutcome(False, "manual-0001", ticket.amount, (self.refusal,))
         return TicketOutcome(True, "manual-0001", ticket.amount)
+
+    def explain(self, order_id: str):
+        """A short explanation naming the proposal (the real one: engine.live.why)."""
+        from engine.live.why import Explanation
+
+        self._record("explain", order_id)
+        return Explanation(f"Why {order_id}", (
+            ("§ Ensemble", ""), ("decision", "BUY at confidence 0.68 (weighted_vote)"),
+            ("  sma_cross", "weight 0.40 · votes BUY (0.72)"),
+            ("§ Risk and compliance (now)", "passes every rule"),
+            ("  max_position", "ok · 0.0341 of limit 0.25 · headroom 0.2159")))
 
     def set_kill_switch(self, on: bool) -> None:
         self._record("set_kill_switch", on)

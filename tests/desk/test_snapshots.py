@@ -131,3 +131,20 @@ def test_history_pnl_by_day_at_160x48(snap_compare):
     """160x48 after `h`, `v`, `v`: History alone at full size, P&L by day: 03-15 -8.16 and
     03-14 -8.35 in the loss colour, 03-13 +412.30 in the profit colour, fees and fills."""
     assert snap_compare(desk(), terminal_size=(160, 48), press=["h", "v", "v"])
+
+
+def test_proposal_explained_at_80x24(snap_compare):
+    """80x24 after `2`, enter: the explanation of the BTC proposal: the ensemble section
+    (decision, sma_cross weight and vote), the risk section (passes every rule,
+    max_position with its headroom), then the proposal's own fields."""
+    assert snap_compare(desk(), terminal_size=(80, 24), press=["2", "enter"])
+
+
+def test_nothing_proposed_says_why_at_160x48(snap_compare):
+    """160x48 with no proposals: under the empty proposal table, "Nothing proposed:" and
+    one muted line per symbol (BTC already long, ETH's last order denied with its reason,
+    SOL no signal change)."""
+    idle = {"BTC/USDT": "already long as the signal says",
+            "ETH/USDT": "last order denied: ETH/USDT position would be 12,000.00, above 25%",
+            "SOL/USDT": "no signal change (ensemble HOLD)"}
+    assert snap_compare(desk(proposals=(), idle=idle), terminal_size=(160, 48))

@@ -35,3 +35,14 @@ class FillHistory:
                 self._fills = [_fill(r) for r in rows.recent_fills(self.store.conn, self.keep)]
                 self._head = head
         return self._fills
+
+
+def latest_audit(store: Store, kinds: tuple[str, ...],
+                 since_seq: int = 0) -> dict[tuple[str, str], dict]:
+    """(kind, symbol) -> the payload of the newest such entry after `since_seq`."""
+    import json
+
+    with store.lock:
+        found = rows.latest_entries(store.conn, kinds, since_seq)
+    return {(kind, symbol): json.loads(payload) for _, kind, symbol, payload in found
+            if symbol is not None}

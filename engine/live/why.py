@@ -1,0 +1,182 @@
+"""Why the desk proposes, and why it does not.
+
+`explain_proposal` answers `enter` on a proposal: the order and its reason, the ensemble's
+votes and weights, the regime and its size multiplier, how the size was reached, the
+latest filter and quality verdict, and every risk and compliance rule the order meets now
+(value, limit, headroom) from a preview of the gate, which changes nothing.
+
+`idle_reasons` says per symbol why nothing is proposed, first reason first: the kill
+switch, a risk halt, the paused feed, an execution still running, a filter that dropped
+the last decision, the last risk denial (among the newest RECENT_DENIAL_ENTRIES audit
+entries), already positioned the ensemble's way, a SELL while flat with shorts off, or
+simply no change of signal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.types import OrderSide, Side
+
+RECENT_DENIAL_ENTRIES = 500  # a denial older than this many audit entries no longer explains
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    title: str
+    rows: tuple[tuple[str, str], ...]  # (label, text); a label starting "§" heads a section
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6g}"
+    return str(value)
+
+
+def explain_proposal(engine, order_id: str) -> Explanation | None:
+    proposal = engine.trader.proposals.get(order_id)
+    if proposal is None:
+        return None
+    order = proposal.order
+    state = engine.symbols.get(order.symbol)
+    rows: list[tuple[str, str]] = [
+        ("§ Order", ""),
+        ("order", f"{order.side} {order.qty} {order.symbol} @ {_fmt(order.ref_price)}"),
+        ("reason", order.reason or "—"),
+        ("strategy", order.strategy or "—"),
+    ]
+    decision = state.decision if state is not None else None
+    rows.append(("§ Ensemble", ""))
+    if decision is None:
+        rows.append(("decision", "a single strategy decides (no ensemble)"))
+    else:
+        rows += [("decision", f"{decision.decision.name} at confidence "
+                              f"{float(decision.confidence):.2f} ({decision.mode})"),
+                 ("votes", ", ".join(f"{k} {v}" for k, v in dict(decision.vote_counts).items()))]
+        for sid, weight in dict(decision.weights).items():
+            side, conf = state.stances.get(sid, (Side.HOLD, 0.0))
+            rows.append((f"  {sid}", f"weight {weight:.2f} · votes {side.name} ({conf:.2f})"))
+    if state is not None:
+        probabilities = ", ".join(f"{k} {v:.0%}" for k, v in state.probabilities.items())
+        rows += [("§ Regime", ""),
+                 ("regime", f"{state.regime_label} ({probabilities or 'not fitted yet'})"),
+                 ("size multiplier", f"{state.size_multiplier:.2f} for this regime")]
+    rows += _size_rows(engine, order)
+    rows += _judged_rows(engine, order.symbol)
+    rows += _gate_rows(engine, order)
+    return Explanation(f"Why {order.side} {order.qty} {order.symbol}", tuple(rows))
+
+
+def _size_rows(engine, order) -> list[tuple[str, str]]:
+    equity = engine.portfolio.equity
+    held = engine.portfolio.position(order.symbol).qty
+    size = engine.trader.rules.size
+    target = f"{size:.0%} of equity {_fmt(equity)}"
+    if order.reduce_only:
+        why = f"closes the position of {held} first (reduce only)"
+    elif order.side == OrderSide.BUY:
+        why = f"target long = {target} × regime multiplier / price; held {held}"
+    else:
+        why = (f"target short = {target} × regime multiplier / price; held {held}"
+               if engine.trader.rules.allow_short else f"sells what is held ({held})")
+    notional = order.qty * (order.ref_price or Decimal(0))
+    return [("§ Size", ""), ("quantity", f"{order.qty} (notional {_fmt(notional)})"),
+            ("why", why)]
+
+
+def _judged_rows(engine, symbol: str) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = [("§ Filters and quality", "")]
+    if getattr(engine, "filters", None) is None:
+        return rows + [("verdict", "no filters or quality score configured")]
+    latest = _latest(engine, ("decision.judged",)).get(("decision.judged", symbol))
+    if latest is None:
+        return rows + [("verdict", "none recorded yet for this symbol")]
+    for key, value in latest.items():
+        if key not in ("symbol", "ts"):
+            rows.append((f"  {key}", json.dumps(value) if isinstance(value, dict | list)
+                         else str(value)))
+    return rows
+
+
+def _gate_rows(engine, order) -> list[tuple[str, str]]:
+    """Every rule the order meets now: a preview of the gate (nothing is submitted)."""
+    verdict = engine.kernel.broker.check(order, price=order.ref_price, now=engine.now())
+    rows = [("§ Risk and compliance (now)",
+             "passes every rule" if verdict.allowed else "DENIED: " + "; ".join(verdict.reasons))]
+    for check in verdict.checks:
+        mark = "ok" if check.passed else "FAILS"
+        room = headroom(check.value, check.limit) if check.passed else ""
+        text = f"{mark} · {_fmt(check.value)} of limit {_fmt(check.limit)}"
+        if room:
+            text += f" · headroom {room}"
+        if check.reason:
+            text += f" · {check.reason}"
+        rows.append((f"  {check.rule}", text))
+    return rows
+
+
+def headroom(value, limit) -> str:
+    """How far a passing check is from its limit, when both are numbers ("" otherwise).
+    A passing value sits on the allowed side of its limit, whichever way the rule points
+    (a maximum, or a floor such as a minimum notional or a loss limit), so the room left is
+    the distance between the two."""
+    try:
+        left = abs(float(limit) - float(value))
+    except (TypeError, ValueError):
+        return ""
+    return f"{left:.4g}"
+
+
+def _latest(engine, kinds: tuple[str, ...]) -> dict[tuple[str, str], dict]:
+    from engine.adapters.sqlite.history import latest_audit
+
+    head = engine.store.audit.head[0]
+    return latest_audit(engine.store, kinds, max(head - RECENT_DENIAL_ENTRIES, 0))
+
+
+def idle_reasons(engine) -> dict[str, str]:
+    """Symbol -> why nothing is proposed for it now ("" while an order waits)."""
+    risk = engine.gate.state()
+    waiting = {p.order.symbol for p in engine.trader.proposals.values()}
+    latest = _latest(engine, ("risk.denied", "decision.judged"))
+    reasons = {}
+    for symbol, state in engine.symbols.items():
+        held = engine.portfolio.position(symbol).qty
+        side = state.side
+        denied = latest.get(("risk.denied", symbol))
+        judged = latest.get(("decision.judged", symbol))
+        if symbol in waiting:
+            reason = ""
+        elif risk.kill_switch:
+            reason = "kill switch on: no new orders"
+        elif risk.halted_reason:
+            reason = f"risk halt: {risk.halted_reason}"
+        elif engine.paused:
+            reason = "feed paused"
+        elif engine.executor.running(symbol):
+            reason = "an execution is still running"
+        elif judged and judged.get("dropped"):
+            reason = f"last decision dropped by the filters ({_judged_text(judged)})"
+        elif denied:
+            reasons_text = "; ".join(denied.get("reasons") or []) or "a rule"
+            reason = f"last order denied: {reasons_text}"
+        elif (side == Side.BUY and held > 0) or (side == Side.SELL and held < 0):
+            reason = f"already {'long' if held > 0 else 'short'} as the signal says"
+        elif side == Side.SELL and held == 0 and not engine.trader.rules.allow_short:
+            reason = "signal SELL while flat: shorts are off"
+        else:
+            reason = f"no signal change (ensemble {side.name})"
+        reasons[symbol] = reason
+    return reasons
+
+
+def _judged_text(judged: dict) -> str:
+    vetoes = judged.get("vetoes") or judged.get("vetoed_by") or judged.get("reasons")
+    if vetoes:
+        return vetoes if isinstance(vetoes, str) else ", ".join(map(str, vetoes))
+    score = judged.get("score")
+    return f"quality {score}" if score is not None else "no reason recorded"
