@@ -36,6 +36,7 @@ CHUNK = 1000  # paths per chunk: part of the seed contract (see the module doc)
 QUANTILES = (1, 5, 25, 50, 75, 95, 99)  # percent
 FAN_PATHS = 200
 FAN_BANDS = (5, 25, 50, 75, 95)
+MIN_T_DF = 2.0  # a Student-t at or below this has no finite variance
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def optimal_block(r: np.ndarray, kind: str) -> float:
 
 def fit_distribution(r: np.ndarray, dist: str) -> tuple[str, tuple[float, ...]]:
     """Normal or Student-t by maximum likelihood; "auto" keeps the one with the lower AIC
-    (the t has one more parameter)."""
+    (the t has one more parameter), and the normal when the t's df is <= 2."""
     from scipy import stats
 
     if dist not in ("auto", "normal", "t"):
@@ -170,6 +171,13 @@ def fit_distribution(r: np.ndarray, dist: str) -> tuple[str, tuple[float, ...]]:
         return normal
     df, loc, scale = stats.t.fit(r)
     t = ("t", (float(df), float(loc), float(scale)))
+    # A t with df <= 2 has no variance (df <= 1: no mean): compounding its draws explodes.
+    # That happens on returns with a spike at zero (a strategy flat half the time).
+    if df <= MIN_T_DF:
+        if dist == "t":
+            raise ValueError(f"the Student-t fitted by maximum likelihood has df {df:.2f} <= "
+                             f"{MIN_T_DF:g} (no finite variance): use --dist normal")
+        return normal
     if dist == "t":
         return t
     aic_normal = 2 * 2 - 2 * float(stats.norm.logpdf(r, mean, std).sum())

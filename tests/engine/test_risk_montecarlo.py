@@ -141,3 +141,14 @@ def test_a_dask_cluster_gives_the_local_answer():
                           runner=run_on_cluster(cluster.scheduler_address))
     np.testing.assert_array_equal(local.final, remote.final)
     np.testing.assert_array_equal(local.max_drawdown, remote.max_drawdown)
+
+
+def test_a_t_without_finite_variance_is_never_compounded():
+    # Half the bars flat: the t's maximum-likelihood df falls below 2.
+    r = np.random.default_rng(9).normal(0, 0.01, 4000)
+    r[::2] = 0.0
+    r[1::4] = 0.0
+    model = fit_model(r, "parametric")
+    assert model.dist == "normal"
+    with pytest.raises(ValueError, match="no finite variance"):
+        fit_model(r, "parametric", dist="t")
