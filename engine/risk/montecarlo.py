@@ -172,11 +172,13 @@ def fit_distribution(r: np.ndarray, dist: str) -> tuple[str, tuple[float, ...]]:
     df, loc, scale = stats.t.fit(r)
     t = ("t", (float(df), float(loc), float(scale)))
     # A t with df <= 2 has no variance (df <= 1: no mean): compounding its draws explodes.
-    # That happens on returns with a spike at zero (a strategy flat half the time).
-    if df <= MIN_T_DF:
+    # That happens on returns with a spike at zero (a strategy flat half the time), where
+    # the fit also collapses its scale towards zero.
+    if df <= MIN_T_DF or scale <= 1e-6 * std:
         if dist == "t":
-            raise ValueError(f"the Student-t fitted by maximum likelihood has df {df:.2f} <= "
-                             f"{MIN_T_DF:g} (no finite variance): use --dist normal")
+            raise ValueError(f"the Student-t fitted by maximum likelihood is degenerate (df "
+                             f"{df:.2f}, scale {scale:.3g}; no finite variance at df <= "
+                             f"{MIN_T_DF:g}): use --dist normal")
         return normal
     if dist == "t":
         return t
