@@ -61,13 +61,7 @@ def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredMod
                 row = stored_model(store, name=sub.model or None, kind=name,
                                    model_type=model_type, symbol=symbol)
                 if row is None:
-                    which = f"model {sub.model!r}" if sub.model else \
-                        f"{name} model of type {model_type} for {symbol}"
-                    train_as = TRAIN_NAME[name] or sub.type
-                    raise ModelFileError(
-                        f"[filters.{name}]: no stored {which}; train one with desk train"
-                        f" --data SOURCE --symbol {symbol} --model {train_as}, or run with"
-                        " --walk-forward-models")
+                    raise ModelFileError(_missing(name, sub, model_type, symbol))
                 first_after = 0
                 if frame is not None:
                     run_range = (frame.index[0].isoformat(), frame.index[-1].isoformat())
@@ -82,6 +76,18 @@ def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredMod
     finally:
         if own:
             store.close()
+
+
+def _missing(name: str, sub, model_type: str, symbol: str) -> str:
+    which = f"model {sub.model!r}" if sub.model else \
+        f"{name} model of type {model_type} for {symbol}"
+    if name == "volatility" and model_type != "garch":
+        # `desk train` stores GARCH; the regressor is fitted as the backtest walks forward.
+        return (f"[filters.volatility]: no stored {which}: desk train stores GARCH models"
+                ' (type = "garch"); a regressor runs with --walk-forward-models')
+    return (f"[filters.{name}]: no stored {which}; train one with desk train --data SOURCE"
+            f" --symbol {symbol} --model {TRAIN_NAME[name] or sub.type}, or run with"
+            " --walk-forward-models")
 
 
 def _check_features(row, payload, name, sub, cfg) -> None:

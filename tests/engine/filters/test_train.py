@@ -162,3 +162,12 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_backtest_without_a_stored_model_says_how_to_train_one(tmp_path, capsys):
+    code = main(["--backtest", "--data", "arch:sp500", "--start", "2010-01-01",
+                 "--db", str(tmp_path / "desk.db"), "--config", str(_filters_config(tmp_path))])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "no stored volatility model of type garch for SP500" in err
+    assert "--model garch" in err and "--walk-forward-models" in err
