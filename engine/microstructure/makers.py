@@ -57,36 +57,52 @@ class MakerReading:
 
 
 class _Inventory:
-    """One participant's inventory and a rolling OLS of Δinventory on inventory."""
+    """One participant's inventory and the running sums of a rolling OLS of Δinventory on
+    inventory: one ring of (x, y, xx, xy, yy) rows, five totals, rebuilt exactly every
+    `window` trades (a trade costs one update, not five)."""
 
-    __slots__ = ("level", "x", "y", "xx", "xy", "yy", "trades")
+    __slots__ = ("level", "window", "ring", "next", "count", "sums", "since", "trades")
 
     def __init__(self, window: int) -> None:
         self.level = 0.0
-        self.x, self.y = RollingSum(window), RollingSum(window)
-        self.xx, self.xy, self.yy = RollingSum(window), RollingSum(window), RollingSum(window)
-        self.trades = 0
+        self.window = window
+        self.ring: list[tuple[float, float, float, float, float]] = [(0.0,) * 5] * window
+        self.next = self.count = self.since = self.trades = 0
+        self.sums = [0.0] * 5
 
     def add(self, change: float) -> None:
         x = self.level
-        self.x.push(x)
-        self.y.push(change)
-        self.xx.push(x * x)
-        self.xy.push(x * change)
-        self.yy.push(change * change)
+        row = (x, change, x * x, x * change, change * change)
+        sums, i = self.sums, self.next
+        if self.count == self.window:
+            old = self.ring[i]
+            for k in range(5):
+                sums[k] += row[k] - old[k]
+        else:
+            self.count += 1
+            for k in range(5):
+                sums[k] += row[k]
+        self.ring[i] = row
+        self.next = i + 1 if i + 1 < self.window else 0
+        self.since += 1
+        if self.since >= self.window:
+            rows = self.ring[: self.count]
+            self.sums = [math.fsum(r[k] for r in rows) for k in range(5)]
+            self.since = 0
         self.level = x + change
         self.trades += 1
 
     def t_statistic(self) -> float:
         """The Dickey-Fuller t of the slope; NaN with too few trades or no variation."""
-        n = len(self.x)
+        n = self.count
         if n < 20:
             return NAN
-        sxx = self.xx.total - self.x.total ** 2 / n
-        syy = self.yy.total - self.y.total ** 2 / n
-        if sxx <= 1e-12 * max(self.xx.total, 1e-300):
+        x, y, xx, xy, yy = self.sums
+        sxx = xx - x * x / n
+        syy = yy - y * y / n
+        if sxx <= 1e-12 * max(xx, 1e-300):
             return NAN
-        slope = (self.xy.total - self.x.total * self.y.total / n) / sxx
+        slope = (xy - x * y / n) / sxx
         residual = max(syy - slope * slope * sxx, 0.0) / (n - 2)
         if residual <= 0.0:
             return -math.inf if slope < 0 else NAN

@@ -102,3 +102,27 @@ def test_trades_at_the_touch_are_not_cancels():
     assert d.reading().refresh_rate == 0.0
     d.on_quote(0.2, 100.0, 1.0, 100.02, 5.0)  # 2 vanished without a trade: a cancel
     assert d.reading().refresh_rate == pytest.approx(1 / 0.2)
+
+
+def test_the_inventory_t_statistic_is_the_ols_one():
+    """Dickey-Fuller regression of Δinventory on inventory with a constant over the last
+    window of trades, against statsmodels' OLS on the same rows."""
+    import statsmodels.api as sm
+
+    from engine.microstructure.makers import _Inventory
+
+    rng = np.random.default_rng(8)
+    window = 120
+    inventory = _Inventory(window)
+    levels, changes = [], []
+    level = 0.0
+    for _ in range(1000):  # several exact rebuilds of the running sums on the way
+        change = float(-0.2 * level + rng.normal())
+        levels.append(level)
+        changes.append(change)
+        inventory.add(change)
+        level += change
+    x = np.array(levels[-window:])
+    fit = sm.OLS(np.array(changes[-window:]), sm.add_constant(x)).fit()
+    assert inventory.t_statistic() == pytest.approx(fit.tvalues[1], rel=1e-9)
+    assert inventory.reversion() == pytest.approx(1 - np.exp((fit.tvalues[1] + 2.86) / 4))
