@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from fractions import Fraction
+from functools import lru_cache
 
 UNIT = Decimal("0.00000001")  # 1e-8: the smallest amount attribution splits
 CENT = Decimal("0.01")
@@ -43,28 +43,44 @@ class Attribution:
 
 def to_units(amount: Decimal) -> int:
     """`amount` in integer 1e-8 units (rounded half-even at the ninth decimal)."""
-    return int(amount.quantize(UNIT, rounding=ROUND_HALF_EVEN) / UNIT)
+    return int(amount.scaleb(8).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def from_units(units: int) -> Decimal:
     return Decimal(units) * UNIT
 
 
+@lru_cache(maxsize=4096)
+def integer_weights(weights: tuple[tuple[str, float], ...]) -> tuple[tuple[str, ...],
+                                                                    tuple[int, ...]]:
+    """The positive weights, sorted by id, as exact integers in the same proportions: each
+    float is n / 2^k, so on the largest denominator every weight is an integer."""
+    pairs = sorted((sid, float(w)) for sid, w in weights if w > 0)
+    if not pairs:
+        raise ValueError("attribution needs at least one positive weight")
+    ratios = [w.as_integer_ratio() for _, w in pairs]
+    denominator = max(d for _, d in ratios)
+    return (tuple(sid for sid, _ in pairs),
+            tuple(n * (denominator // d) for n, d in ratios))
+
+
 def split_units(units: int, weights: Iterable[tuple[str, float]]) -> dict[str, int]:
     """Split an integer amount among strategies in proportion to positive weights, exactly
     (module doc). Negative amounts split as the negation of their absolute value's split."""
-    pairs = sorted((sid, Fraction(w)) for sid, w in weights if w > 0)
-    if not pairs:
-        raise ValueError("attribution needs at least one positive weight")
+    ids, scaled = integer_weights(tuple(weights))
+    if len(ids) == 1:
+        return {ids[0]: units}
     if units < 0:
         return {sid: -part for sid, part in split_units(-units, weights).items()}
-    total = sum(w for _, w in pairs)
-    shares = {sid: units * w / total for sid, w in pairs}
-    out = {sid: int(share) for sid, share in shares.items()}  # floor: share >= 0
+    total = sum(scaled)
+    out, remainders = {}, []
+    for sid, w in zip(ids, scaled, strict=True):
+        share, rest = divmod(units * w, total)
+        out[sid] = share
+        remainders.append((-rest, sid))
     left = units - sum(out.values())
     # Largest remainder first; equal remainders go to the smaller id first.
-    order = sorted(pairs, key=lambda item: (-(shares[item[0]] - out[item[0]]), item[0]))
-    for sid, _ in order[:left]:
+    for _, sid in sorted(remainders)[:left]:
         out[sid] += 1
     return out
 

@@ -24,9 +24,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
+from operator import attrgetter, sub
 
 from engine.lifecycle.attribution import from_units, split_units, to_cents, to_units
 
+_PNL, _FEES, _RETURN = attrgetter("pnl_units"), attrgetter("fee_units"), attrgetter("return_pct")
 METRICS = ("trades", "expectancy", "profit_factor", "win_rate", "sharpe", "max_drawdown",
            "pnl", "fees")
 DIMENSIONS = ("by_strategy", "by_symbol", "by_regime", "by_strategy_regime",
@@ -49,37 +52,45 @@ class Share:
 
 def shares(trades: Iterable) -> list[Share]:
     """Every trade split among its strategies, in the order of the trades' exits."""
-    out = []
+    return _split(trades)[0]
+
+
+def _split(trades: Iterable) -> tuple[list[Share], list[Share]]:
+    """(each strategy's share of each trade, each whole trade), in exit order."""
+    parts, whole = [], []
     ordered = sorted(trades, key=lambda t: t.exit_time)
     for number, trade in enumerate(ordered):
         votes = trade.votes()
-        pnl = split_units(to_units(trade.pnl), votes)
-        fees = split_units(to_units(trade.fees), votes)
+        pnl_units, fee_units = to_units(trade.pnl), to_units(trade.fees)
+        pnl = split_units(pnl_units, votes)
+        fees = split_units(fee_units, votes)
+        ret = float(trade.return_pct)
         for sid in sorted(pnl):
-            out.append(Share(number, sid, trade.symbol, trade.regime, trade.exit_time, pnl[sid],
-                             fees[sid], float(trade.return_pct)))
-    return out
+            parts.append(Share(number, sid, trade.symbol, trade.regime, trade.exit_time,
+                               pnl[sid], fees[sid], ret))
+        whole.append(Share(number, "*", trade.symbol, trade.regime, trade.exit_time,
+                           pnl_units, fee_units, ret))
+    return parts, whole
 
 
 def group_metrics(rows: Sequence[Share]) -> dict:
     """The module's metrics for one group of shares (in exit order)."""
-    pnl_units = [r.pnl_units for r in rows]
+    pnl_units = list(map(_PNL, rows))
     total = sum(pnl_units)
-    gains = sum(u for u in pnl_units if u > 0)
-    losses = -sum(u for u in pnl_units if u < 0)
-    running, peak, deepest = 0, 0, 0
-    for u in pnl_units:
-        running += u
-        peak = max(peak, running)
-        deepest = max(deepest, peak - running)
-    returns = [r.return_pct for r in rows]
+    wins = [u for u in pnl_units if u > 0]
+    gains = sum(wins)
+    losses = gains - total
+    # Exact integers all the way: running P&L from 0, its running peak, the deepest gap.
+    running = list(accumulate(pnl_units, initial=0))
+    deepest = max(map(sub, accumulate(running, max), running))
+    returns = list(map(_RETURN, rows))
     return {
         "trades": len(rows),
         "pnl": from_units(total),
-        "fees": from_units(sum(r.fee_units for r in rows)),
+        "fees": from_units(sum(map(_FEES, rows))),
         "expectancy": float(from_units(total)) / len(rows) if rows else None,
         "profit_factor": gains / losses if losses else None,
-        "win_rate": sum(1 for u in pnl_units if u > 0) / len(rows) if rows else None,
+        "win_rate": len(wins) / len(rows) if rows else None,
         "sharpe": _sharpe(returns),
         "max_drawdown": from_units(deepest),
     }
@@ -90,43 +101,27 @@ def decompose(trades: Iterable) -> dict:
     total}`: each group's metrics (module doc); `pnl_cents` of the groups of any one
     breakdown add up to `total.pnl_cents` exactly. The pairs are keyed "strategy|regime"
     and "strategy|symbol"."""
-    rows = shares(trades)
+    rows, whole = _split(trades)
     keys = {
-        "by_strategy": lambda r: r.strategy,
-        "by_symbol": lambda r: r.symbol,
-        "by_regime": lambda r: r.regime,
-        "by_strategy_regime": lambda r: f"{r.strategy}|{r.regime}",
-        "by_strategy_symbol": lambda r: f"{r.strategy}|{r.symbol}",
+        "by_strategy": (rows, lambda r: r.strategy),
+        # A trade belongs to one symbol and one regime: its whole P&L, counted once.
+        "by_symbol": (whole, lambda r: r.symbol),
+        "by_regime": (whole, lambda r: r.regime),
+        "by_strategy_regime": (rows, lambda r: f"{r.strategy}|{r.regime}"),
+        "by_strategy_symbol": (rows, lambda r: f"{r.strategy}|{r.symbol}"),
     }
     out: dict = {}
-    for name, key in keys.items():
+    for name, (source, key) in keys.items():
         groups: dict[str, list[Share]] = defaultdict(list)
-        for row in rows:
+        for row in source:
             groups[key(row)].append(row)
-        if name == "by_symbol":
-            # A trade belongs to one symbol: its whole pnl, counted once.
-            groups = {sym: _whole_trades(members) for sym, members in groups.items()}
-        if name == "by_regime":
-            groups = {reg: _whole_trades(members) for reg, members in groups.items()}
-        cents = to_cents({k: sum(r.pnl_units for r in members) for k, members in groups.items()})
-        out[name] = {k: group_metrics(members) | {"pnl_cents": cents[k]}
-                     for k, members in sorted(groups.items())}
-    total = group_metrics(_whole_trades(rows))
-    total["pnl_cents"] = from_units(sum(r.pnl_units for r in rows)).quantize(Decimal("0.01"))
+        metrics = {k: group_metrics(members) for k, members in sorted(groups.items())}
+        cents = to_cents({k: to_units(m["pnl"]) for k, m in metrics.items()})
+        out[name] = {k: m | {"pnl_cents": cents[k]} for k, m in metrics.items()}
+    total = group_metrics(whole)
+    total["pnl_cents"] = total["pnl"].quantize(Decimal("0.01"))
     out["total"] = total
     return out
-
-
-def _whole_trades(rows: Sequence[Share]) -> list[Share]:
-    """Merge the shares of each trade back into one row (a symbol or regime takes whole
-    trades: two strategies' shares of one trade are one trade there)."""
-    merged: dict[int, Share] = {}
-    for r in rows:
-        seen = merged.get(r.trade_no)
-        merged[r.trade_no] = r if seen is None else Share(
-            r.trade_no, "*", r.symbol, r.regime, r.exit_time, seen.pnl_units + r.pnl_units,
-            seen.fee_units + r.fee_units, r.return_pct)
-    return list(merged.values())
 
 
 def ranked(breakdown: dict, metric: str, n: int = 3, *, bottom: bool = False) -> list[str]:
@@ -156,7 +151,6 @@ def to_jsonable(decomposition: dict) -> dict:
 def _sharpe(returns: Sequence[float]) -> float | None:
     if len(returns) < 2:
         return None
-    mean = sum(returns) / len(returns)
-    var = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
-    std = math.sqrt(var)
+    mean = math.fsum(returns) / len(returns)
+    std = math.sqrt(math.fsum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
     return mean / std if std > 1e-12 else None
