@@ -462,6 +462,8 @@ def _stress_parser(commands) -> None:
     book.add_argument("--run", type=int, metavar="ID",
                       help="a stored backtest's final book (default: the latest run)")
     book.add_argument("--live", action="store_true", help="the desk's stored positions")
+    parser.add_argument("--book", choices=("final", "peak"), default="final",
+                        help="with --run: the final book, or the largest book the run held")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
 
 

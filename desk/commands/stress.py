@@ -22,11 +22,13 @@ def run(args: argparse.Namespace) -> int:
     if args.live:
         book, results, described = stress_live(cfg)
     else:
-        book, results, described = stress_run(cfg, args.run)
+        book, results, described = stress_run(cfg, args.run, book=args.book)
     print(f"Stress on {described}: equity {book.equity:,.2f}, gross exposure "
           f"{sum(abs(v) for v in book.exposures.values()):,.2f}")
     if not book.exposures:
-        print("  the book is flat: no scenario moves it")
+        hint = "" if args.live or args.book == "peak" else (
+            " (--book peak stresses the largest book the run held)")
+        print(f"  the book is flat: no scenario moves it{hint}")
     print(f"  {'scenario':<16} {'shock':>7} {'vol x':>6} {'P&L':>14} {'drawdown':>9} "
           f"{'VaR 95% 1d':>13}  breaches")
     for r in results:

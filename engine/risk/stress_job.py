@@ -3,7 +3,10 @@ portfolio), its trailing returns, then every scenario.
 
 - `--run ID`: the positions open at the run's last bar (the trades the backtest closed at
   its end, at their exit prices), its final equity, the peak of its stored equity curve,
-  and the held symbols' trailing returns reloaded from the run's data source.
+  and the held symbols' trailing returns reloaded from the run's data source. With
+  `book="peak"`: the largest book the run held instead (the open trades at the moment their
+  gross notional at entry prices was largest), with the equity realized by then (initial
+  equity plus the P&L of the trades closed before it).
 - `--live`: the stored positions of the desk's database valued at their last fill price,
   equity = [broker] cash + realized P&L - fees + unrealized at those prices, and returns of
   the configured feed's market (a replay file, or the simulated market of [feed]).
@@ -25,26 +28,70 @@ class StressInputError(DeskError):
     exit_code = 2
 
 
-def stress_run(cfg, run_id: int | None, *, store_opener=None) -> tuple[Book, list[StressResult],
-                                                                     str]:
+def stress_run(cfg, run_id: int | None, *, book: str = "final", store_opener=None
+               ) -> tuple[Book, list[StressResult], str]:
     from engine.risk.mc_job import _read_run
 
     run = _read_run(cfg, run_id, store_opener)
     metrics = run.metrics
-    end = _parse(metrics.get("end"))
-    exposures: dict[str, float] = {}
-    for trade in run.trades:
-        if end is not None and _parse(trade.get("exit_time")) == end:
-            sign = 1.0 if trade["side"] == "long" else -1.0
-            exposures[trade["symbol"]] = exposures.get(trade["symbol"], 0.0) + \
-                sign * float(trade["qty"]) * float(trade["exit_price"])
-    equity = float(metrics.get("final_equity") or 0.0)
+    if book == "peak":
+        exposures, equity, at = _largest_book(run.trades,
+                                              float(metrics.get("initial_equity") or 0.0))
+        what = f"largest book, at {at}"
+    else:
+        exposures, equity = _final_book(run.trades, _parse(metrics.get("end"))), float(
+            metrics.get("final_equity") or 0.0)
+        what = f"final book at {metrics.get('end')}"
     peak = float(run.equity.max()) if run.equity is not None else equity
     returns, bars_per_day, ppy = _run_returns(cfg, run, list(exposures))
-    book = Book(exposures, equity, peak, returns, bars_per_day,
-                float(metrics.get("periods_per_year") or ppy))
-    described = f"run {run.run_id} ({run.data_source}), final book at {metrics.get('end')}"
-    return book, run_all(book, scenarios_from_config(cfg), Limits.from_config(cfg)), described
+    stressed = Book(exposures, equity, max(peak, equity), returns, bars_per_day,
+                    float(metrics.get("periods_per_year") or ppy))
+    described = f"run {run.run_id} ({run.data_source}), {what}"
+    results = run_all(stressed, scenarios_from_config(cfg), Limits.from_config(cfg))
+    return stressed, results, described
+
+
+def _sign(trade: dict) -> float:
+    return 1.0 if trade["side"] == "long" else -1.0
+
+
+def _final_book(trades: list[dict], end: datetime | None) -> dict[str, float]:
+    exposures: dict[str, float] = {}
+    for trade in trades:
+        if end is not None and _parse(trade.get("exit_time")) == end:
+            exposures[trade["symbol"]] = exposures.get(trade["symbol"], 0.0) + \
+                _sign(trade) * float(trade["qty"]) * float(trade["exit_price"])
+    return exposures
+
+
+def _largest_book(trades: list[dict], initial: float) -> tuple[dict[str, float], float, str]:
+    """The open trades when their gross notional (at entry prices) was largest."""
+    events = []
+    for number, trade in enumerate(trades):
+        notional = _sign(trade) * float(trade["qty"]) * float(trade["entry_price"])
+        events.append((_parse(trade["entry_time"]), 1, number, notional))
+        events.append((_parse(trade["exit_time"]), 0, number, notional))  # exits first
+    events = [e for e in events if e[0] is not None]
+    events.sort(key=lambda e: (e[0], e[1]))
+    open_now: dict[int, float] = {}
+    best: tuple[float, dict[int, float], datetime | None] = (0.0, {}, None)
+    for ts, kind, number, notional in events:
+        if kind:
+            open_now[number] = notional
+            gross = sum(abs(v) for v in open_now.values())
+            if gross > best[0]:
+                best = (gross, dict(open_now), ts)
+        else:
+            open_now.pop(number, None)
+    _gross, held, at = best
+    exposures: dict[str, float] = {}
+    for number, notional in held.items():
+        symbol = trades[number]["symbol"]
+        exposures[symbol] = exposures.get(symbol, 0.0) + notional
+    realized = sum(float(t["pnl"]) for t in trades
+                   if at is not None and _parse(t.get("exit_time")) is not None
+                   and _parse(t["exit_time"]) <= at)
+    return exposures, initial + realized, str(at)
 
 
 def _parse(text) -> datetime | None:

@@ -96,10 +96,12 @@ def test_montecarlo_on_a_stored_backtest_run(run_db, method, capsys):
     assert "--run 99: no stored backtest run" in capsys.readouterr().err
 
 
-def test_stress_on_a_stored_backtest_run(run_db, capsys):
+@pytest.mark.parametrize("book", ["final", "peak"])
+def test_stress_on_a_stored_backtest_run(run_db, book, capsys):
     db, tmp = run_db
-    out = tmp / "stress.json"
-    assert main(["stress", "--run", "1", "--db", str(db), "--json", str(out)]) == 0
+    out = tmp / f"stress-{book}.json"
+    assert main(["stress", "--run", "1", "--book", book, "--db", str(db), "--json",
+                 str(out)]) == 0
     document = json.loads(out.read_text())
     names = [s["scenario"] for s in document["scenarios"]]
     assert names[:5] == ["2008 crisis", "COVID crash", "flash crash", "correction",
@@ -108,3 +110,5 @@ def test_stress_on_a_stored_backtest_run(run_db, capsys):
     for scenario in document["scenarios"]:
         assert scenario["pnl"] == pytest.approx(exposure * scenario["shock"], abs=0.02)
     assert "worst:" in capsys.readouterr().out
+    if book == "peak":  # the largest book the run held is never empty for a run that traded
+        assert document["exposures"] and document["scenarios"][0]["pnl"] < 0
