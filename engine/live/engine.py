@@ -24,8 +24,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import numpy as np
-
 from engine.adapters.sqlite.history import FillHistory
 from engine.adapters.sqlite.history_book import HistoryBook
 from engine.adapters.sqlite.journal import StoreJournal
@@ -490,14 +488,3 @@ class LiveEngine:
         if self._audit_tail[0] != head:
             self._audit_tail = (head, self.store.audit.tail(n))
         return self._audit_tail[1]
-
-    def var_95(self) -> Decimal:
-        """One-bar 95% value at risk of the book (variance-covariance, recent returns)."""
-        held = [(s, st) for s, st in self.symbols.items() if self.portfolio.qty(s)]
-        if not held:
-            return Decimal(0)
-        returns = np.vstack([st.recent_returns(200) for _, st in held])
-        exposure = np.array([float(self.portfolio.exposure().get(s, 0)) for s, _ in held])
-        cov = np.atleast_2d(np.cov(returns))
-        sigma = float(np.sqrt(max(exposure @ cov @ exposure, 0.0)))
-        return to_decimal(round(1.6448536269514722 * sigma, 2))
