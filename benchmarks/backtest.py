@@ -28,7 +28,8 @@ from _timing import turnover_label  # noqa: E402
 
 # Every decision trades: no kill switch, no daily halt, positions up to all of equity.
 OPEN_RISK = {"risk": {"max_position_pct": 1.0, "max_daily_loss_pct": 1.0,
-                      "max_drawdown_pct": 1.0}}
+                      "max_drawdown_pct": 1.0, "max_concentration": 1.0},
+             "compliance": {"max_position_pct": 1.0, "max_daily_loss_pct": 1.0}}
 
 
 def main() -> None:

@@ -43,7 +43,11 @@ SPEC = f"sma_cross:fast={FAST},slow={SLOW}"
 HIGH_TURNOVER_CONFIG = {
     "broker": {"cash": str(CASH), "fee": "0", "slippage_bps": "0"},
     "engine": {"size": 1.0, "allow_short": True, "regime": False},
-    "risk": {"max_position_pct": 1.0, "max_daily_loss_pct": 1.0, "max_drawdown_pct": 1.0},
+    "risk": {"max_position_pct": 1.0, "max_daily_loss_pct": 1.0, "max_drawdown_pct": 1.0,
+             "max_correlation": 1.0, "max_portfolio_volatility": 10.0,
+             "max_concentration": 1.0},
+    # The peers know no pre-trade compliance (liquidity, hours, per-symbol caps).
+    "compliance": {"enabled": False},
     "execution": {"mode": "market"},
     "feed": {"history_bars": 1},  # the smallest warm-up the schema allows
 }

@@ -106,7 +106,7 @@ def run_backtest(
     clock = _Clock()
     with executor_store(spec) as store:
         broker = PaperBroker(fee=spec.fee, slippage_bps=spec.slippage_bps,
-                             multiplier=spec.multiplier)
+                             multiplier=spec.multiplier, keep_done=False)
         kernel = Kernel(spec, broker=broker,
                         journal=MemoryJournal(keep_events=False), execution_store=store,
                         clock=clock, id_prefix="bt")

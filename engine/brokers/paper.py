@@ -72,9 +72,15 @@ class PaperBroker(Broker):
         partial_fills: bool = False,
         max_volume_fraction: Decimal = Decimal("0.1"),
         multiplier: Callable[[str], Decimal] | None = None,
+        keep_done: bool = True,
     ) -> None:
         """`multiplier(symbol)`: the instrument's contract multiplier, so a fee on notional
-        is charged on qty x price x multiplier (default 1)."""
+        is charged on qty x price x multiplier (default 1).
+
+        `keep_done=False` (backtests) forgets an order once it is filled or cancelled:
+        `fetch_order` no longer finds it and its id is no longer checked for duplicates.
+        A run's client ids are unique by construction, and a run at high turnover would
+        otherwise hold every order it ever placed."""
         if fee < 0 or slippage_bps < 0:
             raise ValueError("fee and slippage_bps must be >= 0")
         if partial_fills and not 0 < max_volume_fraction <= 1:
@@ -85,6 +91,8 @@ class PaperBroker(Broker):
         self.partial_fills = partial_fills
         self.max_volume_fraction = Decimal(max_volume_fraction)
         self._orders: dict[str, _PaperOrder] = {}
+        self._keep_done = keep_done
+        self._submitted = 0
         # Open orders per symbol, oldest first: a bar looks only at these, so a long
         # backtest does not walk every order it ever placed.
         self._open: dict[str, dict[str, _PaperOrder]] = {}
@@ -99,7 +107,8 @@ class PaperBroker(Broker):
             raise InvalidOrderError(order, f"qty must be > 0, got {order.qty}")
         if order.type == OrderType.LIMIT and (order.limit_price is None or order.limit_price <= 0):
             raise InvalidOrderError(order, "a limit order needs a positive limit_price")
-        broker_id = f"paper-{len(self._orders) + 1}"
+        self._submitted += 1
+        broker_id = f"paper-{self._submitted}"
         paper = _PaperOrder(order, broker_id, self._last_bar.get(order.symbol))
         self._orders[order.client_order_id] = paper
         self._open.setdefault(order.symbol, {})[order.client_order_id] = paper
@@ -111,6 +120,8 @@ class PaperBroker(Broker):
             return False
         o.status = OrderStatus.CANCELLED
         del self._open[o.request.symbol][client_order_id]
+        if not self._keep_done:
+            del self._orders[client_order_id]
         return True
 
     def fetch_order(self, client_order_id: str) -> BrokerOrder | None:
@@ -146,6 +157,8 @@ class PaperBroker(Broker):
             fills.append(self._fill(o, qty, price, bar.ts))
             if not o.is_open:
                 del book[o.request.client_order_id]
+                if not self._keep_done:
+                    del self._orders[o.request.client_order_id]
         return fills
 
     def _match_price(self, order: OrderRequest, bar: Bar) -> Decimal | None:

@@ -71,7 +71,8 @@ class MemoryJournal(Journal):
             self.events.append((kind, actor, dict(payload)))
 
     def order(self, order: OrderRequest, status: str, ts: datetime, **extra: Any) -> None:
-        self.orders[order.client_order_id] = (order, status)
+        if self.keep_events:  # a backtest's journal keeps no orders: nothing reads them
+            self.orders[order.client_order_id] = (order, status)
 
     def fill(self, fill: Fill) -> bool:
         if fill.trade_id in self.fills:

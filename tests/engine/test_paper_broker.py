@@ -171,3 +171,25 @@ def test_partial_fills_respect_the_volume_cap_and_never_overfill(qtys, volumes):
         assert (o.status == OrderStatus.FILLED) == (o.filled_qty == D(q))
     total_cap = sum(D("0.1") * v for v in volumes)
     assert sum(filled.values()) == min(sum(D(q) for q in qtys), total_cap)
+
+
+def test_a_forgetting_broker_fills_the_same_and_keeps_only_open_orders():
+    """keep_done=False (backtests): the same fills, fees and broker ids as a keeping broker;
+    filled and cancelled orders are gone, open and partly filled ones are still found."""
+    keeping = PaperBroker(fee=D("0.001"), slippage_bps=D("5"), partial_fills=True)
+    forgetting = PaperBroker(fee=D("0.001"), slippage_bps=D("5"), partial_fills=True,
+                             keep_done=False)
+    seen = []
+    for b in (keeping, forgetting):
+        b.on_bar(bar(0, 99, 101, 98, 100))
+        ids = [b.submit(order("o1", "buy", "2")), b.submit(order("o2", "sell", "150")),
+               b.submit(order("o3", "buy", "1", limit="50"))]
+        fills = b.on_bar(bar(1, 100, 102, 99, 101, v=1000.0))
+        b.cancel("o3")
+        seen.append((ids, fills))
+    assert seen[0] == seen[1]
+    assert keeping.fetch_order("o1").status == OrderStatus.FILLED
+    assert forgetting.fetch_order("o1") is None and forgetting.fetch_order("o3") is None
+    partly = forgetting.fetch_order("o2")  # 98 of 150 filled under the 10% volume cap
+    assert partly.status == OrderStatus.PARTIALLY_FILLED
+    assert partly == keeping.fetch_order("o2")
