@@ -16,14 +16,15 @@ from desk.widgets.keyed_table import KeyedTable
 from desk.widgets.pane import Details, Pane
 from engine.live.snapshot import Snapshot, StrategyView
 
-# Status, weight and P&L are what the pane is read for: they never give way. The reason
-# (long text) and the ratios go first on a narrow screen, then the base weight.
+# Status, weights and P&L are what the pane is read for: they never give way. On a narrow
+# screen the last change (long text, in the details too) goes first, then expectancy (money
+# per trade, the widest ratio), then the other ratios.
 COLUMNS = (
     ("strategy", "Strategy"),
     ("status", "Status"),
-    ("base", "Base", 4),
+    ("base", "Base"),
     ("weight", "Weight"),
-    ("expectancy", "Expect.", 3),
+    ("expectancy", "Expect.", 4),
     ("pf", "PF", 3),
     ("win", "Win", 2),
     ("sharpe", "Sharpe", 3),
