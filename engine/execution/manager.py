@@ -226,7 +226,8 @@ class ExecutionManager:
                                  attempt=part.attempt + 1)
             self._store.update_part(s.id, part.part_no, status="failed")
             self._audit("risk.denied", _order_payload(order, s.id, part.part_no)
-                        | {"reasons": list(reasons), "rules": list(verdict.rules)})
+                        | {"reasons": list(reasons), "rules": list(verdict.rules),
+                           "checks": verdict.checks_payload()})
         part.attempt = int(order.client_order_id.rsplit("-a", 1)[1])
         part.client_order_id = order.client_order_id
         part.status, part.note = "failed", "denied: " + "; ".join(reasons)
