@@ -90,7 +90,11 @@ class ArrayHistory:
 
 class LiveHistory:
     """The live engine's windows: `states` maps symbol -> an object with `times` (bar times,
-    oldest first) and `data` ((n, 5) open, high, low, close, volume)."""
+    oldest first) and `data` ((n, 5) open, high, low, close, volume).
+
+    It knows only the bars the windows hold: with windows shorter than a complete UTC day
+    (600 one-minute bars) there is no ADV, and the liquidity rule records that it could not
+    judge, where a backtest over the same market, holding every bar, judges it."""
 
     def __init__(self, states: Mapping[str, object], bar_seconds: float) -> None:
         self._states = states
