@@ -79,8 +79,12 @@ def run_montecarlo(cfg, options: MonteCarloOptions, *, runner: Runner = run_loca
 
 def _read_run(cfg, run_id: int, store_opener):
     from engine.adapters.sqlite.open import open_store
-    from engine.adapters.sqlite.risk_runs import read_run
+    from engine.adapters.sqlite.risk_runs import configured_db, read_run
 
+    if store_opener is None and not configured_db(cfg).is_file():
+        # A read must not create a database (and an audit key) as a side effect.
+        raise MonteCarloInputError(f"{configured_db(cfg)}: no such database (run desk "
+                                   "--backtest first, or pass --db)")
     store = (store_opener or open_store)(cfg)
     try:
         run = read_run(store, run_id)

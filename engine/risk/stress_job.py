@@ -142,8 +142,10 @@ def _returns_of(frames, symbols) -> tuple[dict, float, float]:
 
 def stress_live(cfg, *, store_opener=None) -> tuple[Book, list[StressResult], str]:
     from engine.adapters.sqlite.open import open_store
-    from engine.adapters.sqlite.risk_runs import stored_book
+    from engine.adapters.sqlite.risk_runs import configured_db, stored_book
 
+    if store_opener is None and not configured_db(cfg).is_file():
+        raise StressInputError(f"{configured_db(cfg)}: no such database (pass --db)")
     store = (store_opener or open_store)(cfg)
     try:
         positions = stored_book(store)

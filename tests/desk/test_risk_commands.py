@@ -112,3 +112,12 @@ def test_stress_on_a_stored_backtest_run(run_db, book, capsys):
     assert "worst:" in capsys.readouterr().out
     if book == "peak":  # the largest book the run held is never empty for a run that traded
         assert document["exposures"] and document["scenarios"][0]["pnl"] < 0
+
+
+@pytest.mark.parametrize("command", [["stress", "--live"], ["stress", "--run", "1"],
+                                     ["montecarlo", "--run", "1", "--method", "block"]])
+def test_a_missing_database_is_one_line_and_nothing_is_created(tmp_path, command, capsys):
+    db = tmp_path / "none.db"
+    assert main([*command, "--db", str(db)]) == 2
+    assert "no such database" in capsys.readouterr().err
+    assert not db.exists()

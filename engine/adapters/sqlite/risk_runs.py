@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from store.backtest_equity import StoredRun, latest_run_id, load_run
 from store.db import Store
+from store.paths import default_db_path
 
-__all__ = ["StoredRun", "read_run"]
+__all__ = ["StoredRun", "configured_db", "read_run"]
+
+
+def configured_db(cfg) -> Path:
+    """The database the configuration names (after --db), which may not exist yet."""
+    return Path(cfg.store.path) if cfg.store.path else default_db_path()
 
 
 def read_run(store: Store, run_id: int | None) -> StoredRun | None:
