@@ -83,6 +83,7 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
         size=cfg.engine.size,
         allow_short=cfg.engine.allow_short,
         risk_limits=RiskLimits.from_config(cfg),  # [risk] and [compliance]
+        risk_free_rate=cfg.metrics.risk_free_rate,
         regime=cfg.engine.regime,
         regime_window=cfg.engine.regime_window,
         regime_states=cfg.engine.regime_states,
@@ -93,7 +94,18 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
         # primes the strategies on the same first bars so both trade the same span.
         warmup=cfg.feed.history_bars,
         multiplier=_multiplier(cfg),
+        # [portfolio] enabled: the kernel's periodic rebalance check (engine.portfolio.mode)
+        portfolio=_portfolio(cfg),
+        stops=not cfg.portfolio.enabled,  # a portfolio book exits by rebalancing
     )
+
+
+def _portfolio(cfg):
+    if not cfg.portfolio.enabled:
+        return None
+    from engine.portfolio.backtest_settings import settings_from_config
+
+    return settings_from_config(cfg)
 
 
 def _multiplier(cfg):

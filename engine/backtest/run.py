@@ -49,9 +49,13 @@ class BacktestSpec:
     execution: object | None = None  # ExecutionConfig: how every order is executed (a
     # market order is a one-part session), on the simulated clock
     warmup: int = 0  # bars that only prime the strategies, as the live history does
+    risk_free_rate: float = 0.02  # [metrics] risk_free_rate: annual, in Sharpe and Sortino
     # symbol -> contract multiplier (engine.instruments.Instruments.multiplier); None: all 1
     multiplier: Callable[[str], Decimal] | None = None
     signal_layer: object | None = None  # filters + quality (engine.signals.filters.layer)
+    # engine.portfolio.backtest.PortfolioBacktestSettings: portfolio mode's periodic
+    # rebalance check runs in the kernel ([portfolio] enabled); None: off.
+    portfolio: object | None = None
 
 
 @dataclass
@@ -124,7 +128,8 @@ def run_backtest(
     equity = loop.equity_curve()
     exposure = float(np.mean(loop.exposed)) if n else 0.0
     trades = trader.trades.closed
-    metrics = compute_metrics(equity.to_numpy(), equity.index, trades, exposure)
+    metrics = compute_metrics(equity.to_numpy(), equity.index, trades, exposure,
+                              risk_free_rate=spec.risk_free_rate)
     run_s = time.perf_counter() - started  # engine time: everything but loading the data
     return BacktestResult(
         label=spec.label,

@@ -167,3 +167,12 @@ def test_sharpe_and_sortino_subtract_the_risk_free_rate_compounded_to_one_bar():
     default = compute_metrics(equity, index, [], exposure=1.0, periods_per_year=252)
     assert default["sharpe"] == m["sharpe"]
     assert m["var_label"] == "VaR 95% historical (1 bar)"
+
+
+def test_a_backtest_takes_the_risk_free_rate_from_the_configuration():
+    from engine.backtest.job import build_spec
+    from engine.config.schema import config_from_dict
+
+    assert build_spec(config_from_dict({})).risk_free_rate == 0.02
+    assert build_spec(config_from_dict({"metrics": {"risk_free_rate": 0.05}})
+                      ).risk_free_rate == 0.05
