@@ -121,3 +121,16 @@ def test_a_missing_database_is_one_line_and_nothing_is_created(tmp_path, command
     assert main([*command, "--db", str(db)]) == 2
     assert "no such database" in capsys.readouterr().err
     assert not db.exists()
+
+
+def test_cluster_gives_the_local_answer_through_the_command(returns_csv, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    args = ["montecarlo", "--returns", str(returns_csv), "--method", "block", "--paths",
+            "2500", "--horizon", "60", "--seed", "3"]
+    assert main([*args, "--json", str(tmp_path / "local.json")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        assert main([*args, "--cluster", cluster.scheduler_address, "--json",
+                     str(tmp_path / "cluster.json")]) == 0
+    assert (json.loads((tmp_path / "local.json").read_text())
+            == json.loads((tmp_path / "cluster.json").read_text()))
