@@ -110,7 +110,8 @@ class OrderFlowPane(Pane):
             return
         for alert in alerts:
             if alert.seq > self._alert_seq:
-                self.app.notify(alert.message, title="Order flow",
+                # Market data, not a decision: it goes by quickly.
+                self.app.notify(alert.message, title="Order flow", timeout=4,
                                 severity="warning" if alert.kind == "withdrawal" else
                                 "information")
         if alerts:

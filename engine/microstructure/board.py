@@ -4,7 +4,9 @@ plain views the snapshot carries.
 
 Alerts are market data, not decisions: they go to the desk as notifications and are never
 journaled. One is raised when a symbol's imbalance confidence crosses `alert_confidence`
-(again only after it has fallen below half of it) and when a market maker backs away.
+(again only after it has fallen below half of it) and when a market maker backs away; at
+most one of each kind per symbol per `ALERT_COOLDOWN` of market time, since a maker that
+flickers in and out would otherwise bury the desk in notifications.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine.data.microstructure import OrderBook, TradePrint
 from engine.live.snapshot import FlowAlert, FlowView
@@ -21,6 +23,7 @@ from engine.microstructure.tracker import FlowParams, FlowTracker
 
 KEEP_ALERTS = 50
 REARM = 0.5  # an imbalance alert re-arms once confidence falls below half the threshold
+ALERT_COOLDOWN = timedelta(hours=1)  # per symbol and kind, in market time
 
 
 class FlowBoard:
@@ -34,6 +37,7 @@ class FlowBoard:
         self.alerts: deque[FlowAlert] = deque(maxlen=KEEP_ALERTS)
         self._seq = 0
         self._alerted: dict[str, bool] = dict.fromkeys(symbols, False)
+        self._last_alert: dict[tuple[str, str], datetime] = {}  # (symbol, kind) -> ts
 
     def on_event(self, event: OrderBook | TradePrint) -> None:
         """One book update or trade (thread-safe); unknown symbols are ignored."""
@@ -64,6 +68,10 @@ class FlowBoard:
                         "(spread wide or touch thin)")
 
     def _alert(self, ts: datetime, symbol: str, kind: str, message: str) -> None:
+        last = self._last_alert.get((symbol, kind))
+        if last is not None and ts - last < ALERT_COOLDOWN:
+            return
+        self._last_alert[(symbol, kind)] = ts
         self._seq += 1
         self.alerts.append(FlowAlert(self._seq, ts, symbol, kind, message))
 

@@ -49,7 +49,8 @@ def test_an_imbalance_alert_fires_once_per_crossing():
     board = FlowBoard(["X/USD"], PARAMS, HftParams(), alert_confidence=0.7)
     i = calm(board, 0, 200, rng)
     before = [a for a in board.recent_alerts() if a.kind == "imbalance"]
-    i = pressure(board, i, 15)
+    # Past the cool-down of any alert the calm spell raised (alerts are at most hourly).
+    i = pressure(board, i + 3600, 15)
     alerts = [a for a in board.recent_alerts() if a.kind == "imbalance"]
     assert len(alerts) == len(before) + 1
     assert "buy pressure" in alerts[-1].message
@@ -113,3 +114,22 @@ def test_the_simulated_stream_has_a_maker_that_backs_away_on_big_bars():
     assert market.flow("BTC/USDT", 20, 5) == market.flow("BTC/USDT", 20, 5)
     assert np.median(scores) > 0.6
     assert 0 < withdrawn_bars < 200
+
+
+def test_a_flickering_maker_alerts_once_per_cooldown():
+    """A maker backing away, returning and backing away again within the hour is one
+    alert; after the cool-down (market time) the next withdrawal is news again."""
+    from engine.microstructure.board import ALERT_COOLDOWN
+
+    rng = np.random.default_rng(2)
+    board = FlowBoard(["X/USD"], PARAMS, HftParams())
+    i = calm(board, 0, 150, rng)
+    for _ in range(3):  # away, back, away, back ... within minutes
+        board.on_event(book(i, 0.05, 0.05, spread=0.2))
+        i = calm(board, i + 1, 30, rng)
+    withdrawals = [a for a in board.recent_alerts() if a.kind == "withdrawal"]
+    assert len(withdrawals) == 1
+    later = i + int(ALERT_COOLDOWN.total_seconds())
+    calm(board, later, 30, rng)
+    board.on_event(book(later + 31, 0.05, 0.05, spread=0.2))
+    assert len([a for a in board.recent_alerts() if a.kind == "withdrawal"]) == 2
