@@ -440,6 +440,8 @@ def _montecarlo_parser(commands) -> None:
                         help="starting value (default [broker] cash)")
     parser.add_argument("--block", choices=("stationary", "circular"), default="stationary",
                         help="block bootstrap kind (method block)")
+    parser.add_argument("--block-length", type=float, metavar="BARS",
+                        help="mean block length (default: arch's optimal block length)")
     parser.add_argument("--dist", choices=("auto", "normal", "t"), default="auto",
                         help="parametric distribution; auto keeps the lower AIC")
     parser.add_argument("--loss", type=float, default=0.2, metavar="FRACTION",

@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     options = MonteCarloOptions(
         method=args.method, run_id=args.run, data=args.data, returns_file=args.returns,
         paths=args.paths, horizon=args.horizon, seed=args.seed, capital=capital,
-        block=args.block, dist=args.dist, loss_threshold=args.loss,
+        block=args.block, block_length=args.block_length, dist=args.dist,
+        loss_threshold=args.loss,
     )
     runner = run_on_cluster(args.cluster) if args.cluster else run_local
     result, described = run_montecarlo(cfg, options, runner=runner)

@@ -26,6 +26,7 @@ class MonteCarloOptions:
     seed: int = 0
     capital: Decimal | None = None  # None: [broker] cash
     block: str = "stationary"
+    block_length: float | None = None  # None: arch's optimal block length
     dist: str = "auto"
     loss_threshold: float = 0.2
 
@@ -42,6 +43,9 @@ def run_montecarlo(cfg, options: MonteCarloOptions, *, runner: Runner = run_loca
     if not 0 < options.loss_threshold < 1:
         raise MonteCarloInputError(f"--loss: expected a fraction in (0, 1), got "
                                    f"{options.loss_threshold}")
+    if options.block_length is not None and not 1 <= options.block_length <= 1e6:
+        raise MonteCarloInputError(f"--block-length: expected a number of bars >= 1, got "
+                                   f"{options.block_length:g}")
     capital = float(options.capital if options.capital is not None else cfg.broker.cash)
     if options.method == "trades" and options.run_id is None:
         raise MonteCarloInputError("--method trades: needs --run ID (a backtest's trades)")
@@ -69,7 +73,8 @@ def run_montecarlo(cfg, options: MonteCarloOptions, *, runner: Runner = run_loca
     else:
         raise MonteCarloInputError("needs one of --run ID, --data SOURCE or --returns FILE")
     try:
-        model = fit_model(returns, options.method, block=options.block, dist=options.dist)
+        model = fit_model(returns, options.method, block=options.block, dist=options.dist,
+                          block_length=options.block_length)
     except ValueError as error:
         raise DataError(f"{described}: {error}") from None
     result = simulate(model, paths=options.paths, horizon=options.horizon, seed=options.seed,

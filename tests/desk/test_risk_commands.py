@@ -134,3 +134,18 @@ def test_cluster_gives_the_local_answer_through_the_command(returns_csv, tmp_pat
                      str(tmp_path / "cluster.json")]) == 0
     assert (json.loads((tmp_path / "local.json").read_text())
             == json.loads((tmp_path / "cluster.json").read_text()))
+
+
+def test_a_given_block_length_spares_importing_arch(returns_csv, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from desk.cli import main; "
+            f"rc = main(['montecarlo', '--returns', {str(returns_csv)!r}, '--method', 'block', "
+            "'--block-length', '12', '--paths', '500']); "
+            "print(rc, 'arch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == "0 False"
+    assert main(["montecarlo", "--returns", str(returns_csv), "--method", "block",
+                 "--block-length", "0.5"]) == 2
