@@ -140,6 +140,7 @@ class LiveEngine:
                     symbol, frame, self.strategies, self.ensemble, self.cfg, self.window)
                 self.market_ts = frame.index[-1].to_pydatetime()
             self._restore_portfolio()
+            self._prime_portfolio_mode(history)
             lifecycle.start(self)  # stored weights and statuses outlive a restart
             from engine.risk.market import LiveHistory
 
@@ -157,6 +158,17 @@ class LiveEngine:
                     listeners.append(self.flow.on_event)
                 self.market_stream.start()
             self._publish()
+
+    def _prime_portfolio_mode(self, history) -> None:
+        """Portfolio mode reads the history's closes as the backtest's warm-up bars."""
+        mode = self.kernel.portfolio_mode
+        if mode is None or not history:
+            return
+        import pandas as pd
+
+        closes = pd.DataFrame({s: f["close"] for s, f in history.items()})
+        for ts, row in zip(closes.index, closes.to_numpy().tolist(), strict=True):
+            mode.observe(ts.to_pydatetime(), dict(zip(closes.columns, row, strict=True)))
 
     @staticmethod
     def _vwap_lookback_bars(cfg, feed: Feed) -> int:
@@ -301,6 +313,8 @@ class LiveEngine:
                 kernel.check_stop(bar)
             for symbol, bar in bars.items():
                 self._trade_bar(bar, views[symbol])
+            # Portfolio mode: the periodic rebalance check at the close, every asset's bar.
+            kernel.rebalance(self.market_ts, {s: b.close for s, b in bars.items()})
             self.trader.expire(self.market_ts)
             lifecycle.after_step(self)  # weights.updated / strategy.status_changed entries
             self._publish()
@@ -331,8 +345,10 @@ class LiveEngine:
             if view.decision is not None:
                 self.journal.decision(view.decision.to_payload()
                                       | {"regime": state.regime_label})
-        # A decision vetoed by a filter or below [quality] min_score is dropped whole.
-        if view.changed and view.side != Side.HOLD and not (judged and judged["dropped"]):
+        # A decision vetoed by a filter or below [quality] min_score is dropped whole. In
+        # portfolio mode the book trades baskets only (the strategies feed its rotation).
+        if view.changed and view.side != Side.HOLD and not (judged and judged["dropped"]) \
+                and self.kernel.portfolio_mode is None:
             decided = state.decision  # its contributors attribute the trade it opens
             votes = None if decided is None else {
                 sid: decided.weights[sid] for sid in decided.contributors}

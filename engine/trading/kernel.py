@@ -11,6 +11,8 @@ anything itself: the events below are the whole trading loop.
     parts_due   execution parts whose time has come go to the broker
     check_stop  a bar that reaches the stop closes the position (stop_hit)
     decide      the ensemble's new stance becomes orders: sized, gated, approved, executed
+    rebalance   portfolio mode: the periodic check's basket, each order gated, approved,
+                executed (engine.portfolio.mode)
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from engine.trading.journal import Journal
 from engine.trading.stops import StopBook
 from engine.trading.trader import Trader, TradingRules
 from engine.types import Bar, Fill, OrderRequest, Side
+
+_QTY_STEP = Decimal("0.00000001")
 
 
 class Kernel:
@@ -65,6 +69,15 @@ class Kernel:
         )
         self.stops = StopBook()
         self.stops_hit = 0
+        self.journal = journal
+        # Portfolio mode ([portfolio] enabled): the periodic rebalance check; None when off.
+        settings = getattr(spec, "portfolio", None)
+        self.portfolio_mode = None
+        if settings is not None:
+            from engine.portfolio.mode import PortfolioMode
+
+            self.portfolio_mode = PortfolioMode(settings)
+        self.baskets = 0
 
     # -- events ----------------------------------------------------------------------------
 
@@ -112,6 +125,47 @@ class Kernel:
             strategy=self.spec.label,
             attribution=Attribution.of(votes or {}, regime),
         )
+
+    def rebalance(self, ts: datetime, closes: dict[str, float]) -> list[OrderRequest]:
+        """Portfolio mode's periodic check at the bar's close (`closes`: every asset's, in
+        the feed's order). A rebalance becomes one basket of orders (sells first, see
+        engine.portfolio.basket), each through the risk gate, approval and the executor."""
+        mode = self.portfolio_mode
+        if mode is None:
+            return []
+        from engine.portfolio.basket import rebalance_basket
+        from engine.trading.trader import to_decimal
+
+        portfolio = self.portfolio
+        equity = float(portfolio.equity)
+        current = {}
+        for symbol, close in closes.items():
+            held = portfolio.qty(symbol)
+            if held > 0 and equity > 0:
+                current[symbol] = float(held * portfolio.multiplier(symbol)) * close / equity
+        logged = len(mode.journal)
+        plan = mode.check(ts, closes, equity=equity, current=current,
+                          busy=self.trader.basket_pending("portfolio"))
+        for entry in mode.journal[logged:]:
+            self.journal.event(f"portfolio.{entry['kind']}", "engine", entry)
+        if plan is None:
+            return []
+        # Targets never ask for more than the gate allows one position: the gate stays the
+        # judge of every order, but a book that aims past it would be denied every bar.
+        cap = float(self.spec.risk_limits.max_position_pct)
+        targets = {s: min(w, cap) for s, w in plan.targets.items()}
+        settings = mode.settings
+        self.baskets += 1
+        prices = {s: to_decimal(c) for s, c in closes.items()}
+        basket = rebalance_basket(
+            basket_id=f"{self.trader.id_prefix}-pf{self.baskets:06d}",
+            positions={s: portfolio.qty(s) for s in closes if portfolio.qty(s) != 0},
+            prices=prices, cash=portfolio.cash, targets=targets, reason=plan.reason,
+            steps={s: self.broker.quantity_step(s) or _QTY_STEP for s in closes},
+            min_notional=to_decimal(settings.min_position_size),
+            cost_rate=to_decimal(settings.rebalance.fee
+                                 + settings.rebalance.slippage_bps / 10_000))
+        return self.trader.propose_basket(basket.orders, ts)
 
     def acts_on(self, symbol: str, side: Side) -> bool:
         """Whether a decision for `side` could change anything: a driver may skip the

@@ -168,6 +168,27 @@ class Trader:
                 self._propose(order, ts)
             return orders
 
+    @property
+    def id_prefix(self) -> str:
+        return self._id_prefix
+
+    def propose_basket(self, orders, ts: datetime) -> list[OrderRequest]:
+        """A rebalance basket (engine.portfolio.basket, sells first): each order proposed on
+        its own, judged by the gate, then sent (auto) or held for approval (manual)."""
+        with self._lock:
+            for order in orders:
+                self.strategy_of[order.client_order_id] = order.strategy
+                self._propose(order, ts)
+            return list(orders)
+
+    def basket_pending(self, strategy: str) -> bool:
+        """Whether an order of `strategy` still waits for approval or is being executed."""
+        with self._lock:
+            if any(p.order.strategy == strategy for p in self.proposals.values()):
+                return True
+            return any(s.status == "running" and self.strategy_of.get(s.id) == strategy
+                       for s in self.executor.running_sessions())
+
     def acts_on(self, symbol: str, decision: Side) -> bool:
         """False when `decision` cannot change the position: already positioned that way
         (hold, don't re-size), or a SELL when flat and shorts are not allowed."""

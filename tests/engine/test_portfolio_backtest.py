@@ -35,40 +35,54 @@ def prices() -> pd.DataFrame:
     return sp500_prices().iloc[:, :12]
 
 
-def _constant_mix(prices: pd.DataFrame, days: list[str], cash: float, fee: float
+def _days(result) -> list[pd.Timestamp]:
+    """The bars a rebalance was decided at (the journal is in UTC, the file naive)."""
+    return [pd.Timestamp(e["ts"]).tz_localize(None) for e in result.journal
+            if e["kind"] == "rebalance"]
+
+
+def _constant_mix(prices: pd.DataFrame, days: list[pd.Timestamp], cash: float, fee: float
                   ) -> np.ndarray:
-    """Equity of an equal-weight book rebalanced at the close of `days`, from scratch."""
+    """Equity of an equal-weight book, from scratch: at the close of each of `days` the
+    quantities for equal weights of that close's equity, each change rounded toward zero
+    to 1e-8, traded at the next bar's price (a prices-only file fills at the next close)
+    with `fee` on the traded notional."""
     closes = prices.to_numpy()
-    when = {pd.Timestamp(d) for d in days}
+    when = set(days)
     holdings, money, out = np.zeros(closes.shape[1]), cash, []
+    order = None
     for t, stamp in enumerate(prices.index):
+        if order is not None:
+            money -= order @ closes[t] + fee * np.abs(order) @ closes[t]
+            holdings = holdings + order
+            order = None
         equity = money + holdings @ closes[t]
         if stamp in when:
             wanted = equity / closes.shape[1] / closes[t]
-            traded = np.abs(wanted - holdings) @ closes[t]
-            money = equity - wanted @ closes[t] - fee * traded
-            holdings = wanted
+            order = np.trunc((wanted - holdings) / 1e-8) * 1e-8
         out.append(money + holdings @ closes[t])
     return np.array(out)
 
 
 def test_equal_weight_periodic_book_matches_an_independent_constant_mix(prices):
     result = run_portfolio_backtest(prices, _settings())
-    days = [e["ts"] for e in result.journal if e["kind"] == "rebalance"]
+    days = _days(result)
     assert len(days) == pytest.approx(len(prices[60:]) / 21, abs=3)  # monthly
     expected = _constant_mix(prices, days, 100_000.0, 0.0)[60:]
-    np.testing.assert_allclose(result.equity.to_numpy(), expected, rtol=1e-10)
+    # Kernel quantities are Decimals stepped to 1e-8; the book here rounds in floats.
+    np.testing.assert_allclose(result.equity.to_numpy(), expected, rtol=1e-9)
     assert result.summary["costs"] == 0.0
+    assert result.summary["orders_denied"] == 0
 
 
 def test_fees_cost_exactly_the_fee_on_the_traded_notional(prices):
     settings = _settings(rebalance=RebalancePolicy(mode="periodic", period_days=30, fee=0.001,
                                                    slippage_bps=0.0))
     result = run_portfolio_backtest(prices, settings)
-    days = [e["ts"] for e in result.journal if e["kind"] == "rebalance"]
-    expected = _constant_mix(prices, days, 100_000.0, 0.001)[60:]
+    expected = _constant_mix(prices, _days(result), 100_000.0, 0.001)[60:]
     # The independent book borrows its fees for a moment (cash dips below 0); ours buys a
-    # little less instead. They differ by the fee on the fee: under 1e-4 here.
+    # little less instead (the basket fits its buys and their fee in the cash). They
+    # differ by the fee on the fee: under 1e-4 here.
     np.testing.assert_allclose(result.equity.to_numpy(), expected, rtol=1e-4)
     traded = result.summary["turnover"] * float(result.equity.mean())
     assert result.summary["costs"] == pytest.approx(0.001 * traded, rel=1e-9)
@@ -86,7 +100,9 @@ def test_risk_parity_threshold_book_keeps_its_invariants(prices):
     result = run_portfolio_backtest(prices, settings)
     weights = result.weights.to_numpy()
     assert np.isfinite(result.equity).all() and (result.equity > 0).all()
-    assert weights.min() >= 0 and weights.sum(axis=1).max() <= 1 + 1e-9  # no borrowing
+    # Baskets fit their buys in the cash at the decision's close; they fill at the next
+    # bar, so the book may borrow by the price move in between (well under 2%).
+    assert weights.min() >= 0 and weights.sum(axis=1).max() <= 1.02
     assert (weights > 1e-9).sum(axis=1).max() <= 10
     summary = result.summary
     assert summary["rebalances"] > 0 and summary["turnover"] > 0 and summary["costs"] > 0
@@ -121,7 +137,7 @@ def test_rotation_by_signal_holds_what_the_strategies_are_long(prices):
     assert targets and all(e["note"].startswith("rotation by signal") for e in targets)
     names = list(prices.columns)
     for entry in targets:
-        t = prices.index.get_loc(pd.Timestamp(entry["ts"]))
+        t = prices.index.get_loc(pd.Timestamp(entry["ts"]).tz_localize(None))
         # The four strongest, ties by name (the rotation's rule), from the bar's own signals.
         best = sorted(names, key=lambda a: (-strength[t, names.index(a)], a))[:4]
         assert set(entry["weights"]) == set(best)
@@ -137,5 +153,5 @@ def test_a_rebalance_too_costly_for_its_benefit_is_skipped_and_journaled(prices)
     skips = [e for e in result.journal if e["kind"] == "rebalance.skipped"]
     assert skips and all(e["reason"].startswith("skipped: cost") for e in skips)
     assert result.summary["rebalances_skipped"] == len(skips)
-    days = [pd.Timestamp(e["ts"]) for e in skips]
+    days = [pd.Timestamp(e["ts"]) for e in skips]  # UTC, all alike
     assert all((b - a).days >= 5 for a, b in zip(days, days[1:], strict=False))
