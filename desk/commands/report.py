@@ -114,6 +114,9 @@ def _print(decomposition: dict, lifecycle: dict, title: str) -> None:
     console.print(f"Performance decomposition: {title}", style="bold", highlight=False)
     headers = ("Trades", "P&L", "Fees", "Expect.", "PF", "Win", "Sharpe", "Max DD")
     total = decomposition.get("total")
+    if not total or not total.get("trades"):
+        console.print("no closed trades yet", highlight=False)
+        return
     for section, label in SECTIONS:
         groups = decomposition.get(section, {})
         if not groups:
