@@ -6,7 +6,7 @@ on long data (a 100k-bar run: ~9 s of HMM fits against ~1 s of event loop). Tria
 parameters never change it, so while `shared_regimes()` is active, a run over closes
 already seen is answered from memory. The answer is the very object the first run
 produced (its arrays copied, so no trial can alter another's), so results are unchanged:
-`tests/engine/optimize/test_optimize_engine.py` holds cached and uncached backtests equal.
+`tests/engine/optimization/test_optimize_engine.py` holds cached and uncached backtests equal.
 
 Pool and cluster workers do not fit at all: `prefit` makes the whole-data fits once in the
 parent, and they travel to each worker with the data (`preload`).
