@@ -62,3 +62,8 @@ def latest_entries(conn: sqlite3.Connection, kinds: tuple[str, ...],
         f"SELECT max(seq), kind, json_extract(payload, '$.symbol') AS symbol, payload"
         f" FROM audit_entries WHERE kind IN ({marks}) AND seq > ?"
         f" GROUP BY kind, symbol", (*kinds, since_seq)).fetchall()
+
+
+def fill_count(conn: sqlite3.Connection) -> int:
+    (count,) = conn.execute("SELECT count(*) FROM fills").fetchone()
+    return int(count)

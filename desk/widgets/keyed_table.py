@@ -23,6 +23,9 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellType
 
 ColumnSpec = tuple[str, str] | tuple[str, str, int]
+# Free text (an audit summary, a reason) is cut at its end rather than pushing every other
+# column out: a column counts at most this wide when deciding what fits.
+MAX_NATURAL_WIDTH = 48
 
 
 def _same(a: object, b: object) -> bool:
@@ -95,12 +98,15 @@ class KeyedTable(DataTable[CellType]):
         widths = []
         for index, (_, label, _) in enumerate(self._columns):
             cells = (row[index] for row in self._cells.values())
-            widths.append(max([cell_len(label), *map(_width, cells)]) + pad)
+            widths.append(min(max([cell_len(label), *map(_width, cells)]),
+                              MAX_NATURAL_WIDTH) + pad)
         return widths
 
     def _refit(self) -> None:
         """Show the columns that fit the table's width now (a rebuild only on a change)."""
-        room = self.scrollable_content_region.width or self.size.width
+        # The outer width less a scrollbar's, whether one shows or not: what fits must not
+        # depend on the scrollbars the choice itself brings or removes (no ping-pong).
+        room = self.size.width - self.styles.scrollbar_size_vertical
         if room <= 0:
             return
         priorities = [p for _, _, p in self._columns]

@@ -188,6 +188,9 @@ class HistoryView:
     trades: tuple[ClosedTradeView, ...] = ()  # newest first
     pnl: tuple[PnlView, ...] = ()  # newest first within each period
     today_realized: Decimal = Decimal(0)  # the newest bar's UTC day, net of fees
+    # Of that, what fills stored before this desk started realized: the risk gate's day
+    # P&L starts again at a restart, so the status line adds it back.
+    today_before_start: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,36 @@ class FlowView:
 
 
 @dataclass(frozen=True, slots=True)
+class PortfolioRowView:
+    """One asset of the portfolio book: weights are fractions of equity."""
+
+    asset: str
+    target: float
+    current: float
+    drift: float  # current - target
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioView:
+    """Portfolio mode's state (engine.portfolio.mode) for pane 9 and the Risk pane."""
+
+    rows: tuple[PortfolioRowView, ...]
+    scheme: str
+    mode: str  # "threshold" | "periodic"
+    next_rebalance: str  # the due time, or the distance to the threshold, in words
+    last_reason: str  # the last decision, acted on or not
+    last_rebalance: datetime | None
+    hedge_fraction: float  # of equity held in the quote currency by the hedge
+    hedge_triggers: tuple[str, ...]
+    drawdown: float  # from the equity peak
+    drawdown_level: str  # "normal" | "warning" | "critical"
+    drawdown_scalar: float
+    optimization_note: str
+    optimization: dict[str, float]  # expected_return, volatility, sharpe, invested
+    basket: tuple[ProposalView, ...] = ()  # the proposed rebalance orders (manual mode)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     market_ts: datetime | None  # time of the newest bar
     equity: Decimal
@@ -269,6 +302,7 @@ class Snapshot:
     order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
     flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
     strategies: tuple[StrategyView, ...] = ()  # lifecycle rows (engine.lifecycle.live)
+    portfolio: PortfolioView | None = None  # portfolio mode ([portfolio] enabled)
     chain_verified_seq: int = 0
     chain_ok: bool = True
     # Why the engine stopped, in one line; "" while it runs. Once set, nothing in the

@@ -24,6 +24,13 @@ AUDIT_TAIL = 50
 EXECUTIONS = 50
 
 
+def _portfolio_view(engine):
+    from engine.live.portfolio_view import portfolio_view
+
+    kernel = getattr(engine, "kernel", None)
+    return None if kernel is None else portfolio_view(kernel, engine.market_ts)
+
+
 def build_snapshot(engine) -> Snapshot:
     portfolio = engine.portfolio
     symbols = tuple(engine.symbols)
@@ -31,11 +38,15 @@ def build_snapshot(engine) -> Snapshot:
     equity = portfolio.equity
     risk = engine.gate.state()
     flows = engine.flow.views()
+    history = engine.history_book.view(engine.market_ts) if hasattr(engine, "history_book") \
+        else HistoryView()
     return Snapshot(
         market_ts=engine.market_ts,
         equity=equity,
         cash=portfolio.cash,
-        day_pnl=risk.day_pnl,
+        # The gate's day starts again at a restart: today's P&L realized before it is
+        # added back from the stored fills.
+        day_pnl=risk.day_pnl + history.today_before_start,
         approval_mode=engine.cfg.engine.approval,
         paused=engine.paused,
         symbols=symbols,
@@ -75,10 +86,10 @@ def build_snapshot(engine) -> Snapshot:
         order_flow=flows,
         flow_alerts=engine.flow.recent_alerts(),
         strategies=_strategy_views(engine),
+        portfolio=_portfolio_view(engine),
         market=market_views(engine),
         idle=idle_reasons(engine),
-        history=engine.history_book.view(engine.market_ts) if hasattr(engine, "history_book")
-        else HistoryView(),
+        history=history,
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,
     )

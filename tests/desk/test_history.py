@@ -70,6 +70,10 @@ def test_after_a_restart_the_fills_pnl_and_executions_are_still_shown(tmp_path):
     assert after.executions[0].status == "done" and after.executions[0].filled_qty == \
         Decimal("0.01")
     assert {p.symbol: p.qty for p in after.positions} == {"BTC/USDT": Decimal("0.01")}
+    # The day's P&L in the status line keeps what was realized before the restart.
+    assert after.history.today_before_start == after.history.today_realized
+    assert after.day_pnl == after.risk.day_pnl + after.history.today_before_start
+    assert before.history.today_before_start == 0  # the first desk started with no fills
 
 
 def test_realized_pnl_by_day_adds_up_to_the_portfolios(tmp_path):

@@ -95,7 +95,8 @@ def test_execution_at_80_columns_keeps_slippage(snap_compare):
 
 def test_market_pane_at_80x24(snap_compare):
     """80x24 after `m`: the watchlist (BTC +1.23% green, ETH -0.81% red, SOL +3.42%; bid,
-    ask, a 10.0 bp spread, day volume, regime) over the BTC chart: 120 bars, a ▲ buy 80
+    ask, a 10.0 bp spread, regime; day volume gives way at this width) over the BTC
+    chart: 120 bars, a ▲ buy 80
     bars back, a ▼ sell 30 bars back and the stop as a red line, named in the title."""
     assert snap_compare(desk(), terminal_size=(80, 24), press=["m"])
 

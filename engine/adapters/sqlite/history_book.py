@@ -38,6 +38,9 @@ class HistoryBook:
         self._head = -1
         self._view = HistoryView()
         self._pnl_by_day: dict[str, Decimal] = {}
+        self._before_start_by_day: dict[str, Decimal] = {}
+        with store.lock:  # fills stored before this desk started (a restart's history)
+            self._stored_at_start = rows.fill_count(store.conn)
 
     def view(self, today: datetime | None) -> HistoryView:
         """The history as of the stored fills; `today` picks the day of `today_realized`."""
@@ -46,9 +49,10 @@ class HistoryBook:
         if head != self._head:
             self._rebuild()
             self._head = head
-        realized = self._pnl_by_day.get(today.strftime("%Y-%m-%d"), Decimal(0)) if today \
-            else Decimal(0)
-        return HistoryView(self._view.fills, self._view.trades, self._view.pnl, realized)
+        day = today.strftime("%Y-%m-%d") if today else ""
+        return HistoryView(self._view.fills, self._view.trades, self._view.pnl,
+                           self._pnl_by_day.get(day, Decimal(0)),
+                           self._before_start_by_day.get(day, Decimal(0)))
 
     def _rebuild(self) -> None:
         fills = stored_fills(self.store)
@@ -58,11 +62,14 @@ class HistoryBook:
         book, tracker = Portfolio(Decimal(0)), TradeTracker()
         sums: dict[tuple[str, str], list] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
         views = []
-        for fill in fills:
+        before_start: dict[str, Decimal] = defaultdict(Decimal)
+        for n, fill in enumerate(fills):
             before = book.position(fill.symbol).realized_pnl
             after = book.apply_fill(fill).realized_pnl
             strategy = strategy_of.get(fill.client_order_id, "")
             tracker.on_fill(fill, strategy)
+            if n < self._stored_at_start:
+                before_start[period_label("day", fill.ts)] += after - before - fill.fee
             for period in PERIODS:
                 entry = sums[(period, period_label(period, fill.ts))]
                 entry[0] += after - before - fill.fee
@@ -83,6 +90,8 @@ class HistoryBook:
             t.symbol, t.side, t.entry_time, t.entry_price, t.exit_time, t.exit_price, t.qty,
             t.pnl, t.return_pct, t.strategy) for t in reversed(tracker.closed[-KEEP:]))
         self._pnl_by_day = {p.label: p.realized for p in pnl if p.period == "day"}
+        self._before_start_by_day = {day: value.quantize(Decimal("0.01"))
+                                     for day, value in before_start.items()}
         self._view = HistoryView(tuple(reversed(views[-KEEP:])), trades, tuple(by_period))
 
 
