@@ -26,6 +26,7 @@ from desk.widgets.history import HistoryPane
 from desk.widgets.market import MarketPane
 from desk.widgets.order_flow import OrderFlowPane
 from desk.widgets.pane import Pane
+from desk.widgets.portfolio import PortfolioPane
 from desk.widgets.positions import PositionsPane
 from desk.widgets.regime import RegimePane
 from desk.widgets.risk import RiskPane
@@ -36,7 +37,7 @@ from engine.live.manual import OrderTicket, TicketOutcome
 from engine.live.snapshot import Snapshot
 
 PANES = (PositionsPane, SignalsPane, EnsemblePane, ExecutionPane, RegimePane, RiskPane, AuditPane,
-         StrategiesPane, OrderFlowPane, MarketPane, HistoryPane)
+         StrategiesPane, PortfolioPane, OrderFlowPane, MarketPane, HistoryPane)
 WIDE_COLUMNS = 160  # from here on every pane is visible at once
 MIN_SIZE = (80, 24)  # below this the desk asks for more room
 
