@@ -36,6 +36,10 @@ class RiskPane(Pane):
         banner = self.query_one("#kill-switch", Static)
         on = bool(risk and risk.kill_switch)
         reason = f" · {risk.halted_reason}" if risk and risk.halted_reason else ""
+        book = snapshot.portfolio  # portfolio mode: the drawdown controller acts before the
+        if book is not None:  # kill switch's hard stop
+            reason += (f" · drawdown controller {book.drawdown_level}"
+                       f" x{book.drawdown_scalar:g} ({percent(book.drawdown)} from peak)")
         banner.update(("KILL SWITCH ON · no new orders" if on else "Kill switch off") + reason)
         banner.set_class(on, "-on")
         if risk is None:

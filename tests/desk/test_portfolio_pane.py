@@ -105,3 +105,13 @@ def test_wide_grid_includes_the_portfolio_pane(snap_compare):
     """160x48, every pane at once: the Portfolio pane in its grid cell with the basket."""
     app, _ = make()
     assert snap_compare(app, terminal_size=(160, 48))
+
+
+async def test_the_risk_pane_shows_the_drawdown_controller():
+    from textual.widgets import Static
+
+    app, _ = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        banner = str(app.main.query_one("#kill-switch", Static).render())
+        assert "drawdown controller warning x0.75 (11.2% from peak)" in banner
