@@ -367,14 +367,17 @@ class RiskGate:
             checks.append(Check("invalid_order", False, str(order.qty), None,
                                 f"qty {order.qty} and price {price} must be > 0"))
             return _decision(checks)
-        q = portfolio.position(order.symbol).qty
+        q = portfolio.qty(order.symbol)
+        # Money per unit of quantity: price x the contract multiplier (1 for spot, so the
+        # limit stays exact there; 100 for an option of 100 shares).
+        unit = price * portfolio.multiplier(order.symbol)
         if order.side == OrderSide.BUY:
             worst = q + pending_buy + order.qty
             reduces = q < 0 and worst <= 0
         else:
             worst = q - pending_sell - order.qty
             reduces = q > 0 and worst >= 0
-        notional = order.qty * price
+        notional = order.qty * unit
         limit = self.limits.min_order_notional
         checks.append(Check("min_notional", notional >= limit, notional, limit,
                             "" if notional >= limit else
@@ -386,7 +389,7 @@ class RiskGate:
             checks.append(Check("reduce_only", False, None, None,
                                 "reduce-only order would open or grow a position"))
         cap = self._position_pct * equity
-        worst_notional = abs(worst) * price
+        worst_notional = abs(worst) * unit
         # Exactly at the cap passes: the trader sizes to it (module doc, "At the limit").
         ok = equity > 0 and worst_notional <= cap
         checks.append(Check(
@@ -403,11 +406,11 @@ class RiskGate:
                                 -self.limits.max_daily_loss_pct, self._day_halted))
             if self.limits.compliance is not None:
                 self._compliance_checks(order, worst_notional, equity, now, checks)
-            resize = self._book_checks(order, worst, price, equity, now, checks)
+            resize = self._book_checks(order, worst, unit, equity, now, checks)
         decision = _decision(checks)
         if resize is not None and not decision.allowed and decision.rules == (
                 "max_correlation",):
-            if resize > 0 and resize * price >= self.limits.min_order_notional:
+            if resize > 0 and resize * unit >= self.limits.min_order_notional:
                 return RiskDecision(False, decision.reasons, decision.rules, decision.checks,
                                     resize_qty=resize)
         return decision
@@ -444,16 +447,17 @@ class RiskGate:
                                 f"{adv:,.0f} over {comp.liquidity_window} days is below "
                                 f"{comp.min_adv:,}"))
 
-    def _book_checks(self, order: OrderRequest, worst: Decimal, price: Decimal,
+    def _book_checks(self, order: OrderRequest, worst: Decimal, unit: Decimal,
                      equity: Decimal, now: datetime, checks: list[Check]) -> Decimal | None:
         """Correlation, volatility, concentration and asset count of the book after the
-        order; returns the quantity the correlation rule would let through when it scales.
+        order (`unit`: money per unit of quantity); returns the quantity the correlation
+        rule would let through when it scales.
 
         Scaling holds the new position to (1 - corr) / (1 - max_correlation) of the position
         limit: a resized order then passes the same check (it is judged again)."""
         from engine.risk import book_rules as rules
 
-        signed_after = worst * price
+        signed_after = worst * unit
         limits = self.limits
         exposures = {s: float(v) for s, v in self._portfolio_exposure.items()}
         symbol = order.symbol
@@ -494,7 +498,7 @@ class RiskGate:
                     ok = excess <= 0
                     note = f"; scaled: position held to {allowed:.2f} ({factor:.0%} of the limit)"
                     if not ok:
-                        resize = (order.qty - excess / price).quantize(
+                        resize = (order.qty - excess / unit).quantize(
                             _QTY_QUANTUM, rounding="ROUND_DOWN")
                 checks.append(Check(
                     "max_correlation", ok, corr, limits.max_correlation,

@@ -75,7 +75,8 @@ def test_an_option_backtest_sizes_charges_and_values_contracts_of_100():
     cfg = config_from_dict({
         "broker": {"cash": "100000", "fee": "0.001", "slippage_bps": "0"},
         "engine": {"size": 0.5, "regime": False},
-        "risk": {"max_position_pct": 1.0, "max_daily_loss_pct": 1.0, "max_drawdown_pct": 1.0},
+        "risk": {"max_position_pct": 1.0, "max_daily_loss_pct": 1.0, "max_drawdown_pct": 1.0,
+                 "max_concentration": 1.0, "max_portfolio_volatility": 10.0},
         "compliance": {"enabled": False},
         "feed": {"history_bars": 1},
     })

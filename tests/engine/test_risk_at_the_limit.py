@@ -42,12 +42,14 @@ class SteppedPaperBroker(PaperBroker):
 
 
 def build(cash: D, pct: float, step: D | None, fee: D = D(0), slippage_bps: D = D(0),
-          allow_short: bool = True, size: float | None = None) -> tuple[Kernel, Denials]:
+          allow_short: bool = True, size: float | None = None,
+          multiplier: D | None = None) -> tuple[Kernel, Denials]:
     """A kernel whose only binding limit is the position rule, sized at exactly it (or at
-    `size`)."""
+    `size`); `multiplier`: the instrument's contract multiplier (None: spot)."""
     spec = SimpleNamespace(
         cash=cash, size=pct if size is None else size, allow_short=allow_short,
         execution=None, stops=False, label="limit",
+        multiplier=None if multiplier is None else (lambda symbol: multiplier),
         risk_limits=RiskLimits(max_position_pct=pct, max_daily_loss_pct=1.0,
                                max_drawdown_pct=1.0, min_order_notional=D(0)),
     )
@@ -119,6 +121,28 @@ def test_an_entry_sized_at_the_limit_from_flat_passes_and_one_step_more_is_denie
         assert kernel.portfolio.position(SYM).qty == entry.qty
     # Nothing sized (a step costs more than the limit) or the entry sent: one step more is
     # above the limit either way.
+    verdict = one_more_step(kernel, OrderSide.BUY, price, grid, T0)
+    assert "max_position" in verdict.rules
+
+
+@settings(max_examples=100, deadline=None)
+@given(cash=cash, pct=pcts, step=steps, price=prices,
+       multiplier=st.sampled_from([D(100), D(50), D(1000), D("0.1")]))
+def test_contracts_sized_at_the_limit_pass_and_one_more_step_is_denied(
+    cash, pct, step, price, multiplier
+):
+    """Options and futures: sizing and the gate both value qty x price x multiplier."""
+    kernel, denials = build(cash, pct, step, multiplier=multiplier)
+
+    orders = kernel.decide(SYM, T0, Side.BUY, price, regime="", size_multiplier=1.0)
+
+    assert denials() == []
+    grid = step or D("0.00000001")
+    if orders:
+        (entry,) = orders
+        assert entry.qty * entry.ref_price * multiplier <= D(str(pct)) * cash
+        kernel.open_bar(bar(T0 + HOUR, price, price), stop_width=float("nan"))
+        assert kernel.portfolio.qty(SYM) == entry.qty
     verdict = one_more_step(kernel, OrderSide.BUY, price, grid, T0)
     assert "max_position" in verdict.rules
 
