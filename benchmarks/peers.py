@@ -353,6 +353,8 @@ MEMORY_CHILD = textwrap.dedent("""
                       "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "run_s": time.perf_counter() - started,
                       "orders": result.stats["orders_filled"],
+                      "denied": {rule: d["count"] for rule, d
+                                 in result.stats["deny_reasons"].items()},
                       "trades": len(result.trades)}))
 """)
 
@@ -376,7 +378,7 @@ def memory(sizes: list[int], timeout: float) -> None:
         print(f"{bars:>12,} bars  peak RSS {row['peak_kb'] / 1024:8.0f} MB "
               f"(after building the data {row['data_kb'] / 1024:6.0f} MB), "
               f"run {row['run_s']:6.1f} s, trades {row['trades']:,} "
-              f"({turnover_label(row['orders'], bars)})")
+              f"({turnover_label(row['orders'], bars)}), denied {row['denied'] or 'none'}")
     if len(measured) >= 2:
         a, b = measured[0], measured[-1]
         slope = (b["peak_kb"] - a["peak_kb"]) / (b["bars"] - a["bars"]) * 1024
