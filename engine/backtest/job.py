@@ -73,6 +73,10 @@ def build_spec(cfg, strategy_specs: Sequence[str] = ()) -> BacktestSpec:
             lifecycle=lifecycle_book(cfg, {sid: float(weights.get(sid, 1.0))
                                            for sid in strategies}),
         )
+        if cfg.ensemble.weights == "qlearn":  # a stored policy sets the weights bar by bar
+            from engine.optimize.policy import load_policy
+
+            ensemble.policy = load_policy(cfg, ensemble.ids, ensemble.base_weights)
     label = "ensemble" if ensemble else next(iter(strategies))
     return BacktestSpec(
         strategies=strategies,
@@ -120,7 +124,10 @@ def lifecycle_book(cfg, base: dict[str, float]):
     """The ensemble's lifecycle ([ensemble.adaptive], [strategies.retirement])."""
     from engine.lifecycle.book import LifecycleBook
 
-    return LifecycleBook(base=base, adaptive=cfg.ensemble.adaptive, retirement=cfg.retirement,
+    adaptive = cfg.ensemble.adaptive
+    if cfg.ensemble.weights == "qlearn":  # the policy learns the weights; the bounds stay
+        adaptive = replace(adaptive, enabled=False)
+    return LifecycleBook(base=base, adaptive=adaptive, retirement=cfg.retirement,
                          window=cfg.ensemble.performance_window,
                          long_only=not cfg.engine.allow_short)
 

@@ -181,6 +181,8 @@ class EnsembleConfig:
     thresholds: EnsembleThresholds
     strategies: tuple[EnsembleMember, ...]
     adaptive: AdaptiveSettings  # [ensemble.adaptive]
+    weights: str = "base"  # "base" or "qlearn" (a stored Q-learning policy sets them)
+    qlearn_run: int = 0  # the `desk optimize --method qlearn` run whose policy does
 
 
 @dataclass(frozen=True)
@@ -613,6 +615,8 @@ _SCHEMA: dict[str, _Table] = {
                 },
             ),
             "strategies": _MEMBERS,
+            "weights": c.choice("base", "qlearn"),
+            "qlearn_run": c.integer(0, 2**63 - 1),  # an SQLite row id; 0: none
             "adaptive": _Table(
                 AdaptiveSettings,
                 {
@@ -1138,6 +1142,21 @@ def _build(data: dict[str, Any], origin: _Origin, source: Path) -> Config:
     return config
 
 
+def _check_qlearn_weights(ensemble: EnsembleConfig, origin: _Origin) -> None:
+    """weights = "qlearn" needs a run to read the policy from, and a policy to replace the
+    other weight learners (the run itself is checked against the store when the engine is
+    built: engine.optimize.policy)."""
+    if ensemble.weights != "qlearn":
+        return
+    if ensemble.qlearn_run < 1:
+        origin.fail("[ensemble]", "qlearn_run",
+                    'expected the id of a `desk optimize --method qlearn` run when weights ='
+                    ' "qlearn", got 0')
+    if ensemble.dynamic_weights:
+        origin.fail("[ensemble]", "dynamic_weights",
+                    'expected false when weights = "qlearn" (the policy sets the weights)')
+
+
 def _cross_check(config: Config, origin: _Origin) -> None:
     """Rules that tie two keys together."""
     if config.feed.kind == "replay" and not config.feed.source:
@@ -1173,6 +1192,7 @@ def _cross_check(config: Config, origin: _Origin) -> None:
                         f" got {getattr(flow, key)}")
     _check_schedule_spans(config.execution, origin)
     _check_strategy_rules(config.strategies, origin)
+    _check_qlearn_weights(config.ensemble, origin)
     de = config.optimization.de
     if de.mutation_min > de.mutation_max:
         origin.fail("[optimization.de]", "mutation_min",

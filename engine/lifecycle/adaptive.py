@@ -122,6 +122,14 @@ def bounded_update(
     return dict(zip(ids, out, strict=True))
 
 
+def project(proposal: Sequence[float], lo: Sequence[float], hi: Sequence[float],
+            total: float) -> list[float]:
+    """The weights closest to `proposal` (least squares) within [lo_i, hi_i] that sum to
+    `total` (module doc); the Q-learning policy's weights meet the bounds this way too."""
+    lam = _shift(proposal, lo, hi, total)
+    return [_clip(p - lam, a, z) for p, a, z in zip(proposal, lo, hi, strict=True)]
+
+
 def _shift(p: Sequence[float], lo: Sequence[float], hi: Sequence[float], total: float) -> float:
     """The lam with sum(clip(p_i - lam, lo_i, hi_i)) = total (exact breakpoint search).
 

@@ -69,7 +69,9 @@ class LiveEngine:
         # Long enough that each strategy's latest signal equals its full-history value: a
         # bar older than the window weighs less than float resolution (Strategy.memory).
         self.window = max(MIN_WINDOW, *(s.memory + 1 for s in spec.strategies.values()),
-                          self._vwap_lookback_bars(cfg, feed))
+                          self._vwap_lookback_bars(cfg, feed),
+                          # the closes a Q-learning policy's market state reads
+                          getattr(getattr(spec.ensemble, "policy", None), "lookback", 0))
         self.ensemble = spec.ensemble
         self.journal = StoreJournal(store)
         self.fill_history = FillHistory(store)  # the newest stored fills, for the desk

@@ -181,10 +181,25 @@ class SymbolState:
         if self.ensemble is None or len(self.strategies) == 1:
             side, _ = next(iter(self.stances.values()), (Side.HOLD, 0.0))
             return side, None
-        weights = {sid: w * tilt(sid, self.regime_label)
-                   for sid, w in self.ensemble.weights(self.regime_label).items()}
+        if self.ensemble.policy is not None:
+            weights = self._policy_weights()
+        else:
+            weights = {sid: w * tilt(sid, self.regime_label)
+                       for sid, w in self.ensemble.weights(self.regime_label).items()}
         decision = self.ensemble.decide(self.symbol, ts, self.stances, weights=weights)
         return decision.decision, decision
+
+    def _policy_weights(self) -> dict[str, float]:
+        """[ensemble] weights = "qlearn": the policy's weights for this bar's state (read
+        from the bar window as the backtest reads the frame: engine.optimize.policy), times
+        each strategy's lifecycle status factor (engine.signals.weighting.policy_bar_weights)."""
+        policy = self.ensemble.policy
+        state = policy.state_at(self.data[:, 3], self.regime_index, self.symbol)
+        vector = policy.weights_of(policy.action_of(state))
+        current = self.ensemble.weights(self.regime_label)
+        base = self.ensemble.base_weights
+        return {sid: float(w * (current[sid] / base[sid]))
+                for sid, w in zip(policy.ids, vector, strict=True)}
 
     def recent_returns(self, n: int) -> np.ndarray:
         close = self.data[-(n + 1):, 3]

@@ -95,18 +95,18 @@ def _symbol_steps(frame, strategies, weights, cfg, q) -> dict[str, Any]:
 
 
 def train_policy(cfg, request, market, objective, started: float, run_id: int | None):
-    from engine.backtest.job import build_spec
     from engine.optimize.ledger import LedgerStats
     from engine.optimize.run import OptimizeOutcome, seed_of
 
     q = cfg.optimization.qlearn
     ids = ([m.id for m in cfg.ensemble.strategies] if request.strategy == "ensemble"
            else [s.strip() for s in request.strategy.split(",") if s.strip()])
-    strategies = build_spec(cfg, ids).strategies
+    # The strategies with their [strategies] tables: the ones the desk trades.
+    strategies = _strategies(cfg, ids)
     weights = action_weights(len(strategies), q.actions)
     labels = ([*ids] if q.actions == "strategies" else [*ids, "equal"])
     steps = {s: _symbol_steps(f, strategies, weights, cfg, q) for s, f in market.frames.items()}
-    train_states, train_returns, tests = [], [], {}
+    train_states, train_returns, tests, trained = [], [], {}, {}
     for symbol, st in steps.items():
         cut = int(len(st["bars"]) * TRAIN_SHARE)
         if cut < 2 or len(st["bars"]) - cut < 2:
@@ -115,6 +115,7 @@ def train_policy(cfg, request, market, objective, started: float, run_id: int | 
             raise ConfigError(f"--method qlearn: {symbol} has {len(st['bars'])} steps of "
                               f"{q.step_bars} bars after the warm-up: too few to train and test")
         edges = ms.fit_edges(st["trend"][: st["bars"][cut]], st["vol"][: st["bars"][cut]])
+        trained[symbol] = (st["trend"][: st["bars"][cut]], st["vol"][: st["bars"][cut]])
         states = ms.encode(st["regime"][st["bars"]], st["trend"][st["bars"]],
                            st["vol"][st["bars"]], edges)
         train_states.append(states[:cut])
@@ -129,14 +130,21 @@ def train_policy(cfg, request, market, objective, started: float, run_id: int | 
     policy = learner.policy()
     report = _out_of_sample(policy, tests, labels, q.step_bars)
     visited = np.flatnonzero(learner.visits.sum(axis=1))
-    first = next(iter(tests.values()))[3]
+    # Edges for a symbol the training never saw: those of every training bar pooled.
+    pooled = ms.fit_edges(np.concatenate([t for t, _ in trained.values()]),
+                          np.concatenate([v for _, v in trained.values()]))
     extras = {
-        "policy": {"actions": labels, "weights": weights.tolist(),
+        "policy": {"actions": labels, "strategies": ids, "weights": weights.tolist(),
                    "states": {ms.describe(s): labels[int(policy[s])] for s in visited},
+                   "visited": [int(s) for s in visited],
                    "q": learner.q.tolist(),
-                   "edges": {"trend": list(first.trend), "vol": list(first.vol)},
+                   "edges": {"trend": list(pooled.trend), "vol": list(pooled.vol)},
+                   "symbol_edges": {symbol: {"trend": list(t[3].trend), "vol": list(t[3].vol)}
+                                    for symbol, t in tests.items()},
+                   "trained_until": {symbol: t[2][0].isoformat() for symbol, t in tests.items()},
                    "settings": {"alpha": q.alpha, "gamma": q.gamma, "episodes": q.episodes,
-                                "reward": q.reward, "step_bars": q.step_bars}},
+                                "reward": q.reward, "step_bars": q.step_bars,
+                                "trend_period": q.trend_period, "vol_period": q.vol_period}},
         "episode_rewards": [float(t) for t in totals],
         "out_of_sample": report,
     }
@@ -147,6 +155,12 @@ def train_policy(cfg, request, market, objective, started: float, run_id: int | 
         {"params": {"policy": "qlearn", "actions": labels}, "fitness":
          best_metrics["sharpe"] or 0.0, "metrics": best_metrics},
         [], time.perf_counter() - started, stats, 1, extras)
+
+
+def _strategies(cfg, ids):
+    from engine.signals.strategies.registry import from_config
+
+    return from_config(cfg.strategies, ids)
 
 
 def _out_of_sample(policy, tests, labels, step_bars) -> dict[str, Any]:

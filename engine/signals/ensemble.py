@@ -176,6 +176,9 @@ class EnsembleManager:
         self._trades = {sid: deque(maxlen=performance_window) for sid in self.ids}
         self._multipliers: dict[str, float | None] = dict.fromkeys(self.ids)
         self.lifecycle = lifecycle  # engine.lifecycle.book.LifecycleBook or None
+        # engine.optimize.policy.QPolicy when [ensemble] weights = "qlearn": it sets the
+        # weights bar by bar (engine.signals.weighting.bar_weights, the live SymbolState).
+        self.policy = None
 
     # ----- weights -------------------------------------------------------------------
 

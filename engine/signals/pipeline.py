@@ -97,7 +97,8 @@ def plan_symbol(
         sides = np.vstack([s.side for s in stances.values()])
         weights = bar_weights(ensemble, list(stances), sides, close,
                               regime if model is not None else None, LABELS,
-                              times=frame.index, symbol=str(frame.attrs.get("symbol", "")))
+                              times=frame.index,
+                              symbol=symbol or str(frame.attrs.get("symbol", "")))
         combined = ensemble.combine(sides, np.vstack([s.confidence for s in stances.values()]),
                                     bar_weights=weights)
         decision, confidence = combined.decision, combined.confidence

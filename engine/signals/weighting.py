@@ -58,6 +58,9 @@ def bar_weights(
 ) -> np.ndarray | None:
     """(S, n) weights for `ensemble.combine`, or None when they never change (static
     weights and no sideways bars): then `combine` uses the static ones."""
+    if getattr(ensemble, "policy", None) is not None:
+        return policy_bar_weights(ensemble, ids, sides, close, regime, regime_labels, times,
+                                  symbol)
     n = sides.shape[1]
     tilted = None
     if regime is not None:
@@ -74,6 +77,25 @@ def bar_weights(
     weights = dynamic if dynamic is not None else np.tile(
         np.array([ensemble.base_weights[sid] for sid in ids])[:, None], (1, n))
     return weights * tilted if tilted is not None else weights
+
+
+def policy_bar_weights(
+    ensemble, ids: Sequence[str], sides: np.ndarray, close: np.ndarray,
+    regime: np.ndarray | None, regime_labels: Sequence[str], times=None, symbol: str = "",
+) -> np.ndarray:
+    """[ensemble] weights = "qlearn" (engine.optimize.policy): the weights of each bar's
+    state under the policy, times each strategy's lifecycle status factor walked forward as
+    above. No regime tilt: the policy's state holds the regime already."""
+    policy = ensemble.policy
+    if tuple(ids) != policy.ids:
+        raise ValueError(f"the policy weights {policy.ids}, the frame's strategies are {ids}")
+    weights = policy.bar_weights(policy.bar_states(close, regime, symbol))
+    if _learns(ensemble):  # retirement: the book's weights are base x status factor
+        walked = _walk_forward(per_symbol(ensemble, symbol), ids, sides, close, regime,
+                               regime_labels, times)
+        base = np.array([ensemble.base_weights[sid] for sid in ids])[:, None]
+        weights = weights * (walked / base)
+    return weights
 
 
 def virtual_trades(sides: np.ndarray, close: np.ndarray) -> list[tuple[int, int, float]]:
