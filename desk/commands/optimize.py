@@ -218,6 +218,8 @@ def _print_policy(console: Console, doc: dict) -> None:
     console.print(f"policy over {len(doc['policy']['states'])} visited states stored in run "
                   f"{doc['run_id']} (desk optimize show {doc['run_id']} --json PATH); "
                   "returns before costs", highlight=False)
+    console.print(f'to trade it: [ensemble] weights = "qlearn", qlearn_run = {doc["run_id"]}',
+                  highlight=False, markup=False)
 
 
 def _print_posterior(console: Console, doc: dict) -> None:

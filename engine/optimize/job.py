@@ -106,7 +106,8 @@ def apply_best(cfg, run_id: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
         run = load_run(store, run_id)
         if run["method"] == "qlearn":
             raise ConfigError(f"optimization run {run_id}: a Q-learning run holds a policy, "
-                              "not strategy parameters: nothing to apply")
+                              "not strategy parameters: it trades with [ensemble] weights = "
+                              f'"qlearn", qlearn_run = {run_id}')
         if run["status"] != "finished" or not run["best"]:
             raise ConfigError(f"optimization run {run_id}: {run['status']}, nothing to apply"
                               " (finish it with --resume first)")
