@@ -91,7 +91,8 @@ class Evaluator:
     def evaluate(self, task: Task) -> TrialResult:
         started = time.perf_counter()
         result, prime = self.backtest(task.params, task.window)
-        metrics = result.metrics if task.window is None else window_metrics(result, prime)
+        metrics = (result.metrics if task.window is None
+                   else window_metrics(result, prime, self.cfg.metrics.risk_free_rate))
         metrics = jsonable(metrics)
         value = fitness(metrics, self.objective.fitness, self.objective.weights)
         equity = trades = None
@@ -103,10 +104,10 @@ class Evaluator:
                            task.window, equity, trades)
 
 
-def window_metrics(result, prime: int) -> dict:
+def window_metrics(result, prime: int, risk_free_rate: float) -> dict:
     """Metrics of the bars after the priming ones (the window's own bars). Exposure is the
     share of those bars inside a trade (entry bar included, exit bar not), as the loop
-    counts it."""
+    counts it. `risk_free_rate`: [metrics] risk_free_rate, as the backtest's own metrics."""
     from engine.trading.metrics import compute_metrics
 
     equity = result.equity.iloc[prime:]
@@ -117,7 +118,8 @@ def window_metrics(result, prime: int) -> dict:
         hi = index.searchsorted(_stamp(trade.exit_time, index), side="left")
         held[lo:hi] = True
     exposure = float(held.mean()) if len(held) else 0.0
-    return compute_metrics(equity.to_numpy(), index, result.trades, exposure)
+    return compute_metrics(equity.to_numpy(), index, result.trades, exposure,
+                           risk_free_rate=risk_free_rate)
 
 
 def _stamp(moment, index):

@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.optimize import market_states as ms
 from engine.optimize.qlearn import QLearner, train
+from engine.trading.metrics import per_bar_risk_free
 
 TRAIN_SHARE = 0.7
 
@@ -128,7 +129,7 @@ def train_policy(cfg, request, market, objective, started: float, run_id: int | 
     env = HistoryEnv(train_states, train_returns, q.reward, q.reward_window)
     totals = train(env, learner, q.episodes * len(train_states))
     policy = learner.policy()
-    report = _out_of_sample(policy, tests, labels, q.step_bars)
+    report = _out_of_sample(policy, tests, labels, q.step_bars, cfg.metrics.risk_free_rate)
     visited = np.flatnonzero(learner.visits.sum(axis=1))
     # Edges for a symbol the training never saw: those of every training bar pooled.
     pooled = ms.fit_edges(np.concatenate([t for t, _ in trained.values()]),
@@ -163,7 +164,7 @@ def _strategies(cfg, ids):
     return from_config(cfg.strategies, ids)
 
 
-def _out_of_sample(policy, tests, labels, step_bars) -> dict[str, Any]:
+def _out_of_sample(policy, tests, labels, step_bars, risk_free_rate) -> dict[str, Any]:
     chosen, fixed = [], {label: [] for label in labels}
     stamps = []
     for states, returns, index, _edges in tests.values():
@@ -174,8 +175,9 @@ def _out_of_sample(policy, tests, labels, step_bars) -> dict[str, Any]:
     span_years = max(sum((ix[-1] - ix[0]).total_seconds() for ix in stamps)
                      / (365.25 * 86400), 1e-9)
     steps_per_year = sum(len(ix) for ix in stamps) / span_years
-    summary = {"policy": _step_metrics(np.concatenate(chosen), steps_per_year)}
-    summary["each_action"] = {label: _step_metrics(np.concatenate(v), steps_per_year)
+    rf = per_bar_risk_free(risk_free_rate, steps_per_year)  # [metrics], per step
+    summary = {"policy": _step_metrics(np.concatenate(chosen), steps_per_year, rf)}
+    summary["each_action"] = {label: _step_metrics(np.concatenate(v), steps_per_year, rf)
                               for label, v in fixed.items()}
     summary["steps"] = int(sum(len(c) for c in chosen))
     summary["start"] = min(ix[0] for ix in stamps).isoformat()
@@ -183,8 +185,10 @@ def _out_of_sample(policy, tests, labels, step_bars) -> dict[str, Any]:
     return summary
 
 
-def _step_metrics(r: np.ndarray, per_year: float) -> dict[str, float | None]:
+def _step_metrics(r: np.ndarray, per_year: float, rf: float) -> dict[str, float | None]:
+    """Sharpe of the step returns in excess of the per-step risk-free rate, as
+    engine.trading.metrics defines it."""
     total = float(np.prod(1.0 + r) - 1.0)
     spread = float(r.std(ddof=1)) if len(r) > 1 else 0.0
-    sharpe = float(r.mean() / spread * math.sqrt(per_year)) if spread > 1e-12 else None
+    sharpe = float((r.mean() - rf) / spread * math.sqrt(per_year)) if spread > 1e-12 else None
     return {"total_return": total, "sharpe": sharpe, "exposure": float(np.mean(r != 0))}

@@ -248,6 +248,7 @@ def _search(cfg, request: OptimizeRequest, space: ParamSpace, ledger: Ledger, ma
     report = walk_forward(
         space, ledger, windows, inner_search(cfg, wfo.inner_method, trials),
         threshold=wfo.improvement_threshold, seed=seed, cash=float(cfg.broker.cash),
+        risk_free_rate=cfg.metrics.risk_free_rate,
         fitness_of=lambda m: fitness_of(m, objective.fitness, objective.weights))
     last = report.windows[-1]
     from engine.optimize.evaluate import Window

@@ -50,7 +50,10 @@ Inner = Callable[[ParamSpace, Any, int], SearchOutcome]  # (space, evaluate, see
 
 
 def walk_forward(space: ParamSpace, ledger: Ledger, splits: list[Split], inner: Inner, *,
-                 threshold: float, seed: int, cash: float, fitness_of) -> WalkForwardReport:
+                 threshold: float, seed: int, cash: float, fitness_of,
+                 risk_free_rate: float) -> WalkForwardReport:
+    """`risk_free_rate`: [metrics] risk_free_rate, in the stitched curve's Sharpe and
+    Sortino as in every backtest's."""
     report = WalkForwardReport()
     seeds = np.random.SeedSequence(seed).generate_state(len(splits))
     incumbent: dict[str, Any] | None = None
@@ -74,7 +77,7 @@ def walk_forward(space: ParamSpace, ledger: Ledger, splits: list[Split], inner: 
             in_sample.metrics, test.metrics, in_sample.fitness, test.fitness))
         report.stitched_equity = _stitch(report.stitched_equity, test.equity, cash)
         report.trades += test.trades or []
-    report.stitched_metrics = stitched_metrics(report)
+    report.stitched_metrics = stitched_metrics(report, risk_free_rate)
     report.stitched_fitness = fitness_of(report.stitched_metrics)
     return report
 
@@ -90,7 +93,7 @@ def _stitch(so_far, window_equity, cash: float):
     return piece if so_far is None else pd.concat([so_far, piece])
 
 
-def stitched_metrics(report: WalkForwardReport) -> dict[str, Any]:
+def stitched_metrics(report: WalkForwardReport, risk_free_rate: float) -> dict[str, Any]:
     """Metrics of the stitched out-of-sample curve; trade statistics pool every window's
     trades, exposure is the bar-weighted mean of the windows'; plus its fitness."""
     from engine.optimize.evaluate import jsonable
@@ -100,4 +103,5 @@ def stitched_metrics(report: WalkForwardReport) -> dict[str, Any]:
     bars = [w.split.test_end - w.split.test_start for w in report.windows]
     exposure = float(np.average([w.out_of_sample.get("exposure") or 0.0
                                  for w in report.windows], weights=bars))
-    return jsonable(compute_metrics(equity.to_numpy(), equity.index, report.trades, exposure))
+    return jsonable(compute_metrics(equity.to_numpy(), equity.index, report.trades, exposure,
+                                    risk_free_rate=risk_free_rate))

@@ -93,7 +93,7 @@ def run_portfolio_backtest(
     traded = sum(f["notional"] for f in fills)
     costs = sum(f["fee"] + f["slippage"] for f in fills)
     summary = _summary(equity_s, weights_df, traded, costs, counts,
-                       periods_per_year(prices.index))
+                       periods_per_year(prices.index), settings.rules.rf)
     stats = kernel.trader.stats
     summary.update({"orders_proposed": stats.proposed, "orders_denied": stats.denied,
                     "orders_filled": stats.filled, "deny_reasons": stats.deny_summary()})
@@ -105,11 +105,12 @@ def run_portfolio_backtest(
 
 
 def _summary(equity: pd.Series, weights: pd.DataFrame, traded: float, costs: float,
-             counts: dict[str, int], ppy: float) -> dict[str, Any]:
+             counts: dict[str, int], ppy: float, rf: float) -> dict[str, Any]:
+    """`rf`: [metrics] risk_free_rate, in Sharpe and Sortino as in every backtest."""
     from engine.trading.metrics import compute_metrics
 
     metrics = compute_metrics(equity.to_numpy(), equity.index, [], float(
-        (weights.sum(axis=1) > 1e-9).mean()), periods_per_year=ppy)
+        (weights.sum(axis=1) > 1e-9).mean()), periods_per_year=ppy, risk_free_rate=rf)
     years = max(len(equity) / ppy, 1e-9)
     mean_equity = float(equity.mean())
     metrics.update({
