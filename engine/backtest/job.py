@@ -177,7 +177,7 @@ def run_job(
     from engine.backtest.report_data import report_data
 
     outcome.report_data = report_data(market.frames, float(spec.cash), result.equity,
-                                      comparisons)
+                                      comparisons, risk_free_rate=spec.risk_free_rate)
     outcome.run_id = record_run(cfg, outcome, outcome.document)
     return outcome
 

@@ -47,10 +47,12 @@ def monthly_returns(equity: Any) -> dict[str, float]:
 
 
 def report_data(frames: Mapping[str, Any], cash: float, equity: Any = None,
-                comparisons: Sequence[Any] = ()) -> dict:
+                comparisons: Sequence[Any] = (), risk_free_rate: float | None = None) -> dict:
     """JSON-ready extras of one run: `compare` ([{label, metrics}]), `benchmark` (label,
     metrics, equity points), `prices` (symbol -> times and closes), `equity` (times and
-    values, downsampled) and `monthly` (month -> return)."""
+    values, downsampled) and `monthly` (month -> return). `risk_free_rate`: the run's
+    [metrics] risk_free_rate, so the benchmark's Sharpe sits beside the run's on one
+    footing (None: the packaged default)."""
     from engine.backtest.report import downsample
     from engine.trading.metrics import compute_metrics
 
@@ -68,7 +70,9 @@ def report_data(frames: Mapping[str, Any], cash: float, equity: Any = None,
                            for r in comparisons]
     if frames:
         curve = buy_and_hold(frames, cash)
-        metrics = compute_metrics(curve.to_numpy(), curve.index, [], exposure=1.0)
+        metrics = compute_metrics(curve.to_numpy(), curve.index, [], exposure=1.0,
+                                  **({} if risk_free_rate is None
+                                     else {"risk_free_rate": risk_free_rate}))
         keep = downsample(np.arange(len(curve), dtype=np.float64), curve.to_numpy(), MAX_POINTS)
         data["benchmark"] = {
             "label": BENCHMARK_LABEL,

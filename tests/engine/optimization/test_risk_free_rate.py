@@ -81,3 +81,19 @@ def test_the_portfolio_backtest_reads_the_rate_of_its_settings():
     ppy = periods_per_year(prices.index)  # the portfolio book's own year of bars
     assert result.summary["sharpe"] == pytest.approx(
         _sharpe_by_hand(result.equity, RATE, ppy), rel=1e-9)
+
+
+def test_the_report_benchmark_uses_the_run_rate():
+    """The buy-and-hold beside a run in its report: Sharpe on the run's own footing."""
+    import pandas as pd
+
+    from engine.backtest.report_data import buy_and_hold, report_data
+    from tests.engine.test_report_data import frame
+
+    closes = 100.0 * np.exp(np.cumsum(np.random.default_rng(4).normal(3e-4, 0.01, 300)))
+    frames = {"A": frame(closes)}
+    benchmark = report_data(frames, 10_000.0, risk_free_rate=RATE)["benchmark"]["metrics"]
+    assert benchmark["risk_free_rate"] == RATE
+    curve = buy_and_hold(frames, 10_000.0)
+    assert isinstance(curve, pd.Series)
+    assert benchmark["sharpe"] == pytest.approx(_sharpe_by_hand(curve, RATE), rel=1e-9)
