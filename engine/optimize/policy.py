@@ -101,11 +101,17 @@ class QPolicy:
         return out
 
 
+# The regime model's settings: the state's regime means what it meant in training only
+# if the desk labels regimes the same way.
+REGIME_KEYS = ("regime", "regime_states", "regime_window", "regime_refit_every")
+
+
 def policy_from_run(run: Mapping[str, Any], ids: Sequence[str], base: Mapping[str, float],
-                    bounds: tuple[float, float] | None) -> QPolicy:
+                    bounds: tuple[float, float] | None,
+                    engine: Mapping[str, Any] | None = None) -> QPolicy:
     """The policy stored with optimization run `run` (as `load_run` returns it) for an
-    ensemble of `ids`; a one-line ConfigError naming [ensemble] qlearn_run if it cannot
-    drive them."""
+    ensemble of `ids` on a desk whose [engine] settings are `engine`; a one-line
+    ConfigError naming [ensemble] qlearn_run if it cannot drive them."""
     where = f"[ensemble] qlearn_run = {run['id']}"
     if run["method"] != "qlearn":
         raise ConfigError(f"{where}: that run is a {run['method']} run, not a qlearn run")
@@ -118,6 +124,12 @@ def policy_from_run(run: Mapping[str, Any], ids: Sequence[str], base: Mapping[st
     if sorted(trained) != sorted(ids):
         raise ConfigError(f"{where}: the policy weights {', '.join(trained)}; the ensemble "
                           f"has {', '.join(ids)}")
+    trained_engine = run["config"]["engine"]
+    for key in REGIME_KEYS if engine is not None else ():
+        if engine[key] != trained_engine[key]:
+            raise ConfigError(f"{where}: the policy was trained with [engine] {key} = "
+                              f"{_toml(trained_engine[key])}, the desk has "
+                              f"{_toml(engine[key])}")
     order = [trained.index(sid) for sid in ids]
     vectors = np.asarray(stored["weights"], dtype=np.float64)[:, order]
     q = np.asarray(stored["q"], dtype=np.float64)
@@ -133,6 +145,10 @@ def policy_from_run(run: Mapping[str, Any], ids: Sequence[str], base: Mapping[st
         trend_period=int(settings.get("trend_period", qcfg["trend_period"])),
         vol_period=int(settings.get("vol_period", qcfg["vol_period"])),
         base=dict(base), bounds=bounds)
+
+
+def _toml(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _visited(stored: Mapping[str, Any]) -> list[int]:
@@ -164,4 +180,5 @@ def load_policy(cfg, ids: Sequence[str], base: Mapping[str, float]) -> QPolicy:
         store.close()
     adaptive = cfg.ensemble.adaptive
     bounds = (adaptive.min_mult, adaptive.max_mult) if adaptive.enabled else None
-    return policy_from_run(run, ids, base, bounds)
+    engine = {key: getattr(cfg.engine, key) for key in REGIME_KEYS}
+    return policy_from_run(run, ids, base, bounds, engine)

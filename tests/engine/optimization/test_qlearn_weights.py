@@ -203,3 +203,27 @@ def test_pandas_and_the_desk_agree_on_the_state_features():
     np.testing.assert_allclose(vol, np.log(close).diff().rolling(VOL).std(ddof=0),
                                atol=1e-12)
     assert isinstance(close, pd.Series)
+
+
+def test_a_desk_labelling_regimes_otherwise_is_refused(trained):
+    """The state's regime means what it meant in training only under the same model."""
+    db, run_id = trained
+    settings = _settings(db, weights="qlearn", qlearn_run=run_id)
+    settings["engine"]["regime_window"] = 400
+    with pytest.raises(ConfigError, match=rf"^\[ensemble\] qlearn_run = {run_id}: the policy "
+                                          r"was trained with \[engine\] regime_window = 500, "
+                                          r"the desk has 400$"):
+        build_spec(config_from_dict(settings))
+
+
+def test_desk_backtest_with_a_missing_run_is_one_line_and_exit_2(tmp_path, capsys):
+    from desk.cli import main
+
+    config = tmp_path / "desk.toml"
+    config.write_text('[ensemble]\nweights = "qlearn"\nqlearn_run = 42\n')
+    code = main(["--backtest", "--config", str(config), "--db", str(tmp_path / "desk.db"),
+                 "--data", "sim:BTC/USDT", "--bars", "900", "--json", str(tmp_path / "bt.json")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.endswith("[ensemble] qlearn_run = 42: no such optimization run in desk.db")
+    assert "\n" not in err and not (tmp_path / "bt.json").exists()
