@@ -35,8 +35,8 @@ class SignalsPane(Pane):
     def compose(self):
         yield SignalMatrix(id="signal-matrix")
         yield Label(id="proposals-caption")
+        yield Static(id="idle-reasons")  # above the (then empty) table: the room is short
         yield KeyedTable(PROPOSAL_COLUMNS, id="proposals-table")
-        yield Static(id="idle-reasons")
 
     @property
     def focus_target(self) -> KeyedTable:
@@ -74,10 +74,11 @@ class SignalsPane(Pane):
         self._show_idle(snapshot)
 
     def _show_idle(self, snapshot: Snapshot) -> None:
-        """Per symbol with nothing waiting: why the desk proposes nothing."""
+        """With nothing proposed: per symbol, why. (While orders wait, they have the room:
+        a short pane in the wide grid must not lose them to the reasons.)"""
         idle = {symbol: reason for symbol, reason in snapshot.idle.items() if reason}
         box = self.query_one("#idle-reasons", Static)
-        box.display = bool(idle)
+        box.display = bool(idle) and not snapshot.proposals
         if idle:
             width = max(len(symbol) for symbol in idle)
             lines = [f"{symbol:<{width}}  {reason}" for symbol, reason in idle.items()]

@@ -142,10 +142,20 @@ def test_proposal_explained_at_80x24(snap_compare):
 
 
 def test_nothing_proposed_says_why_at_160x48(snap_compare):
-    """160x48 with no proposals: under the empty proposal table, "Nothing proposed:" and
-    one muted line per symbol (BTC already long, ETH's last order denied with its reason,
-    SOL no signal change)."""
+    """160x48 with no proposals: in the Signals cell of the grid (six rows of panes leave it
+    five lines), "Nothing proposed:" under the caption and the first reason, BTC already
+    long; the rest scroll below (the 80x24 picture shows all three)."""
     idle = {"BTC/USDT": "already long as the signal says",
             "ETH/USDT": "last order denied: ETH/USDT position would be 12,000.00, above 25%",
             "SOL/USDT": "no signal change (ensemble HOLD)"}
     assert snap_compare(desk(proposals=(), idle=idle), terminal_size=(160, 48))
+
+
+def test_nothing_proposed_says_why_at_80x24(snap_compare):
+    """80x24 after `2` with no proposals: under the caption, "Nothing proposed:" and one
+    muted line per symbol (BTC already long, ETH's last order denied with its reason, SOL
+    no signal change), above the empty proposal table."""
+    idle = {"BTC/USDT": "already long as the signal says",
+            "ETH/USDT": "last order denied: ETH/USDT position would be 12,000.00, above 25%",
+            "SOL/USDT": "no signal change (ensemble HOLD)"}
+    assert snap_compare(desk(proposals=(), idle=idle), terminal_size=(80, 24), press=["2"])
