@@ -1155,6 +1155,9 @@ def _check_qlearn_weights(ensemble: EnsembleConfig, origin: _Origin) -> None:
     if ensemble.dynamic_weights:
         origin.fail("[ensemble]", "dynamic_weights",
                     'expected false when weights = "qlearn" (the policy sets the weights)')
+    if not ensemble.enabled:
+        origin.fail("[ensemble]", "enabled",
+                    'expected true when weights = "qlearn" (the policy weights the ensemble)')
 
 
 def _cross_check(config: Config, origin: _Origin) -> None:

@@ -162,6 +162,8 @@ def test_adaptive_bounds_hold_the_policy_weights(trained):
                             '--method qlearn` run when weights = "qlearn", got 0'),
     ({"weights": "qlearn", "qlearn_run": 1, "dynamic_weights": True},
      '[ensemble] dynamic_weights: expected false when weights = "qlearn"'),
+    ({"weights": "qlearn", "qlearn_run": 1, "enabled": False},
+     '[ensemble] enabled: expected true when weights = "qlearn"'),
     ({"weights": "policy"}, "[ensemble] weights"),
 ])
 def test_a_bad_qlearn_setting_is_one_line(tmp_path, ensemble, message):
