@@ -120,7 +120,8 @@ def min_cvar_case(label: str, prices: pd.DataFrame, cap: float, repeats: int) ->
 
 def backtest_case(label: str, prices: pd.DataFrame, repeats: int) -> None:
     """An equal-weight book of every asset rebalanced every 30 days (hedging and the
-    drawdown controller off), against vectorbt's target-percent orders on the same days."""
+    drawdown controller off), on the kernel (gate, executor, paper broker), against
+    vectorbt's target-percent orders on the same fill days."""
     from engine.portfolio.backtest import PortfolioBacktestSettings, run_portfolio_backtest
     from engine.portfolio.drawdown_control import DrawdownPolicy
     from engine.portfolio.hedging import HedgePolicy
@@ -136,9 +137,15 @@ def backtest_case(label: str, prices: pd.DataFrame, repeats: int) -> None:
         drawdown=DrawdownPolicy(0.98, 0.99, 1.0, 1.0), min_position_size=0.0)
     result = run_portfolio_backtest(prices, settings)
     ours = best_of(repeats, lambda: run_portfolio_backtest(prices, settings))
+    # Desk decides at a close and fills at the next bar (a prices-only file: its close);
+    # the peer orders at that next bar's close.
     days = pd.DatetimeIndex([e["ts"] for e in result.journal if e["kind"] == "rebalance"])
+    days = days.tz_localize(None) if prices.index.tz is None else days.tz_convert(
+        prices.index.tz)  # the journal is in UTC
+    filled = prices.index.get_indexer(days) + 1
+    assert (filled > 0).all()
     sizes = pd.DataFrame(np.nan, index=prices.index, columns=prices.columns)
-    sizes.loc[sizes.index.isin(days)] = 1.0 / n
+    sizes.iloc[filled[filled < len(prices)]] = 1.0 / n
 
     def peer():
         import vectorbt as vbt

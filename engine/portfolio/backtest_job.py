@@ -1,5 +1,6 @@
-"""`desk --backtest --portfolio` as one library call: load closes, run the book, store the
-run (metrics, equity, a `backtest.completed` audit entry)."""
+"""`desk --backtest --portfolio` as one library call: load closes, run the book on the
+kernel (the configured risk gate and executor), store the run (metrics, equity, a
+`backtest.completed` audit entry)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,12 @@ def run_portfolio_job(cfg: Any, job: PortfolioJob) -> tuple[PortfolioBacktestRes
     prices = check_prices(load_prices([job.data], start=job.start, end=job.end, bars=job.bars,
                                       seed=job.seed), job.data)
     settings = settings_from_config(cfg, scheme=job.scheme, mode=job.mode)
-    result = run_portfolio_backtest(prices, settings)
+    from engine.trading.risk import RiskLimits
+
+    # The desk's own gate ([risk], [compliance]) and executor ([execution]) judge and run
+    # every basket order, as they would live.
+    result = run_portfolio_backtest(prices, settings, risk_limits=RiskLimits.from_config(cfg),
+                                    execution=cfg.execution)
     run_id = _store(cfg, job, settings, result)
     _record_virtual(cfg, run_id, result)
     return result, run_id
