@@ -98,7 +98,8 @@ class PortfolioMode:
         row = np.array([float(closes.get(a, math.nan)) for a in self.assets])
         self._times.append(ts)
         self._closes.append(row)
-        self._adx.update(row)
+        if self.settings.hedge.enabled:  # only the hedge reads the ADX
+            self._adx.update(row)
         # The trailing window is all a check reads: keep a bounded history.
         keep = self._history_needed()
         if len(self._closes) > 2 * keep:
