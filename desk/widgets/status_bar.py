@@ -46,7 +46,8 @@ class StatusBar(Static):
         if now is not None:
             segments.append((f"  wall {now:%H:%M:%S}", style("muted"), 2))
         segments.append((f"  Cash {money(snapshot.cash)}", style("muted"), 4))
-        room = self.size.width or 10_000
+        # Before its first layout the bar has no width yet: the screen's is what it gets.
+        room = self.size.width or self.app.size.width
         for level in (4, 3, 2, 1):
             if sum(len(t) for t, _, _ in segments) <= room:
                 break

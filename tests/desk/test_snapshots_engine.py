@@ -47,10 +47,17 @@ def engine_app(tmp_path, monkeypatch):
     engine.stop()
 
 
+async def settled(pilot) -> None:
+    """Let the first snapshot's redraw and the tables' column fitting finish: on a busy
+    machine the picture was otherwise taken at either side of them."""
+    await pilot.pause(0.5)
+    await pilot.wait_for_scheduled_animations()
+
+
 def test_engine_desk_at_80x24(snap_compare, engine_app):
     """80x24, Positions tab: one open long from the approved order with its average price,
     last price and unrealized P&L; equity and day P&L in the status line; the footer keys."""
-    assert snap_compare(engine_app, terminal_size=(80, 24))
+    assert snap_compare(engine_app, terminal_size=(80, 24), run_before=settled)
 
 
 def test_engine_desk_at_160x48(snap_compare, engine_app):
@@ -59,4 +66,4 @@ def test_engine_desk_at_160x48(snap_compare, engine_app):
     each symbol's regime with its probabilities and transition matrix, risk against its
     limits, and the audit tail through session.started, order.filled and session.done with
     the chain verified."""
-    assert snap_compare(engine_app, terminal_size=(160, 48))
+    assert snap_compare(engine_app, terminal_size=(160, 48), run_before=settled)
