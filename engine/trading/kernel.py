@@ -78,6 +78,7 @@ class Kernel:
 
             self.portfolio_mode = PortfolioMode(settings)
         self.baskets = 0
+        self._portfolio_halted = False
 
     # -- events ----------------------------------------------------------------------------
 
@@ -144,8 +145,15 @@ class Kernel:
             if held > 0 and equity > 0:
                 current[symbol] = float(held * portfolio.multiplier(symbol)) * close / equity
         logged = len(mode.journal)
+        # With the kill switch on the gate would deny every buy of a basket: the book holds
+        # (the hard stop above the drawdown controller) until it is reset.
+        halted = bool(self.gate.kill_switch)
+        if halted != self._portfolio_halted:
+            self._portfolio_halted = halted
+            mode.journal.append({"ts": ts.isoformat(), "kind": "halted" if halted
+                                 else "resumed", "reason": "kill switch"})
         plan = mode.check(ts, closes, equity=equity, current=current,
-                          busy=self.trader.basket_pending("portfolio"))
+                          busy=halted or self.trader.basket_pending("portfolio"))
         for entry in mode.journal[logged:]:
             self.journal.event(f"portfolio.{entry['kind']}", "engine", entry)
         if plan is None:

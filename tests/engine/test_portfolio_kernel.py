@@ -105,3 +105,35 @@ def test_in_manual_mode_the_basket_waits_for_approval(tmp_path, approval):
     assert {p.order.strategy for p in proposals} == {"portfolio"}
     assert len({p.order.client_order_id.rsplit("-", 1)[0] for p in proposals}) == 1
     assert [e["kind"] for e in kernel.portfolio_mode.journal].count("rebalance") == 1
+
+
+def test_the_kill_switch_halts_the_book_and_nothing_more_is_proposed():
+    import numpy as np
+
+    from engine.portfolio.backtest import PortfolioBacktestSettings
+    from engine.portfolio.drawdown_control import DrawdownPolicy
+    from engine.portfolio.hedging import HedgePolicy
+    from engine.portfolio.rebalance import RebalancePolicy
+    from engine.portfolio.targets import TargetRules
+    from engine.trading.risk import RiskLimits
+    from tests.engine.portfolio_builders import sp500_prices
+
+    prices = sp500_prices().iloc[:400, :6].copy()
+    prices.iloc[200:240] = prices.iloc[200:240].to_numpy() * np.linspace(1, 0.7, 40)[:, None]
+    prices.iloc[240:] = prices.iloc[239].to_numpy()
+    settings = PortfolioBacktestSettings(
+        rules=TargetRules(scheme="equal", window=60, max_weight=1.0, rotation_method="momentum",
+                          lookback=20, top_n=6, max_assets=6, risk_per_asset=1.0),
+        rebalance=RebalancePolicy(mode="periodic", period_days=7, fee=0.0, slippage_bps=0.0),
+        hedge=HedgePolicy(enabled=False),
+        drawdown=DrawdownPolicy(warning=0.98, critical=0.99, warning_scale=1.0,
+                                critical_scale=1.0), min_position_size=0.0)
+    limits = RiskLimits(max_position_pct=1.0, max_daily_loss_pct=1.0, max_drawdown_pct=0.15,
+                        min_order_notional=Decimal(0))
+    kernel, *_rest = run_portfolio_loop(prices, settings, risk_limits=limits)
+    journal = kernel.portfolio_mode.journal
+    kinds = [e["kind"] for e in journal]
+    assert "halted" in kinds and kernel.gate.kill_switch
+    halted_at = kinds.index("halted")
+    assert "rebalance" in kinds[:halted_at] and "rebalance" not in kinds[halted_at:]
+    assert kernel.trader.stats.denied == 0  # nothing was sent into the switch
