@@ -35,7 +35,6 @@ Conventions chosen, each as its author defines it:
 
 from __future__ import annotations
 
-from itertools import accumulate
 from typing import NamedTuple
 
 import numpy as np
@@ -147,16 +146,14 @@ def _rolling_extreme(x: np.ndarray, n: int, highest: bool) -> np.ndarray:
     return out
 
 
-# Recursion steps run one by one in Python floats, each `alpha·x + (1-alpha)·y[-1]` rounded
-# exactly as a sequential C loop (lfilter's) rounds it. Later steps go to pandas' compiled
-# exponential mean, where a Python loop would cost about 0.13 µs a step. The split is by
-# position, not by length, so a value never depends on how many bars follow it: a live
-# window and the whole history agree bit for bit.
-_EXACT_STEPS = 4096
-
-
 def _recursive_mean(x: np.ndarray, n: int, alpha: float) -> np.ndarray:
-    """y = (1-alpha)·y[-1] + alpha·x over the finite values of x, seeded with their first-n mean."""
+    """y = (1-alpha)·y[-1] + alpha·x over the finite values of x, seeded with their first-n mean.
+
+    The recursion runs in pandas' compiled exponential mean (adjust=False is exactly this
+    recursion), one step after another from the seed: a value never depends on how many
+    bars follow it. A live desk recomputes its window at every bar, so the loop must be
+    compiled: a Python loop over a few thousand bars cost about 1 ms per indicator a bar.
+    """
     out = _nan_like(x)
     idx = np.flatnonzero(np.isfinite(x))
     if len(idx) < n:
@@ -166,23 +163,14 @@ def _recursive_mean(x: np.ndarray, n: int, alpha: float) -> np.ndarray:
     y[: n - 1] = np.nan
     seed = float(v[:n].mean())
     y[n - 1] = seed
-    head = v[n : n + _EXACT_STEPS]
-    if len(head):
-        decay = 1.0 - alpha
-        steps = (alpha * head).tolist()
-        path = accumulate(steps, lambda prev, step: step + decay * prev, initial=seed)
-        next(path)  # the seed, already in place
-        y[n : n + len(head)] = np.fromiter(path, np.float64, len(head))
-    tail = v[n + _EXACT_STEPS :]
-    if len(tail):
-        y[n + _EXACT_STEPS :] = _exponential_mean(y[n + _EXACT_STEPS - 1], tail, alpha)
+    if len(v) > n:
+        y[n:] = _exponential_mean(seed, v[n:], alpha)
     out[idx] = y
     return out
 
 
 def _exponential_mean(state: float, v: np.ndarray, alpha: float) -> np.ndarray:
-    """The recursion continued from `state` over v, in pandas' compiled loop (same recursion;
-    its rounding may differ from the Python steps' in the last bit)."""
+    """The recursion continued from `state` over v, in pandas' compiled loop."""
     import pandas as pd
 
     series = pd.Series(np.concatenate(([state], v)))
