@@ -56,7 +56,9 @@ _LABELS = {
     "periods_per_year": "Bars per year",
 }
 
-_CSS = """
+# The stylesheet every self-contained HTML report shares (backtest, portfolio, Monte Carlo,
+# optimization); each page adds only its own classes.
+PAGE_CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
 max-width:1000px;color:#1d2330;background:#fff;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
@@ -69,6 +71,8 @@ table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
 th,td{padding:3px 10px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th{background:#f3f5f8}
 .pos{color:#11804a}.neg{color:#c0392b}.note{color:#5b6475;font-style:italic}
+"""
+_CSS = PAGE_CSS + """
 .trades{width:100%;font-size:12px}.trades td,.trades th{padding:2px 5px}
 .trades td:last-child{white-space:normal}.heat td{min-width:44px}
 """

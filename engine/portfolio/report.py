@@ -13,6 +13,7 @@ from html import escape
 
 import numpy as np
 
+from engine.backtest.report import PAGE_CSS
 from engine.portfolio.frontier import FrontierPoint
 from engine.portfolio.inputs import MarketInputs
 from engine.portfolio.result import PortfolioResult
@@ -20,19 +21,7 @@ from engine.portfolio.result import PortfolioResult
 _WIDTH, _HEIGHT = 960, 420
 _LEFT, _RIGHT, _TOP, _BOTTOM = 70, 24, 34, 46
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
-max-width:1000px;color:#1d2330;background:#fff;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.sub{color:#5b6475;margin:0 0 16px}
-svg{display:block;background:#fafbfc;border:1px solid #e3e6eb;border-radius:4px;
-margin:8px 0;max-width:100%;height:auto}
-svg text{font-size:11px;fill:#5b6475}svg .title{font-size:13px;fill:#1d2330}
-svg .grid{stroke:#e3e6eb;stroke-width:1}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
-th,td{padding:3px 10px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}th{background:#f3f5f8}
-"""
+_CSS = PAGE_CSS
 
 
 def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:

@@ -10,23 +10,12 @@ from html import escape
 
 import numpy as np
 
-from engine.backtest.report import nice_ticks
+from engine.backtest.report import PAGE_CSS, nice_ticks
 
 WIDTH, HEIGHT = 960, 300
 LEFT, RIGHT, TOP, BOTTOM = 84, 20, 34, 42
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
-max-width:1000px;color:#1d2330;background:#fff;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.sub{color:#5b6475;margin:0 0 16px}.bad{color:#c0392b;font-weight:600}
-svg{display:block;background:#fafbfc;border:1px solid #e3e6eb;border-radius:4px;
-margin:8px 0;max-width:100%;height:auto}
-svg text{font-size:11px;fill:#5b6475}svg .title{font-size:13px;fill:#1d2330}
-svg .grid{stroke:#e3e6eb;stroke-width:1}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
-th,td{padding:3px 10px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}th{background:#f3f5f8}
-.note{color:#5b6475;font-style:italic}
+CSS = PAGE_CSS + """
+.bad{color:#c0392b;font-weight:600}
 """
 
 
