@@ -10,15 +10,11 @@ def run(args: argparse.Namespace) -> int:
     from decimal import Decimal, InvalidOperation
 
     from desk.commands.output_paths import check_output_path, write_atomically
-    from engine.config.schema import load_config
+    from engine.config.schema import load_config_for
     from engine.risk.mc_job import MonteCarloInputError, MonteCarloOptions, run_montecarlo
     from engine.risk.montecarlo import run_local, run_on_cluster
 
-    cfg = load_config(args.config)
-    if args.db:
-        from dataclasses import replace
-
-        cfg = replace(cfg, store=replace(cfg.store, path=str(args.db)))
+    cfg = load_config_for(args.config, args.db)
     if args.json:
         check_output_path(args.json, "--json")
     if args.report:

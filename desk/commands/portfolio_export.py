@@ -11,13 +11,13 @@ def run(args: argparse.Namespace) -> int:
     from desk.commands.output_paths import check_output_path, write_atomically
     from engine.adapters.sqlite.open import open_store
     from engine.adapters.sqlite.virtual import read_virtual
-    from engine.config.schema import apply_cli_overrides, load_config
+    from engine.config.schema import load_config_for
     from engine.portfolio.errors import PortfolioInputError
     from engine.portfolio.virtual import Allocation, export_csv, export_json, make_trade
 
     out = check_output_path(args.out, "--out")
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "json")
-    cfg = apply_cli_overrides(load_config(args.config), argparse.Namespace(db=args.db))
+    cfg = load_config_for(args.config, args.db)
     with open_store(cfg) as store:
         found = read_virtual(store, args.name)
     if found is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 def run(args: argparse.Namespace) -> int:
     from engine.adapters.sqlite.open import open_store
     from engine.adapters.sqlite.virtual import read_virtual, record_virtual
-    from engine.config.schema import apply_cli_overrides, load_config
+    from engine.config.schema import load_config_for
     from engine.portfolio.errors import PortfolioInputError
     from engine.portfolio.virtual import merge, read_export
 
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     target = args.into or name
     if not target:
         raise PortfolioInputError(f"{args.file}: names no portfolio: give --into NAME")
-    cfg = apply_cli_overrides(load_config(args.config), argparse.Namespace(db=args.db))
+    cfg = load_config_for(args.config, args.db)
     with open_store(cfg) as store:
         existing = read_virtual(store, target)
         uids = {row["uid"] for row in existing[0]} if existing else set()

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from desk.commands.portfolio_args import count, number
     from engine.adapters.sqlite.open import open_store
     from engine.adapters.sqlite.portfolio import save_optimization
-    from engine.config.schema import apply_cli_overrides, load_config
+    from engine.config.schema import load_config_for
     from engine.portfolio.job import run_optimization
     from engine.portfolio.optimize import OptimizeSettings
     from store.paths import default_db_path
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     # Every output is checked before the work starts.
     json_path = check_output_path(args.json, "--json") if args.json else None
     report_path = check_output_path(args.report, "--report") if args.report else None
-    cfg = apply_cli_overrides(load_config(args.config), argparse.Namespace(db=args.db))
+    cfg = load_config_for(args.config, args.db)
     unwritable = database_unwritable(Path(cfg.store.path) if cfg.store.path
                                      else default_db_path())
     if unwritable:

@@ -48,14 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args):
-    from engine.config.schema import load_config
+    from engine.config.schema import load_config_for
 
-    cfg = load_config(args.config)
-    if args.db:
-        from dataclasses import replace
-
-        cfg = replace(cfg, store=replace(cfg.store, path=args.db))
-    return cfg
+    return load_config_for(args.config, args.db)
 
 
 def _existing_database(cfg) -> Path:

@@ -24,17 +24,13 @@ class RunNotFoundError(DeskError):
 
 def run(args: argparse.Namespace) -> int:
     from desk.commands.output_paths import check_output_path
-    from engine.config.schema import load_config
+    from engine.config.schema import load_config_for
 
     if args.runs_command == "show":
         for option, path in (("--json", args.json), ("--report", args.report)):
             if path:
                 check_output_path(path, option)
-    cfg = load_config(args.config)
-    if args.db:
-        from dataclasses import replace
-
-        cfg = replace(cfg, store=replace(cfg.store, path=args.db))
+    cfg = load_config_for(args.config, args.db)
     db = _existing_database(cfg)
     from engine.adapters.sqlite.open import open_store
 

@@ -22,13 +22,9 @@ class StrategiesError(DeskError):
 
 def run(args: argparse.Namespace) -> int:
     from engine.adapters.sqlite.open import open_store
-    from engine.config.schema import load_config
+    from engine.config.schema import load_config_for
 
-    cfg = load_config(args.config)
-    if args.db:
-        from dataclasses import replace
-
-        cfg = replace(cfg, store=replace(cfg.store, path=args.db))
+    cfg = load_config_for(args.config, args.db)
     base = {m.id: float(m.weight) for m in cfg.ensemble.strategies}
     if args.strategies_command == "set-status":
         status = _status(args.status)

@@ -7,16 +7,13 @@ import json
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
 
     from desk.commands.output_paths import check_output_path, write_atomically
-    from engine.config.schema import load_config
+    from engine.config.schema import load_config_for
     from engine.risk.stress import worst
     from engine.risk.stress_job import stress_live, stress_run
 
-    cfg = load_config(args.config)
-    if args.db:
-        cfg = replace(cfg, store=replace(cfg.store, path=str(args.db)))
+    cfg = load_config_for(args.config, args.db)
     if args.json:
         check_output_path(args.json, "--json")
     if args.live:

@@ -1383,6 +1383,14 @@ def _as_number(text: Any) -> Any:
     return text  # left as text: the check then reports it as found
 
 
+def load_config_for(config: str | os.PathLike | None, db: str | os.PathLike | None) -> Config:
+    """The configuration a subcommand runs on: the file, with --db over `[store] path`
+    (validated as the flag it is). Only --db: a subcommand's own options are not config."""
+    from types import SimpleNamespace
+
+    return apply_cli_overrides(load_config(config), SimpleNamespace(db=db))
+
+
 def apply_cli_overrides(cfg: Config, args: Any) -> Config:
     """A new Config with the command line's values, validated like a file's. Flags absent
     from `args` or None are ignored, and so is --allow-short when not given (False)."""
