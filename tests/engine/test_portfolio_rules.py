@@ -138,6 +138,7 @@ def test_hedge_fires_on_a_drawdown_path_and_names_its_trigger():
         if step.action == "hedge" and fired_at is None:
             fired_at, trigger = i, step.triggers[0]
         fraction = step.fraction
+    assert fired_at is not None, "the drawdown passed 10% and the hedge never fired"
     assert 1 - equity[fired_at] / 120 > 0.10 >= 1 - equity[fired_at - 1] / 120
     assert trigger.startswith("drawdown 10.")
 
