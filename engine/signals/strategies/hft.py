@@ -12,8 +12,6 @@ strategy's events; confidence is the rule's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from engine.microstructure.hft import HftParams, hft_rules
@@ -26,14 +24,8 @@ READS = ("composite_z", "confidence", "aggressor", "flow_run", "move_z", "since_
 class Hft(Strategy):
     id = "hft"
 
-    @dataclass(frozen=True, slots=True)
-    class Params:
-        entry_z: float = 2.0
-        min_confidence: float = 0.7
-        reversion_z: float = 2.5
-        withdrawal_recent: int = 20
-        sustain_trades: int = 30
-        sustain_imbalance: float = 0.3
+    # The rules' own parameters: one definition for the strategy and the live board.
+    Params = HftParams
 
     @classmethod
     def check(cls, params: Params) -> list[str]:
@@ -48,9 +40,7 @@ class Hft(Strategy):
 
     @property
     def rules(self) -> HftParams:
-        p = self.params
-        return HftParams(p.entry_z, p.min_confidence, p.reversion_z, p.withdrawal_recent,
-                         p.sustain_trades, p.sustain_imbalance)
+        return self.params
 
     @property
     def warmup(self) -> int:
