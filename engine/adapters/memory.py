@@ -87,6 +87,7 @@ class MemoryExecutionStore(ExecutionStore):
         self._depth = 0
         self._undo: list[Any] = []  # callables, or (row, key, had, old) of a _set
         self._keep_audit = keep_audit
+        self.keeps_audit = keep_audit
         self._sessions: dict[str, dict[str, Any]] = {}  # insertion order = creation order
         self._parts: dict[str, list[dict[str, Any]]] = {}
         self._part_at: dict[tuple[str, int], dict[str, Any]] = {}  # (session, part no)

@@ -135,13 +135,14 @@ class ExecutionManager:
                      for p in session.parts],
                     now,
                 )
-                self._audit("session.started", {
-                    "session_id": sid, "kind": mode, "symbol": parent.symbol,
-                    "side": session.side, "total_qty": parent.qty,
-                    "arrival_price": arrival_price, "parts": len(session.parts),
-                    "parent_client_order_id": parent.client_order_id,
-                    "schedule": [{"due": p.due, "qty": p.qty} for p in session.parts],
-                })
+                if self._store.keeps_audit:
+                    self._audit("session.started", {
+                        "session_id": sid, "kind": mode, "symbol": parent.symbol,
+                        "side": session.side, "total_qty": parent.qty,
+                        "arrival_price": arrival_price, "parts": len(session.parts),
+                        "parent_client_order_id": parent.client_order_id,
+                        "schedule": [{"due": p.due, "qty": p.qty} for p in session.parts],
+                    })
             self._sessions[sid] = session
             return session
 
@@ -196,7 +197,8 @@ class ExecutionManager:
             self._store.update_part(s.id, part.part_no, status="submitted",
                              client_order_id=cid, attempt=part.attempt + 1)
             self._store.upsert_order(_order_row(order, s.id, "submitted"), now)
-            self._audit("order.submitted", _order_payload(order, s.id, part.part_no))
+            if self._store.keeps_audit:
+                self._audit("order.submitted", _order_payload(order, s.id, part.part_no))
         part.status, part.attempt, part.client_order_id, part.order_type = (
             "submitted", part.attempt + 1, cid, type_)
         self._children[cid] = (s.id, part.part_no)
@@ -321,21 +323,25 @@ class ExecutionManager:
             now = self._clock()
             with self._store.unit_of_work():
                 if self._store.insert_fill(_fill_row(fill)):
-                    self._audit("order.filled", _fill_payload(fill, s.id, part.part_no))
+                    part.fills.append((fill.client_order_id, fill.qty, fill.price,
+                                       _utc(fill.ts)))
+                    if self._store.keeps_audit:
+                        self._audit("order.filled", _fill_payload(fill, s.id, part.part_no))
                 self._refresh_part(s, part, fill.client_order_id, now)
                 self._maybe_finish(s, now)
             return True
 
     def _refresh_part(self, s, part: Part, cid: str, now: datetime) -> None:
-        cids = [child_order_id(s.id, part.part_no, a) for a in range(1, part.attempt + 1)]
-        stored = self._store.fills_of(cids or [cid])
-        qty = sum((Decimal(f["qty"]) for f in stored), _ZERO)
-        notional = sum((Decimal(f["qty"]) * Decimal(f["price"]) for f in stored), _ZERO)
+        qty = notional = child_qty = _ZERO
+        for child, fill_qty, price, _ in part.fills:
+            qty += fill_qty
+            notional += fill_qty * price
+            if child == cid:
+                child_qty += fill_qty
         part.filled_qty = qty
         part.avg_price = notional / qty if qty else None
         if qty >= part.qty:
             part.status = "filled"
-        child_qty = sum((Decimal(f["qty"]) for f in stored if f["client_order_id"] == cid), _ZERO)
         self._store.set_order_status(cid, "filled" if child_qty >= part.qty else
                               "partially_filled", now)
         self._store.update_part(s.id, part.part_no, status=part.status, filled_qty=qty,
@@ -357,10 +363,11 @@ class ExecutionManager:
             parent_status = ("filled" if filled >= s.total_qty else
                              "partially_filled" if filled > 0 else "failed")
             self._store.set_order_status(s.parent_client_order_id, parent_status, now)
-            self._audit(f"session.{s.status}", {
-                "session_id": s.id, "filled_qty": filled, "total_qty": s.total_qty,
-                "avg_price": s.avg_price, "note": s.note, **counts,
-            })
+            if self._store.keeps_audit:
+                self._audit(f"session.{s.status}", {
+                    "session_id": s.id, "filled_qty": filled, "total_qty": s.total_qty,
+                    "avg_price": s.avg_price, "note": s.note, **counts,
+                })
         self._retire(s)
 
     # -- cancel ----------------------------------------------------------------------------
@@ -531,6 +538,11 @@ class ExecutionManager:
             s.parts.append(part)
             if part.client_order_id:
                 self._children[part.client_order_id] = (s.id, part.part_no)
+        for f in self._store.fills_of([o["client_order_id"] for o in orders]):
+            ref = parse_child_id(f["client_order_id"])
+            if ref is not None and 1 <= ref[1] <= len(s.parts):
+                s.part(ref[1]).fills.append((f["client_order_id"], Decimal(f["qty"]),
+                                             Decimal(f["price"]), _dt(f["ts"])))
         if s.status == "running":
             self._sessions[s.id] = s
         return s
@@ -606,10 +618,7 @@ class ExecutionManager:
     ) -> ExecutionQuality:
         """`quality` of a session already in hand (no second read of its rows)."""
         with self._lock:
-            cids = [child_order_id(s.id, p.part_no, a) for p in s.parts
-                    for a in range(1, p.attempt + 1)]
-            fills = self._store.fills_of(cids)
-        end = max([_dt(f["ts"]) for f in fills] + [p.due for p in s.parts])
+            end = max([f[3] for p in s.parts for f in p.fills] + [p.due for p in s.parts])
         if bars_between is not None:
             bars = list(bars_between(s.created_at, end))
         return session_quality(

@@ -60,6 +60,10 @@ class Part:
     order_type: str = "market"  # type of the current attempt ("market" after a fallback)
     rejected: int = 0  # definite rejections so far: the fallback is tried after the first
     note: str = ""
+    # The fills of this part's children the store accepted (once per trade id), in the
+    # order it stored them: (client order id, qty, price, UTC time). The part's figures are
+    # computed from these, so a fill needs no read back from the store.
+    fills: list[tuple[str, Decimal, Decimal, datetime]] = field(default_factory=list)
 
     @property
     def final(self) -> bool:

@@ -31,6 +31,10 @@ from typing import Any
 class ExecutionStore(ABC):
     """Persistence of execution sessions, their parts, child orders, fills and audit."""
 
+    # False for a store that drops audit entries (a backtest's): callers may then skip
+    # building their payloads, the larger part of a market order's bookkeeping.
+    keeps_audit = True
+
     # -- transactions ----------------------------------------------------------------------
 
     @abstractmethod

@@ -25,6 +25,10 @@ class Journal(ABC):
     after, and no write lock is held across the network.
     """
 
+    # False for a journal that drops events and order rows (a backtest's): callers may
+    # then skip building their payloads.
+    records = True
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         yield
@@ -65,6 +69,10 @@ class MemoryJournal(Journal):
     signals: list[tuple] = field(default_factory=list)
     positions: dict[str, tuple] = field(default_factory=dict)
     keep_events: bool = True
+
+    @property
+    def records(self) -> bool:
+        return self.keep_events
 
     def event(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
         if self.keep_events:

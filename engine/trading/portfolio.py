@@ -135,6 +135,9 @@ class Portfolio:
         self._cash = Decimal(cash)
         self._books: dict[str, _Book] = {}
         self._multiplier = multiplier
+        # Counts every change of cash, quantities and marks: whoever derives something from
+        # the book (the risk gate's verdict) can tell that nothing moved since.
+        self.version = 0
 
     def multiplier(self, symbol: str) -> Decimal:
         return _ONE if self._multiplier is None else Decimal(self._multiplier(symbol))
@@ -155,6 +158,7 @@ class Portfolio:
             raise InvalidFillError(fill, f"fee must be >= 0, got {fill.fee}")
         signed = fill.qty if fill.side == OrderSide.BUY else -fill.qty
         book = self._book(fill.symbol)
+        self.version += 1
         book.apply(signed, fill.price)
         book.fees += fill.fee
         # A fill is a trade at a market price: the freshest mark we have for the symbol.
@@ -167,7 +171,10 @@ class Portfolio:
         """Set the last price of a symbol (held or not) for unrealized P&L and equity."""
         if price <= 0:
             raise ValueError(f"mark price for {symbol} must be > 0, got {price}")
-        self._book(symbol).last = Decimal(price)
+        book = self._book(symbol)
+        if book.last != price:
+            book.last = Decimal(price)
+            self.version += 1
 
     def position(self, symbol: str) -> Position:
         book = self._books.get(symbol)

@@ -194,6 +194,9 @@ class RiskGate:
         self._market = None  # engine.risk.market.MarketHistory, attached by the driver
         self._stats_key: int | None = None
         self._stats = None  # engine.risk.book_rules.BarStats of bar `_stats_key`
+        # The last verdict and everything it was judged from (see `check`).
+        self._memo_key: tuple | None = None
+        self._memo: RiskDecision | None = None
 
     def attach_journal(self, journal) -> None:
         """Where trips and resets are journaled the moment they happen."""
@@ -206,6 +209,7 @@ class RiskGate:
             self._market = market
             self._stats_key = None
             self._stats = None
+            self._memo_key = None
 
     def _journal_event(self, kind: str, payload: dict) -> None:
         if self._journal is not None:
@@ -287,6 +291,7 @@ class RiskGate:
             if on:
                 self._kill_rule = "kill_switch"
                 self._kill_reason = f"kill switch on: {reason}"
+                self._memo_key = None  # the reason is in the verdict
             else:
                 self.reset_kill_switch()
 
@@ -301,6 +306,7 @@ class RiskGate:
                     "equity": self._last_equity, "peak": self._peak})
             self._kill_rule = ""
             self._kill_reason = ""
+            self._memo_key = None
             if self._last_equity is not None:
                 self._peak = self._last_equity
 
@@ -356,6 +362,26 @@ class RiskGate:
         with none of them the order is denied (it cannot be sized against equity)."""
         equity = portfolio.equity
         self.on_equity(now, equity)
+        with self._lock:
+            # An order is judged up to three times at one instant: when proposed, before its
+            # intent is committed and at submission. A verdict is a pure function of the
+            # order, the price, the moment, the book (its version counts every fill and
+            # mark), the open orders and the gate's own state, so when none of them moved
+            # the last verdict is the verdict: every rule still judged every order once.
+            key = (order.symbol, order.side, order.qty, order.reduce_only, order.limit_price,
+                   price, now, pending_buy, pending_sell, id(portfolio), portfolio.version,
+                   self._day, self._day_start, self._last_equity, self._peak,
+                   self._day_halted, self._compliance_halted, self._kill_rule)
+            if key == self._memo_key:
+                return self._memo
+            decision = self._judge(order, price, portfolio, now, equity, pending_buy,
+                                   pending_sell)
+            self._memo_key, self._memo = key, decision
+            return decision
+
+    def _judge(self, order: OrderRequest, price: Decimal | None, portfolio: Portfolio,
+               now: datetime, equity: Decimal, pending_buy: Decimal,
+               pending_sell: Decimal) -> RiskDecision:
         checks: list[Check] = []
         if price is None:
             price = order.limit_price or portfolio.last_price(order.symbol)

@@ -250,10 +250,12 @@ class Trader:
         if verdict.resize_qty is not None:  # [risk] correlation_action = "scale"
             order = replace(order, qty=verdict.resize_qty)
             verdict = self.broker.check(order, price=order.ref_price, now=ts)
-        # The order's row and its audit entry carry every pre-trade check with its values.
-        checks = verdict.checks_payload()
-        self.journal.order(order, "proposed", ts, checks=checks)
-        self.journal.event("order.proposed", "engine", _order_payload(order) | {"checks": checks})
+        if self.journal.records:
+            # The order's row and its audit entry carry every pre-trade check with its values.
+            checks = verdict.checks_payload()
+            self.journal.order(order, "proposed", ts, checks=checks)
+            self.journal.event("order.proposed", "engine",
+                               _order_payload(order) | {"checks": checks})
         if not verdict.allowed:
             self._denied(order, verdict, ts)
             return
@@ -268,6 +270,8 @@ class Trader:
 
     def _denied(self, order: OrderRequest, verdict: RiskDecision, ts: datetime) -> None:
         self.stats.count_denial(verdict)
+        if not self.journal.records:
+            return
         checks = verdict.checks_payload()
         self.journal.order(order, "denied", ts, checks=checks)
         payload = _order_payload(order) | {"reasons": list(verdict.reasons),
@@ -380,9 +384,10 @@ class Trader:
             session_id = parse_child_id(fill.client_order_id)[0]
             self.trades.on_fill(fill, self.strategy_of.get(session_id, ""),
                                 self.attribution_of.get(session_id))
-            pos = self.portfolio.position(fill.symbol)
-            self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
-                                  pos.fees)
+            if self.journal.records:
+                pos = self.portfolio.position(fill.symbol)
+                self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
+                                      pos.fees)
             return
         # Not a session's child: a fill booked from outside (the backtest's final close).
         if not self.journal.fill(fill):
