@@ -193,7 +193,8 @@ class EventLoop:
 
     def _update_risk(self, t: int) -> None:
         """Show the risk gate the equity path since the last event: the bars where the
-        running drawdown was deepest, each day's first and worst bar, and bar t."""
+        running drawdown was deepest and where equity was highest, each day's first and
+        worst bar (of the days that could halt), and bar t."""
         start = self.last_risk_bar
         if t < start or self.gate.kill_switch:
             # Once the kill switch is on (a backtest never resets it), the path between
@@ -208,13 +209,23 @@ class EventLoop:
         worst = int(np.argmax(drawdown))
         points.add(worst)
         points.add(int(np.argmax(equity[: worst + 1])))
+        # The highest bar too: a new peak after the deepest point is the peak every later
+        # drawdown is measured from, as live, which sees every bar.
+        points.add(int(np.argmax(equity)))
         days = self.day_of[start:t + 1]
         if days[0] != days[-1]:
             starts = np.flatnonzero(days[1:] != days[:-1]) + 1
             bounds = np.concatenate(([0], starts, [len(equity)]))
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            last = len(bounds) - 2
+            for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+                low = int(lo + np.argmin(equity[lo:hi]))
+                # A whole day inside the span that cannot trip a halt changes nothing the
+                # gate keeps: the next day opens afresh. (The first day may have opened
+                # before the span, and the last one goes on: those are always shown.)
+                if 0 < k < last and not self.gate.may_halt_day(equity[lo], equity[low]):
+                    continue
                 points.add(int(lo))
-                points.add(int(lo + np.argmin(equity[lo:hi])))
+                points.add(low)
         for p in sorted(points):
             self.gate.on_equity(self.times[start + p], to_decimal(equity[p]))
         self.last_risk_bar = t + 1

@@ -279,6 +279,17 @@ class RiskGate:
             "peak": self._peak, "day_start_equity": self._day_start, "value": value,
             "limit": limit})
 
+    def may_halt_day(self, opening: float, lowest: float) -> bool:
+        """Whether a UTC day that opened at equity `opening` and fell no lower than `lowest`
+        could trip a daily-loss halt (the gate's or compliance's). Errs towards yes near
+        the limit: a driver may skip showing the gate a day only when this says no."""
+        if opening <= 0:
+            return True
+        pct = self.limits.max_daily_loss_pct
+        if self.limits.compliance is not None:
+            pct = min(pct, self.limits.compliance.max_daily_loss_pct)
+        return lowest - opening <= -pct * opening * (1 - 1e-9)
+
     def _drawdown(self) -> Decimal:
         if self._peak <= 0 or self._last_equity is None:
             return _ZERO
