@@ -59,6 +59,7 @@ class ArrayHistory:
         self.periods_per_year = (n - 1) / years if years > 0 else 252.0
         self._days = self._micros // _DAY_US
         self._daily: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._adv: dict[tuple[str, int, int], float | None] = {}
         self._arrays = arrays
 
     def bar_at(self, now: datetime) -> int:
@@ -80,12 +81,14 @@ class ArrayHistory:
         daily = self._daily[symbol]
         if daily is None:
             return None
-        day_numbers, sums = daily
         today = _micros(now) // _DAY_US
-        end = int(np.searchsorted(day_numbers, today, side="left"))  # complete days only
-        if end == 0:
-            return None
-        return float(sums[max(end - days, 0): end].mean())
+        # The same all day (complete days only): judged once per symbol and day.
+        key = (symbol, today, days)
+        if key not in self._adv:
+            day_numbers, sums = daily
+            end = int(np.searchsorted(day_numbers, today, side="left"))
+            self._adv[key] = None if end == 0 else float(sums[max(end - days, 0): end].mean())
+        return self._adv[key]
 
 
 class LiveHistory:
