@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 PART_STATES = ("pending", "submitted", "unknown", "filled", "failed", "skipped", "cancelled")
 FINAL_PART_STATES = frozenset({"filled", "failed", "skipped", "cancelled"})
@@ -39,6 +40,7 @@ def child_order_id(session_id: str, part_no: int, attempt: int) -> str:
     return cid
 
 
+@lru_cache(maxsize=256)  # a fill's id is parsed three times on its way to the books
 def parse_child_id(cid: str) -> tuple[str, int, int] | None:
     """(session id, part number, attempt) of a child id, None for any other order."""
     m = _CHILD.search(cid)

@@ -39,7 +39,7 @@ def bar_stats(symbols: dict[str, int], returns: np.ndarray, ppy: float) -> BarSt
     # np.cov's own steps (mean, demean, X X' / (n - 1)) without its argument handling,
     # which costs more than the product itself at a few symbols: this runs once per bar
     # an order is judged at.
-    demeaned = returns - returns.mean(axis=1, keepdims=True)
+    demeaned = returns - returns.sum(axis=1, keepdims=True) / returns.shape[1]
     cov = np.dot(demeaned, demeaned.T) * (1.0 / (returns.shape[1] - 1))
     sd = np.sqrt(np.diag(cov))
     with np.errstate(divide="ignore", invalid="ignore"):

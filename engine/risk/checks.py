@@ -7,12 +7,13 @@ judged against, not only what failed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
+    """Immutable; a tuple because the gate makes about ten for every order it judges,
+    and a tuple is built in a third of a frozen dataclass's time."""
+
     rule: str
     passed: bool
     value: Any = None  # what was measured (a fraction, money, a count, a time)
