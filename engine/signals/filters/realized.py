@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.signals import indicators as ind
-from engine.signals.filters.classify import SEED
+from engine.signals.filters.classify import SEED, default_threads
 from engine.signals.filters.features import log_returns
 
 REGRESSORS = ("lightgbm", "random_forest")
@@ -38,7 +38,10 @@ def persistence_variance(close: np.ndarray, horizon: int) -> np.ndarray:
     return out
 
 
-def make_regressor(kind: str, *, threads: int = 2):
+def make_regressor(kind: str, *, threads: int | None = None):
+    """An unfitted regressor; `threads` None: `classify.default_threads(kind)` (one for
+    LightGBM, whose OpenMP threads spin-wait on a busy machine)."""
+    threads = default_threads(kind) if threads is None else threads
     if kind == "random_forest":
         from sklearn.ensemble import RandomForestRegressor
 
@@ -53,7 +56,8 @@ def make_regressor(kind: str, *, threads: int = 2):
     raise ValueError(f"unknown regressor {kind!r}; expected one of {', '.join(REGRESSORS)}")
 
 
-def fit_regressor(kind: str, x: np.ndarray, variance: np.ndarray, *, threads: int = 2):
+def fit_regressor(kind: str, x: np.ndarray, variance: np.ndarray, *,
+                  threads: int | None = None):
     model = make_regressor(kind, threads=threads)
     model.fit(x, np.log(np.maximum(variance, VARIANCE_FLOOR)))
     return model
