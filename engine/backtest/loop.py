@@ -27,6 +27,7 @@ from engine.types import Bar, Fill, OrderSide, Side
 FILL, TICK, STOP, DECISION = 0, 1, 2, 3
 _TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SIDES = {int(side): side for side in Side}  # a dict lookup, not an enum call, per vote
 
 
 class EventLoop:
@@ -157,7 +158,7 @@ class EventLoop:
         regime = int(self.plans[symbol].regime[t])
         plan = self.plans[symbol]
         votes = {
-            sid: (Side(int(held.side[t])), float(held.confidence[t]))
+            sid: (_SIDES[held.side[t]], float(held.confidence[t]))
             for sid, held in plan.strategy_stances.items()
         }
         weights = None if plan.weights is None else {

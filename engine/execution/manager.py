@@ -86,6 +86,7 @@ class ExecutionManager:
         # Ended sessions leave `_sessions` (so ticks and in-flight checks stay cheap over a
         # long run) and the newest of them stay on show in the Execution pane.
         self._recent: deque[ExecutionSession] = deque(maxlen=50)
+        self._recent_by_id: dict[str, ExecutionSession] = {}  # the same, by id
         self._children: dict[str, tuple[str, int]] = {}  # child cid -> (session id, part no)
         self._lookups: dict[tuple[str, int], tuple[datetime, int]] = {}  # next lookup, step
         # Told of every session as it ends (a backtest tallies execution quality from the
@@ -549,13 +550,15 @@ class ExecutionManager:
 
     def _known(self, session_id: str) -> ExecutionSession | None:
         """The session in memory (running or recently ended), else rebuilt from the store."""
-        found = self._sessions.get(session_id) or next(
-            (s for s in self._recent if s.id == session_id), None)
+        found = self._sessions.get(session_id) or self._recent_by_id.get(session_id)
         return found or self._load(session_id)
 
     def _retire(self, s: ExecutionSession) -> None:
         self._sessions.pop(s.id, None)
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_by_id.pop(self._recent[0].id, None)
         self._recent.append(s)
+        self._recent_by_id[s.id] = s
         if self.on_finish is not None:
             self.on_finish(s)
 

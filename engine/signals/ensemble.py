@@ -327,7 +327,8 @@ class EnsembleManager:
         stances = []
         for sid in self.ids:
             side, conf = signals.get(sid, (Side.HOLD, 0.0))
-            side = Side(side)
+            if type(side) is not Side:  # an int from an array; a Side needs no enum call
+                side = Side(side)
             if not (0.0 <= conf <= 1.0):
                 raise ValueError(f"strategy {sid!r}: confidence must be in [0, 1], got {conf}")
             if not weights[sid] > 0:  # suspended: no vote
