@@ -45,36 +45,38 @@ class SignalLayer:
     def active(self) -> bool:
         return self.filters is not None or self.quality is not None
 
-    def predictions(self, symbol: str, bars: Bars,
-                    regime_probs: np.ndarray | None) -> list[predict.FilterPredictions]:
+    def predictions(self, symbol: str, bars: Bars, regime_probs: np.ndarray | None,
+                    at: np.ndarray | None = None) -> list[predict.FilterPredictions]:
+        """Each enabled filter's predictions; `at`: the bars wanted (None: every bar), so
+        walk-forward windows holding none of them are not fitted (`predict`)."""
         f = self.filters
         if f is None:
             return []
         out = []
-        kw = {"train_window": f.train_window, "retrain_every": f.retrain_every}
+        wf = {"train_window": f.train_window, "retrain_every": f.retrain_every, "at": at}
         stored = self.stored.get(symbol, {})
         if f.direction.enabled:
             if self.walk_forward:
                 out.append(predict.direction_walk_forward(bars, f.direction, regime_probs,
-                                                          **kw))
+                                                          **wf))
             else:
                 out.append(predict.direction_stored(bars, f.direction, regime_probs,
-                                                    stored["direction"].model))
+                                                    stored["direction"].model, at))
         if f.volatility.enabled:
             if self.walk_forward:
-                out.append(predict.volatility_walk_forward(bars, f.volatility, **kw))
+                out.append(predict.volatility_walk_forward(bars, f.volatility, **wf))
             else:
                 s = stored["volatility"]
                 out.append(predict.volatility_stored(bars, f.volatility, s.model,
-                                                     s.first_bar_after))
+                                                     s.first_bar_after, at))
         if f.volume.enabled:
             if f.volume.type == "zscore":
                 out.append(predict.volume_zscore_predictions(bars, f.volume))
             elif self.walk_forward:
-                out.append(predict.volume_walk_forward(bars, f.volume, regime_probs, **kw))
+                out.append(predict.volume_walk_forward(bars, f.volume, regime_probs, **wf))
             else:
                 out.append(predict.volume_stored(bars, f.volume, regime_probs,
-                                                 stored["volume"].model))
+                                                 stored["volume"].model, at))
         return out
 
     def apply(self, symbol: str, bars: Bars, *, decision: np.ndarray,
@@ -83,14 +85,15 @@ class SignalLayer:
               regime: np.ndarray, regime_probs: np.ndarray | None) -> LayerResult:
         """`stances`: strategy id -> (n,) side; `weights`: (S, n) ensemble weights in
         `stances` order; `regime`: (n,) index into LABELS (-1 unknown)."""
-        preds = self.predictions(symbol, bars, regime_probs)
-        rules = FilterRules.from_config(self.filters, self.allow_short) if self.filters \
-            else None
-        out_d, out_c, out_s = decision.copy(), confidence.copy(), size_multiplier.copy()
         n = len(decision)
         prev = np.concatenate(([0], decision[:-1]))
         starts = np.flatnonzero(decision != prev)
         ends = np.append(starts[1:], n)[: len(starts)]  # a run of one decision: [start, end)
+        # Only a run's first bar is judged: the models predict those bars alone.
+        preds = self.predictions(symbol, bars, regime_probs, at=starts[decision[starts] != 0])
+        rules = FilterRules.from_config(self.filters, self.allow_short) if self.filters \
+            else None
+        out_d, out_c, out_s = decision.copy(), confidence.copy(), size_multiplier.copy()
         history = q.SetupHistory(self.quality.min_trades) if self.quality else None
         ids = list(stances)
         sides = np.vstack([stances[sid] for sid in ids]) if ids else np.zeros((0, n))

@@ -7,6 +7,12 @@ predicts bars f .. f + retrain_every - 1. Bars before the first fit have no pred
 
 Stored (`stored`): one model from `desk train` predicts every bar; the caller has checked
 that its training range does not overlap the frame's (`modelfile.check_no_overlap`).
+
+`at`: the bars whose prediction is wanted (None: every bar). The layer judges only the bars
+where the ensemble changes its mind to a side, about 2% of a minute series, so it predicts
+those alone, and a walk-forward window whose bars hold none of them is not fitted at all:
+predicting every bar of a million cost 10 s of the layer's 62 s, for verdicts nobody read.
+A prediction at a wanted bar is the same whatever else is wanted; other bars stay unknown.
 """
 
 from __future__ import annotations
@@ -47,33 +53,48 @@ def fit_bars(n: int, train_window: int, retrain_every: int) -> range:
     return range(train_window, n, retrain_every)
 
 
+def wanted_mask(n: int, at: np.ndarray | None) -> np.ndarray:
+    """(n,) bool: the bars in `at`, or every bar when `at` is None."""
+    if at is None:
+        return np.ones(n, dtype=bool)
+    mask = np.zeros(n, dtype=bool)
+    mask[np.asarray(at, dtype=np.int64)] = True
+    return mask
+
+
 def direction_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
-                           retrain_every: int) -> FilterPredictions:
+                           retrain_every: int,
+                           at: np.ndarray | None = None) -> FilterPredictions:
     x = direction_features(bars, cfg.lookback, regime_probs)
     y = direction_target(bars, cfg)
     usable = finite_rows(x)
     n = len(bars)
+    predicted = usable & wanted_mask(n, at)
     out = _empty("direction", cfg.type, n)
     for f in fit_bars(n, train_window, retrain_every):
+        if not predicted[f:f + retrain_every].any():
+            continue
         lo, hi = f - train_window, target.labelled_until(f, cfg.horizon)
         rows = np.flatnonzero(usable[lo:hi] & y.known[lo:hi]) + lo
         if len(rows) < MIN_TRAIN_ROWS:
             continue
         model = classify.fit_classifier(cfg.type, x[rows], y.label[rows], threads=1)
-        _direction_segment(out, model, x, usable, f, min(f + retrain_every, n))
+        _direction_segment(out, model, x, predicted, f, min(f + retrain_every, n))
         out.fits.append(f)
     return out
 
 
-def direction_stored(bars: Bars, cfg, regime_probs, model) -> FilterPredictions:
+def direction_stored(bars: Bars, cfg, regime_probs, model,
+                     at: np.ndarray | None = None) -> FilterPredictions:
     x = direction_features(bars, cfg.lookback, regime_probs)
     out = _empty("direction", cfg.type, len(bars))
-    _direction_segment(out, model, x, finite_rows(x), 0, len(bars))
+    _direction_segment(out, model, x, finite_rows(x) & wanted_mask(len(bars), at), 0,
+                       len(bars))
     return out
 
 
-def _direction_segment(out: FilterPredictions, model, x, usable, lo: int, hi: int) -> None:
-    rows = np.flatnonzero(usable[lo:hi]) + lo
+def _direction_segment(out: FilterPredictions, model, x, predicted, lo: int, hi: int) -> None:
+    rows = np.flatnonzero(predicted[lo:hi]) + lo
     proba = classify.class_probabilities(model, x[rows], target.CLASSES)
     best = np.argmax(proba, axis=1)
     out.value[rows] = np.asarray(target.CLASSES)[best]
@@ -85,60 +106,72 @@ def direction_target(bars: Bars, cfg) -> target.DirectionTarget:
     return target.direction_target(bars.close, cfg.horizon, cfg.dead_band, cfg.lookback)
 
 
-def volatility_walk_forward(bars: Bars, cfg, *, train_window: int,
-                            retrain_every: int) -> FilterPredictions:
+def volatility_walk_forward(bars: Bars, cfg, *, train_window: int, retrain_every: int,
+                            at: np.ndarray | None = None) -> FilterPredictions:
     n = len(bars)
     out = _empty("volatility", cfg.type, n)
     r = log_returns(bars.close)
+    wanted = wanted_mask(n, at)
     if cfg.type == "garch":
         for f in fit_bars(n, train_window, retrain_every):
             end = min(f + retrain_every, n)
+            if not wanted[f:end].any():
+                continue
             window = r[max(f - train_window + 1, 1):f + 1]
             model = garch.fit_garch(window[np.isfinite(window)], cfg.distribution)
             variance = model.forecast_after(r[f + 1:end], cfg.forecast_horizon)
             one = model.horizon_mean(model.next_variances(np.empty(0))[:1],
                                      cfg.forecast_horizon)
-            _volatility_segment(out, np.concatenate([one, variance])[: end - f], f, end, cfg)
+            # The recursion runs through every bar of the segment (each forecast needs the
+            # one before); only the wanted bars are set.
+            _volatility_segment(out, np.concatenate([one, variance])[: end - f], f, end, cfg,
+                                wanted)
             out.fits.append(f)
         return out
     x = volatility_features(bars, cfg.lookback)
     y = realized.realized_variance(bars.close, cfg.forecast_horizon)
     usable = finite_rows(x)
+    predicted = usable & wanted
     for f in fit_bars(n, train_window, retrain_every):
+        if not predicted[f:f + retrain_every].any():
+            continue
         lo, hi = f - train_window, target.labelled_until(f, cfg.forecast_horizon)
         rows = np.flatnonzero(usable[lo:hi] & np.isfinite(y[lo:hi])) + lo
         if len(rows) < MIN_TRAIN_ROWS:
             continue
         model = realized.fit_regressor(cfg.type, x[rows], y[rows], threads=1)
-        _regressor_segment(out, model, x, usable, f, min(f + retrain_every, n), cfg)
+        _regressor_segment(out, model, x, predicted, f, min(f + retrain_every, n), cfg)
         out.fits.append(f)
     return out
 
 
-def volatility_stored(bars: Bars, cfg, model, start: int = 0) -> FilterPredictions:
+def volatility_stored(bars: Bars, cfg, model, start: int = 0,
+                      at: np.ndarray | None = None) -> FilterPredictions:
     """`start`: the first bar after the model's training range (GARCH continues its
     recursion from there; bars before it get no forecast)."""
     n = len(bars)
     out = _empty("volatility", cfg.type, n)
+    wanted = wanted_mask(n, at)
     if isinstance(model, garch.GarchModel):
         r = log_returns(bars.close)
         returns = np.nan_to_num(r[start:], nan=0.0)
         _volatility_segment(out, model.forecast_after(returns, cfg.forecast_horizon), start,
-                            n, cfg)
+                            n, cfg, wanted)
         return out
     x = volatility_features(bars, cfg.lookback)
-    _regressor_segment(out, model, x, finite_rows(x), 0, n, cfg)
+    _regressor_segment(out, model, x, finite_rows(x) & wanted, 0, n, cfg)
     return out
 
 
-def _regressor_segment(out, model, x, usable, lo, hi, cfg) -> None:
-    rows = np.flatnonzero(usable[lo:hi]) + lo
+def _regressor_segment(out, model, x, predicted, lo, hi, cfg) -> None:
+    rows = np.flatnonzero(predicted[lo:hi]) + lo
     variance = realized.predict_variance(model, x[rows])
     _set_volatility(out, rows, variance, cfg)
 
 
-def _volatility_segment(out, variance, lo, hi, cfg) -> None:
-    _set_volatility(out, np.arange(lo, hi), variance[: hi - lo], cfg)
+def _volatility_segment(out, variance, lo, hi, cfg, wanted) -> None:
+    keep = np.flatnonzero(wanted[lo:hi])
+    _set_volatility(out, keep + lo, variance[: hi - lo][keep], cfg)
 
 
 def _set_volatility(out, rows, variance, cfg) -> None:
@@ -158,7 +191,7 @@ def volume_zscore_predictions(bars: Bars, cfg) -> FilterPredictions:
 
 
 def volume_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
-                        retrain_every: int) -> FilterPredictions:
+                        retrain_every: int, at: np.ndarray | None = None) -> FilterPredictions:
     """The classifier: P(next bar is a surge) from the direction features."""
     if cfg.type == "zscore":
         return volume_zscore_predictions(bars, cfg)
@@ -166,31 +199,35 @@ def volume_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
     label, labelled = surge_target(bars.volume, cfg.lookback, cfg.threshold)
     usable = finite_rows(x)
     n = len(bars)
+    predicted = usable & wanted_mask(n, at)
     out = volume_zscore_predictions(bars, cfg)
     out.model = cfg.type
     out.known[:] = False
     for f in fit_bars(n, train_window, retrain_every):
+        if not predicted[f:f + retrain_every].any():
+            continue
         lo, hi = f - train_window, target.labelled_until(f, 1)
         rows = np.flatnonzero(usable[lo:hi] & labelled[lo:hi]) + lo
         if len(rows) < MIN_TRAIN_ROWS:
             continue
         model = classify.fit_classifier(cfg.type, x[rows], label[rows], threads=1)
-        _surge_segment(out, model, x, usable, f, min(f + retrain_every, n))
+        _surge_segment(out, model, x, predicted, f, min(f + retrain_every, n))
         out.fits.append(f)
     return out
 
 
-def volume_stored(bars: Bars, cfg, regime_probs, model) -> FilterPredictions:
+def volume_stored(bars: Bars, cfg, regime_probs, model,
+                  at: np.ndarray | None = None) -> FilterPredictions:
     x = direction_features(bars, cfg.lookback, regime_probs)
     out = volume_zscore_predictions(bars, cfg)
     out.model = cfg.type
     out.known[:] = False
-    _surge_segment(out, model, x, finite_rows(x), 0, len(bars))
+    _surge_segment(out, model, x, finite_rows(x) & wanted_mask(len(bars), at), 0, len(bars))
     return out
 
 
-def _surge_segment(out, model, x, usable, lo, hi) -> None:
-    rows = np.flatnonzero(usable[lo:hi]) + lo
+def _surge_segment(out, model, x, predicted, lo, hi) -> None:
+    rows = np.flatnonzero(predicted[lo:hi]) + lo
     p = classify.class_probabilities(model, x[rows], (0, 1))[:, 1]
     out.probability[rows] = p
     out.flag[rows] = p >= 0.5

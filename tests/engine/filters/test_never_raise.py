@@ -38,7 +38,7 @@ class _FixedPredictions(SignalLayer):
     def __getattr__(self, name):
         return getattr(self._base, name)
 
-    def predictions(self, symbol, bars, regime_probs):
+    def predictions(self, symbol, bars, regime_probs, at=None):
         return self._preds if self._base.filters is not None else []
 
 
