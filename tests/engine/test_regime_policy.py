@@ -142,17 +142,22 @@ def test_refit_every_is_a_checked_engine_key(tmp_path) -> None:
         "[engine] regime_refit_every: expected an integer in [1, 10^6], got 0")
 
 
-def test_fits_spread_over_processes_equal_the_fits_made_one_by_one():
-    """A backtest's many refits may run on several cores; each is the same deterministic
-    fit the live tracker makes, so parameters and likelihoods are equal to the bit."""
+def test_fits_spread_over_processes_equal_the_fits_made_one_by_one(monkeypatch):
+    """A backtest's refits run as one batch, split over several cores when there are many;
+    each is the same deterministic fit the live tracker makes alone (a batch of one), so
+    parameters and likelihoods are equal to the bit."""
+    from engine.signals.regime import policy
     from engine.signals.regime.fit import GaussianHMM
-    from engine.signals.regime.policy import PARALLEL_FITS, fit_all
 
+    monkeypatch.setattr(policy, "PARALLEL_FITS", 4)  # two processes from 8 windows on
     returns = np.diff(np.log(sp500()))
-    windows = [returns[i * 200:i * 200 + 300] for i in range(PARALLEL_FITS + 4)]
-    together = fit_all(3, windows)
+    windows = [returns[i * 200:i * 200 + 300] for i in range(11)]
+    together = policy.fit_all(3, windows)
     for window, model in zip(windows, together, strict=True):
         alone = GaussianHMM(n_states=3).fit(window)
         assert model.loglik == alone.loglik
+        assert model.history == alone.history and model.n_iter == alone.n_iter
         np.testing.assert_array_equal(model.params.means, alone.params.means)
+        np.testing.assert_array_equal(model.params.vars, alone.params.vars)
         np.testing.assert_array_equal(model.params.transmat, alone.params.transmat)
+        np.testing.assert_array_equal(model.params.startprob, alone.params.startprob)

@@ -17,6 +17,7 @@ fit, and its arithmetic (`stream.RegimeFilter`) is the batch's (`stream.filter_b
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -221,34 +222,46 @@ def _run_length(labels: list[int], value: int | None = None) -> int:
     return count
 
 
-# Fits are independent of each other and each costs tens of milliseconds of EM: from this
-# many on, a backtest spreads them over the machine's cores. Each is the same deterministic
-# fit the live tracker makes, so the labels are the same however they are computed.
-PARALLEL_FITS = 16
+# All of a backtest's fits run as one batched EM (`GaussianHMM.fit_batch`), the routine a
+# live refit runs as a batch of one. From this many windows per core on, the batch is split
+# over the machine's cores: each process pays the whole per-iteration overhead of the time
+# loop, so a split pays only once the windows' own arithmetic outweighs it. Each window's
+# fit is the same bits in any batch, so the labels are the same however it is split.
+PARALLEL_FITS = 64
 
 
 def fit_all(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
-    """`GaussianHMM(states).fit` of every window, in order; on several processes when
-    there are many windows and cores (fork only: the children inherit the loaded modules)."""
+    """`GaussianHMM(states).fit` of every window, in order, as one batch; split over
+    processes when there are many windows and cores (fork only: the children inherit the
+    loaded modules)."""
     import multiprocessing
-    import os
 
-    workers = min(os.cpu_count() or 1, len(windows) // (PARALLEL_FITS // 2))
+    workers = min(_cores(), len(windows) // PARALLEL_FITS)
     fork = "fork" in multiprocessing.get_all_start_methods()
     # A daemonic process (a Dask worker, a multiprocessing.Pool worker) may not have
-    # children: it fits in order.
+    # children: it fits in one process.
     daemon = multiprocessing.current_process().daemon
-    if len(windows) < PARALLEL_FITS or workers < 2 or not fork or daemon:
-        return [GaussianHMM(n_states=states).fit(r) for r in windows]
+    if workers < 2 or not fork or daemon:
+        return GaussianHMM(n_states=states).fit_batch(windows)
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
+    bounds = np.linspace(0, len(windows), workers + 1).astype(int)
+    parts = [windows[lo:hi] for lo, hi in itertools.pairwise(bounds)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(partial(_fit, states), windows,
-                             chunksize=max(1, len(windows) // (4 * workers))))
+        fitted = pool.map(partial(_fit_batch, states), parts)
+        return [model for part in fitted for model in part]
 
 
-def _fit(states: int, returns: np.ndarray) -> FittedHMM:
-    return GaussianHMM(n_states=states).fit(returns)
+def _cores() -> int:
+    import os
 
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _fit_batch(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
+    return GaussianHMM(n_states=states).fit_batch(windows)
