@@ -307,6 +307,10 @@ def _train_parser(commands) -> None:
                        "[filters.volatility] forecast_horizon)")
     train.add_argument("--start", metavar="DATE", help="first bar (inclusive)")
     train.add_argument("--end", metavar="DATE", help="last bar (inclusive)")
+    train.add_argument("--select-features", type=int, metavar="K",
+                       help="direction models: keep the top K features by mutual information"
+                       " with the forward return, ranked on each CV fold's training rows (the"
+                       " stored model: on all rows) and stored with the model")
     train.add_argument("--json", metavar="PATH", help="write the CV report as JSON")
     train.add_argument("--list", action="store_true", help="list the stored models")
 

@@ -1,7 +1,7 @@
 """`desk train`: cross-validate and store a predictive filter's model; `--list` the stored.
 
     desk train --data SOURCE [--symbol S] --model lightgbm|random_forest|logistic|garch|volume
-               [--horizon N] [--start DATE] [--end DATE] [--json PATH]
+               [--horizon N] [--start DATE] [--end DATE] [--select-features K] [--json PATH]
     desk train --list
 """
 
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.signals.filters.training import TrainOptions, train
 
     options = TrainOptions(data=args.data, model=args.model, symbol=args.symbol,
-                           horizon=args.horizon, start=args.start, end=args.end)
+                           horizon=args.horizon, start=args.start, end=args.end,
+                           select_features=args.select_features)
     progress = _DelayedProgress(console)
     try:
         outcome = train(cfg, options, progress=progress)
@@ -90,6 +91,12 @@ def print_report(console: Console, outcome) -> None:
     console.print(table)
     if columns is CLASSIFIER_COLUMNS:
         _print_per_class(console, report["overall"])
+    if "features" in report:
+        for fold in report["folds"]:
+            console.print(f"fold {fold['fold']} features (ranked on its training rows):"
+                          f" {', '.join(fold['features'])}", style="dim")
+        console.print(f"stored model's features (ranked on all rows):"
+                      f" {', '.join(report['features'])}")
     console.print(f"baseline: {report['baseline_kind']}", style="dim")
     console.print(f"stored model {outcome.name} (id {outcome.model_id}), trained on"
                   f" {outcome.data_range[0][:10]} .. {outcome.data_range[1][:10]},"

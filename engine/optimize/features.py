@@ -57,12 +57,19 @@ def forward_returns(close: np.ndarray, horizon: int) -> np.ndarray:
     return out
 
 
+def mutual_information(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
+    """MI (nats) of each column of `x` with `y` (module doc): the one estimator of the
+    ranking, shared with `desk train --select-features`."""
+    from sklearn.feature_selection import mutual_info_regression
+
+    return mutual_info_regression(x, y, n_neighbors=3, random_state=seed)
+
+
 def rank_features(frames: Mapping[str, object], horizon: int = 1, *, seed: int = 0,
                   lengths=LENGTHS) -> list[FeatureScore]:
     """Features ranked by MI with the forward return (highest first); several symbols'
     rows are pooled."""
     from scipy.stats import differential_entropy
-    from sklearn.feature_selection import mutual_info_regression
 
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1 bar, got {horizon}")
@@ -81,7 +88,7 @@ def rank_features(frames: Mapping[str, object], horizon: int = 1, *, seed: int =
     if len(y) < 50:
         raise ValueError(f"{len(y)} rows with every feature and a forward return: too few "
                          "(the longest length and the horizon need more bars)")
-    mi = mutual_info_regression(x, y, n_neighbors=3, random_state=seed)
+    mi = mutual_information(x, y, seed)
     scores = [FeatureScore(n, float(m), float(differential_entropy(x[:, i])), len(y))
               for i, (n, m) in enumerate(zip(names, mi, strict=True))]
     return sorted(scores, key=lambda s: (-s.mutual_information, s.name))

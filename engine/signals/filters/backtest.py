@@ -8,7 +8,6 @@ training range is refused, naming both ranges: a model must not judge the bars i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from engine.signals.filters.layer import SignalLayer, StoredModel
@@ -70,8 +69,9 @@ def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredMod
                     first_after = int(frame.index.searchsorted(_ts(row["data_end"]),
                                                                side="right"))
                 payload = load_model_file(Path(row["file_path"]), row["file_sha256"])
-                _check_features(row, payload, name, sub, cfg)
-                out[symbol][name] = StoredModel(row["name"], payload["model"], first_after)
+                columns = _model_columns(row, payload, name, sub, cfg)
+                out[symbol][name] = StoredModel(row["name"], payload["model"], first_after,
+                                                columns)
         return out
     finally:
         if own:
@@ -90,19 +90,29 @@ def _missing(name: str, sub, model_type: str, symbol: str) -> str:
             " --walk-forward-models")
 
 
-def _check_features(row, payload, name, sub, cfg) -> None:
+def _model_columns(row, payload, name, sub, cfg) -> tuple[int, ...] | None:
+    """Where the model's own features (its file's list, in its order) sit among those the
+    configuration computes; refused when the configuration cannot compute one of them, or
+    computes them over another lookback (same names, other values)."""
     if name == "volatility":
-        return
+        return None
     from engine.signals.filters.features import direction_feature_names
 
+    trained = list(payload["features"])
+    lookback = payload.get("params", {}).get("lookback", sub.lookback)
+    if lookback != sub.lookback:
+        raise ModelFileError(
+            f"model {row['name']}: trained with lookback {lookback} but [filters.{name}]"
+            f" lookback is {sub.lookback}; its features would mean other windows")
     with_regime = cfg.engine.regime
     expected = list(direction_feature_names(sub.lookback, with_regime))
-    if payload["features"] != expected:
-        trained = ", ".join(json.loads(row["features_json"]))
+    missing = [f for f in trained if f not in expected]
+    if missing:
         raise ModelFileError(
-            f"model {row['name']}: trained on features {trained} but [filters.{name}]"
-            f" lookback {sub.lookback} with regime"
-            f" {'on' if with_regime else 'off'} gives {', '.join(expected)}")
+            f"model {row['name']}: trained on features {', '.join(trained)} but [filters.{name}]"
+            f" lookback {sub.lookback} with regime {'on' if with_regime else 'off'} gives"
+            f" {', '.join(expected)}, without {', '.join(missing)}")
+    return None if trained == expected else tuple(expected.index(f) for f in trained)
 
 
 def _ts(text: str):

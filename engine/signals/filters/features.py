@@ -135,6 +135,18 @@ def volatility_features(bars: Bars, lookback: int) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def model_columns(matrix: np.ndarray, columns: tuple[int, ...] | None) -> np.ndarray:
+    """The columns a stored model was fitted on (None: all of them). Columns past the
+    matrix's last are the regime probabilities of a run without a regime model: unknown
+    (NaN), so those rows get no prediction."""
+    if columns is None:
+        return matrix
+    short = max(columns, default=-1) + 1 - matrix.shape[1]
+    if short > 0:
+        matrix = np.hstack([matrix, np.full((len(matrix), short), np.nan)])
+    return matrix[:, list(columns)]
+
+
 def finite_rows(matrix: np.ndarray) -> np.ndarray:
     """Bool mask of rows whose every feature is known."""
     return np.isfinite(matrix).all(axis=1)

@@ -28,6 +28,9 @@ class StoredModel:
     name: str
     model: object
     first_bar_after: int = 0  # first bar of the frame after the model's training range
+    # Indices into the features the configuration gives (`direction_feature_names`) of the
+    # ones the model was fitted on, in its order; None: all of them.
+    columns: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,9 @@ class SignalLayer:
                 out.append(predict.direction_walk_forward(bars, f.direction, regime_probs,
                                                           **wf))
             else:
+                s = stored["direction"]
                 out.append(predict.direction_stored(bars, f.direction, regime_probs,
-                                                    stored["direction"].model, at))
+                                                    s.model, at, s.columns))
         if f.volatility.enabled:
             if self.walk_forward:
                 out.append(predict.volatility_walk_forward(bars, f.volatility, **wf))
@@ -75,8 +79,9 @@ class SignalLayer:
             elif self.walk_forward:
                 out.append(predict.volume_walk_forward(bars, f.volume, regime_probs, **wf))
             else:
-                out.append(predict.volume_stored(bars, f.volume, regime_probs,
-                                                 stored["volume"].model, at))
+                s = stored["volume"]
+                out.append(predict.volume_stored(bars, f.volume, regime_probs, s.model, at,
+                                                 s.columns))
         return out
 
     def apply(self, symbol: str, bars: Bars, *, decision: np.ndarray,

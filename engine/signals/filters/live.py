@@ -16,7 +16,12 @@ import numpy as np
 
 from engine.signals import quality as q
 from engine.signals.filters import classify, garch, target
-from engine.signals.filters.features import Bars, direction_features, log_returns
+from engine.signals.filters.features import (
+    Bars,
+    direction_features,
+    log_returns,
+    model_columns,
+)
 from engine.signals.filters.layer import SignalLayer
 from engine.signals.filters.predict import FilterPredictions
 from engine.signals.filters.verdicts import FilterRules, judge
@@ -119,11 +124,12 @@ class LiveFilters:
             probs[-1] = [regime_probs.get(label, 0.0) for label in ("bull", "bear",
                                                                      "sideways")]
         if f.direction.enabled:
-            x = direction_features(window, f.direction.lookback, probs)[-1:]
+            s = stored["direction"]
+            x = model_columns(direction_features(window, f.direction.lookback, probs)[-1:],
+                              s.columns)
             p = _one("direction", f.direction.type)
             if np.isfinite(x).all():
-                proba = classify.class_probabilities(stored["direction"].model, x,
-                                                     target.CLASSES)[0]
+                proba = classify.class_probabilities(s.model, x, target.CLASSES)[0]
                 best = int(np.argmax(proba))
                 p.value[0], p.probability[0], p.known[0] = target.CLASSES[best], proba[best], \
                     True
@@ -146,11 +152,12 @@ class LiveFilters:
             p = FilterPredictions("volume", f.volume.type, z[-1:], np.isfinite(z[-1:]) * 1.0,
                                   is_surge[-1:], np.isfinite(z[-1:]))
             if f.volume.type != "zscore":
-                x = direction_features(window, f.volume.lookback, probs)[-1:]
+                s = stored["volume"]
+                x = model_columns(direction_features(window, f.volume.lookback, probs)[-1:],
+                                  s.columns)
                 p.known[0] = bool(np.isfinite(x).all())
                 if p.known[0]:
-                    p.probability[0] = classify.class_probabilities(
-                        stored["volume"].model, x, (0, 1))[0, 1]
+                    p.probability[0] = classify.class_probabilities(s.model, x, (0, 1))[0, 1]
                     p.flag[0] = p.probability[0] >= 0.5
             out.append(_at_end(p, len(full)))
         return out

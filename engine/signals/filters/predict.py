@@ -27,6 +27,7 @@ from engine.signals.filters.features import (
     direction_features,
     finite_rows,
     log_returns,
+    model_columns,
     volatility_features,
 )
 from engine.signals.filters.volume import surge, surge_target
@@ -84,9 +85,10 @@ def direction_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
     return out
 
 
-def direction_stored(bars: Bars, cfg, regime_probs, model,
-                     at: np.ndarray | None = None) -> FilterPredictions:
-    x = direction_features(bars, cfg.lookback, regime_probs)
+def direction_stored(bars: Bars, cfg, regime_probs, model, at: np.ndarray | None = None,
+                     columns: tuple[int, ...] | None = None) -> FilterPredictions:
+    """`columns`: the features the model was fitted on (`layer.StoredModel.columns`)."""
+    x = model_columns(direction_features(bars, cfg.lookback, regime_probs), columns)
     out = _empty("direction", cfg.type, len(bars))
     _direction_segment(out, model, x, finite_rows(x) & wanted_mask(len(bars), at), 0,
                        len(bars))
@@ -216,9 +218,9 @@ def volume_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
     return out
 
 
-def volume_stored(bars: Bars, cfg, regime_probs, model,
-                  at: np.ndarray | None = None) -> FilterPredictions:
-    x = direction_features(bars, cfg.lookback, regime_probs)
+def volume_stored(bars: Bars, cfg, regime_probs, model, at: np.ndarray | None = None,
+                  columns: tuple[int, ...] | None = None) -> FilterPredictions:
+    x = model_columns(direction_features(bars, cfg.lookback, regime_probs), columns)
     out = volume_zscore_predictions(bars, cfg)
     out.model = cfg.type
     out.known[:] = False

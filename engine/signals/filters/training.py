@@ -11,6 +11,12 @@ pooled), each score beside its naive baseline (`metrics`). Folds are `cv.time_se
 expanding, with a gap of `horizon` rows so no training label reaches into a test row.
 The model stored is then fitted on every usable row; its record names the data range and
 the data's SHA-256, the CV scores and the model file's SHA-256.
+
+`select_features` K (direction models): each fold keeps the top K of the model's features by
+mutual information with the forward return (`select`), ranked on that fold's training rows
+only, so the scores stay out of sample; the stored model ranks on every row, and its file
+and record name the K features it was fitted on, which the backtest and the live desk then
+compute for it (`backtest.load_stored_models`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from engine.signals.filters.features import (
     log_returns,
     volatility_features,
 )
+from engine.signals.filters.select import FeatureSelectionError, check_k, select_features
 from engine.signals.filters.volume import surge_target
 
 MODEL_CHOICES = ("lightgbm", "random_forest", "logistic", "garch", "volume")
@@ -53,6 +60,7 @@ class TrainOptions:
     start: str | None = None
     end: str | None = None
     folds: int = DEFAULT_FOLDS
+    select_features: int | None = None  # K: top K features by mutual information
 
 
 @dataclass
@@ -69,6 +77,13 @@ class TrainOutcome:
     file_sha256: str
     model_id: int
     features: tuple[str, ...]
+
+
+def forward_returns(close: np.ndarray, horizon: int) -> np.ndarray:
+    """`desk features rank`'s target, close[t + h] / close[t] - 1 (NaN for the last h)."""
+    from engine.optimize.features import forward_returns as forward
+
+    return forward(np.asarray(close, dtype=np.float64), horizon)
 
 
 def data_sha256(frame) -> str:
@@ -98,13 +113,22 @@ def train(cfg, options: TrainOptions, *,
 
     if options.model not in MODEL_CHOICES:
         raise DataError(f"--model {options.model}: expected one of {', '.join(MODEL_CHOICES)}")
+    kind = KIND_OF[options.model]
+    if options.select_features is not None:
+        # Refused before any data is loaded: a bad K costs the user nothing.
+        if kind != "direction":
+            raise FeatureSelectionError(
+                f"--select-features applies to the direction models"
+                f" ({', '.join(classify.KINDS)}),"
+                f" not --model {options.model}")
+        check_k(options.select_features,
+                direction_feature_names(cfg.filters.direction.lookback, cfg.engine.regime))
     market = load_source(options.data, start=options.start, end=options.end)
     symbol = options.symbol or market.symbols[0]
     if symbol not in market.frames:
         raise DataError(f"{market.source}: no symbol {symbol} (has {', '.join(market.symbols)})")
     frame = market.frames[symbol]
     bars = Bars.of(frame)
-    kind = KIND_OF[options.model]
     tick = _ticker(progress, options.folds + 1)
     if kind == "direction":
         direction = cfg.filters.direction
@@ -112,7 +136,7 @@ def train(cfg, options: TrainOptions, *,
             direction = replace(direction, horizon=options.horizon)
         report, fitted, names, params = _train_direction(
             bars, direction, options.model, regime_probabilities(bars.close, cfg.engine),
-            options.folds, tick)
+            options.folds, tick, options.select_features)
     elif kind == "volatility":
         vol = cfg.filters.volatility
         if options.horizon:
@@ -139,26 +163,58 @@ def _ticker(progress, total):
 # -- direction ---------------------------------------------------------------------------
 
 
-def _train_direction(bars, cfg, model_type, regime_probs, folds, tick):
+def _train_direction(bars, cfg, model_type, regime_probs, folds, tick, select=None):
     x = direction_features(bars, cfg.lookback, regime_probs)
     y = target.direction_target(bars.close, cfg.horizon, cfg.dead_band, cfg.lookback)
     rows = np.flatnonzero(finite_rows(x) & y.known)
     _enough(rows, folds, cfg.horizon)
-    report = _classifier_cv(x[rows], y.label[rows], target.CLASSES, target.CLASS_NAMES,
-                            model_type, folds, cfg.horizon, tick)
-    fitted = classify.fit_classifier(model_type, x[rows], y.label[rows])
-    tick()
     names = direction_feature_names(cfg.lookback, regime_probs is not None)
+    # A row's forward return looks as far ahead as its label: known wherever the label is.
+    forward = forward_returns(bars.close, cfg.horizon)[rows] if select else None
+    selection = Selection(select, names, forward) if select else None
+    report = _classifier_cv(x[rows], y.label[rows], target.CLASSES, target.CLASS_NAMES,
+                            model_type, folds, cfg.horizon, tick, selection=selection)
+    # The stored model ranks every row: its CV above ranked each fold's training rows only.
+    columns = selection.columns(x[rows], np.arange(len(rows))) if selection else None
+    fitted = classify.fit_classifier(model_type, _take(x[rows], columns), y.label[rows])
+    tick()
     params = {"horizon": cfg.horizon, "dead_band": cfg.dead_band, "lookback": cfg.lookback}
-    return report, fitted, names, params
+    chosen = names if columns is None else tuple(names[i] for i in columns)
+    if selection:
+        params |= {"select_features": select, "candidates": list(names)}
+        report["features"] = list(chosen)
+    return report, fitted, chosen, params
 
 
-def _classifier_cv(x, y, classes, names, model_type, folds, gap, tick) -> dict:
+@dataclass(frozen=True)
+class Selection:
+    """Top `k` of the candidate `names` by mutual information with `forward` (the rows'
+    forward returns), ranked on the rows it is asked about."""
+
+    k: int
+    names: tuple[str, ...]
+    forward: np.ndarray
+
+    def columns(self, x: np.ndarray, train_rows: np.ndarray) -> tuple[int, ...]:
+        return select_features(x[train_rows], self.forward[train_rows], self.names, self.k)
+
+
+def _take(x: np.ndarray, columns: tuple[int, ...] | None) -> np.ndarray:
+    """The model's columns of `x` (None: every column)."""
+    return x if columns is None else x[:, list(columns)]
+
+
+def _classifier_cv(x, y, classes, names, model_type, folds, gap, tick, *,
+                   selection: Selection | None = None) -> dict:
+    """Fold reports and the pooled report. With `selection`, each fold's model sees only
+    the features ranked best on that fold's own training rows."""
     fold_rows, pooled_y, pooled_p, pooled_b = [], [], [], []
     for number, (train_rows, test_rows) in enumerate(time_series_folds(len(y), folds, gap),
                                                     start=1):
-        model = classify.fit_classifier(model_type, x[train_rows], y[train_rows])
-        proba = classify.class_probabilities(model, x[test_rows], classes)
+        columns = selection.columns(x, train_rows) if selection else None
+        model = classify.fit_classifier(model_type, _take(x[train_rows], columns),
+                                        y[train_rows])
+        proba = classify.class_probabilities(model, _take(x[test_rows], columns), classes)
         base = metrics.baseline_proba(y[train_rows], len(test_rows), classes)
         fold_rows.append({
             "fold": number, "train_rows": [int(train_rows[0]), int(train_rows[-1])],
@@ -166,6 +222,8 @@ def _classifier_cv(x, y, classes, names, model_type, folds, gap, tick) -> dict:
             "model": metrics.classification_scores(y[test_rows], proba, classes, names),
             "baseline": metrics.classification_scores(y[test_rows], base, classes, names),
         })
+        if columns is not None:
+            fold_rows[-1]["features"] = [selection.names[i] for i in columns]
         pooled_y.append(y[test_rows])
         pooled_p.append(proba)
         pooled_b.append(base)
