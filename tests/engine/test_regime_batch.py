@@ -186,3 +186,32 @@ def test_sum_time_adds_in_an_order_fixed_by_the_length() -> None:
         np.testing.assert_array_equal(batch.sum_time(x[:, :, b:b + 1].copy())[:, 0],
                                       whole[:, b])
     np.testing.assert_allclose(whole, x.sum(axis=0), rtol=1e-12)
+
+
+def test_filtering_many_series_equals_each_series_streamed_alone() -> None:
+    """`filter_batch` (the backtest's labels) and `RegimeFilter` (the live tracker's) are
+    one arithmetic: each series under its own model, the same bits in a batch of many."""
+    from engine.signals.regime.stream import RegimeFilter, filter_batch
+
+    rng = np.random.default_rng(11)
+    models = [GaussianHMM(n_states=3, max_iter=20).fit(window(kind, 200, seed)).params
+              for seed, kind in enumerate(["regimes", "heavy", "flat", "regimes"])]
+    series = np.stack([simulate(150, rng) for _ in models])
+    together = filter_batch(models, series)
+    for params, returns, probs in zip(models, series, together, strict=True):
+        live = RegimeFilter(params, ("bull", "bear", "sideways"))
+        np.testing.assert_array_equal(np.array([live.update(r) for r in returns]), probs)
+        np.testing.assert_array_equal(filter_batch([params], returns[None, :])[0], probs)
+
+
+def test_a_backtest_labels_the_same_bars_whatever_its_filter_groups(monkeypatch) -> None:
+    from engine.data.datasets import load_dataset
+    from engine.signals.regime import policy
+
+    close = load_dataset("sp500")[1]["close"].to_numpy()[:3000]
+    rule = policy.RegimePolicy(300, 200, 3)
+    whole = rule.run(close)
+    monkeypatch.setattr(policy, "FILTER_GROUP_BYTES", 3 * 8 * 499 * 3)  # three per group
+    grouped = rule.run(close)
+    np.testing.assert_array_equal(grouped.labels, whole.labels)
+    np.testing.assert_array_equal(grouped.probabilities, whole.probabilities)

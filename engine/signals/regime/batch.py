@@ -170,11 +170,12 @@ def expectations(xt: np.ndarray, start: np.ndarray, trans: np.ndarray, means: np
     for t0 in _blocks(n):
         t1 = min(t0 + BLOCK, n)
         pairs = min(t1, n - 1) - t0  # steps t of this block with a successor t + 1
-        alpha = np.ascontiguousarray(probs[t0:t1, :, :m])  # P(s_t | x_1..x_t)
+        # Views, not copies: each is read once or twice, and only by exact arithmetic.
+        alpha = probs[t0:t1, :, :m]  # P(s_t | x_1..x_t)
         # beta_t (scaled arbitrarily, ones at the end) was the backward prediction at
         # step n-1-t; u_{t+1} = b_{t+1} beta_{t+1} its normalised vector at step n-2-t.
-        beta = np.ascontiguousarray(pred[n - t1:n - t0, :, m:][::-1])
-        u_next = np.ascontiguousarray(probs[n - 1 - t0 - pairs:n - 1 - t0, :, m:][::-1])
+        beta = pred[n - t1:n - t0, :, m:][::-1]
+        u_next = probs[n - 1 - t0 - pairs:n - 1 - t0, :, m:][::-1]
         joint = alpha * beta
         # z_t normalises gamma_t; it also normalises the pairs (t, t+1), because
         # sum_ij alpha_t(i) A(i, j) u_{t+1}(j) = sum_i alpha_t(i) beta_t(i).
@@ -189,8 +190,8 @@ def expectations(xt: np.ndarray, start: np.ndarray, trans: np.ndarray, means: np
         weighted *= d
         parts["second"].append(sum_time(weighted))
         if pairs:
-            alpha /= z
-            parts["xi"].append(sum_time(alpha[:pairs, :, None, :] * u_next[:, None, :, :]))
+            scaled = alpha[:pairs] / z[:pairs]
+            parts["xi"].append(sum_time(scaled[:, :, None, :] * u_next[:, None, :, :]))
         logs = np.log(np.ascontiguousarray(norms[t0:t1, :m]))
         logs += shift[t0:t1]
         parts["loglik"].append(sum_time(logs))

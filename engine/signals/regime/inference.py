@@ -1,8 +1,10 @@
 """Inference in a Gaussian HMM with fixed parameters: likelihood, filtering, smoothing.
 
-All routines take the parameters explicitly (`HMMParams`) so the EM fit, the fitted model
-and the tests share one implementation. Probabilities are kept normalised with log scales
-(see `scan.py`).
+All routines take the parameters explicitly (`HMMParams`) so the fitted model and the
+tests share one implementation; they scan one long series in few numpy steps (see
+`scan.py`), with probabilities kept normalised with log scales. The EM fit runs its own
+forward-backward over many windows at once (`batch.py`), whose per-window numbers do not
+depend on the batch; the tests hold the two against each other.
 """
 
 from __future__ import annotations

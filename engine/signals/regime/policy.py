@@ -30,6 +30,8 @@ from engine.signals.regime.stream import RegimeFilter, filter_batch
 
 # Refit cadence when desk.toml says nothing: see desk.toml for the trade-off it makes.
 DEFAULT_REFIT_EVERY = 1440
+# Bytes of one filter array per group of segments in `RegimePolicy.run` (cache-sized).
+FILTER_GROUP_BYTES = 2 * 2**20
 
 
 def log_closes(close: object) -> np.ndarray:
@@ -105,16 +107,23 @@ class RegimePolicy:
         # Series s: the returns of bars f-w+1 .. the segment's last bar (f + refit_every - 1
         # or the end); its row w-1+i is the filter at bar f+i. returns[j] is bar j+1's.
         length = w + self.refit_every - 1
-        series = np.zeros((len(fits), length))
-        for s, (f, _) in enumerate(fits):
-            seg = returns[f - w:f + self.refit_every - 1]
-            series[s, : len(seg)] = seg
-        state_probs = filter_batch([m.params for _, m in fits], series)
-        for s, (f, model) in enumerate(fits):
-            end = min(f + self.refit_every, n)
-            probs = label_probabilities(state_probs[s, w - 1:w - 1 + end - f], model.labels)
-            probabilities[f:end] = probs
-            labels[f:end] = probs.argmax(axis=1)
+        # Series are filtered a group at a time: the filter's arrays for all of a long
+        # backtest's segments at once would be tens of megabytes of fresh memory, slower to
+        # map than to compute. A row is the same bits in any group (see `filter_batch`).
+        group = max(1, FILTER_GROUP_BYTES // (8 * length * self.states))
+        for lo in range(0, len(fits), group):
+            part = fits[lo:lo + group]
+            series = np.zeros((len(part), length))
+            for s, (f, _) in enumerate(part):
+                seg = returns[f - w:f + self.refit_every - 1]
+                series[s, : len(seg)] = seg
+            state_probs = filter_batch([m.params for _, m in part], series)
+            for s, (f, model) in enumerate(part):
+                end = min(f + self.refit_every, n)
+                probs = label_probabilities(state_probs[s, w - 1:w - 1 + end - f],
+                                            model.labels)
+                probabilities[f:end] = probs
+                labels[f:end] = probs.argmax(axis=1)
         return RegimeRun(labels, probabilities, fits)
 
     def tracker(self) -> RegimeTracker:

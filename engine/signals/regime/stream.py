@@ -135,53 +135,107 @@ def filter_batch(models: list[HMMParams], returns: np.ndarray) -> np.ndarray:
     model s, each from its model's start probabilities: what S `RegimeFilter`s give.
 
     Rows past the end of a shorter series may be padded with any finite return; they never
-    touch earlier rows (the filter is causal)."""
+    touch earlier rows (the filter is causal).
+
+    The arithmetic is `RegimeFilter`'s, element for element, with the states first and the
+    series (or chunks) last: numpy then runs each operation over long rows instead of
+    looping over runs of K entries, and a product or sum is the same IEEE operation on the
+    same operands in either layout."""
     x = np.asarray(returns, dtype=np.float64)
     n_series, length = x.shape
     k = models[0].n_states
     out = np.empty((n_series, length, k))
     if length == 0:
         return out
-    start = np.stack([m.startprob for m in models])
-    trans = np.stack([m.transmat for m in models])
-    means = np.stack([m.means for m in models])
-    vars_ = np.stack([m.vars for m in models])
+    start = np.stack([m.startprob for m in models], axis=-1)  # (K, S)
+    trans = np.stack([m.transmat for m in models], axis=-1)  # (K, K, S)
+    means = np.stack([m.means for m in models], axis=-1)
+    vars_ = np.stack([m.vars for m in models], axis=-1)
     # log(var) per model on its own (K,) array, exactly as RegimeFilter takes it.
-    log_vars = np.stack([np.log(m.vars) for m in models])
-    b0, _ = scaled_emission(x[:, 0], means, vars_, log_vars)
-    out[:, 0] = _normalised(start * b0)
+    log_vars = np.stack([np.log(m.vars) for m in models], axis=-1)
+    b0 = _emission_columns(x[:, 0], means, vars_, log_vars)
+    v0 = _normalised_columns(start * b0)
+    out[:, 0] = v0.T
     if length == 1:
         return out
 
-    # Steps 1.. in chunks of CHUNK, padded with zero returns to whole chunks.
+    # Steps 1.. in chunks of CHUNK, padded with zero returns to whole chunks; column
+    # s * n_chunks + c is chunk c of series s.
     n_chunks = -(-(length - 1) // CHUNK)
+    width = n_series * n_chunks
     steps = np.zeros((n_series, n_chunks * CHUNK))
     steps[:, : length - 1] = x[:, 1:]
-    steps = steps.reshape(n_series * n_chunks, CHUNK)
+    steps = np.ascontiguousarray(steps.reshape(width, CHUNK).T)  # (CHUNK, width)
     per_chunk = np.repeat(np.arange(n_series), n_chunks)
-    b, _ = scaled_emission(steps, means[per_chunk, None, :], vars_[per_chunk, None, :],
-                           log_vars[per_chunk, None, :])
-    trans_c = trans[per_chunk]
+    b = _emission_columns(steps, means[:, per_chunk], vars_[:, per_chunk],
+                          log_vars[:, per_chunk])  # (CHUNK, K, width)
+    trans_c = trans[:, :, per_chunk]
 
     def products():  # Q after each step of every chunk, in step order
         q = None
         for j in range(CHUNK):
-            step = trans_c * b[:, j, None, :]
-            q = _rescaled(step if q is None else _matmat(q, step))[0]
+            step = trans_c * b[j][None, :, :]
+            q = _rescaled_columns(step if q is None else _matmat_columns(q, step))
             yield j, q
 
     for j, q in products():
         if j == CHUNK - 1:
-            last = q.reshape(n_series, n_chunks, k, k)
+            last = q.reshape(k, k, n_series, n_chunks)
     # Carry each series' vector across its chunks: u_{c+1} = normalise(u_c Q_c).
-    starts = np.empty((n_series, n_chunks, k))
-    u = out[:, 0]
+    starts = np.empty((k, n_series, n_chunks))
+    u = v0
     for c in range(n_chunks):
-        starts[:, c] = u
-        u = _normalised(_vecmat(u, last[:, c]))
-    starts = starts.reshape(n_series * n_chunks, k)
-    rows = np.empty((n_series * n_chunks, CHUNK, k))
+        starts[:, :, c] = u
+        u = _normalised_columns(_vecmat_columns(u, last[:, :, :, c]))
+    starts = starts.reshape(k, width)
+    rows = np.empty((CHUNK, k, width))
     for j, q in products():
-        rows[:, j] = _normalised(_vecmat(starts, q))
-    out[:, 1:] = rows.reshape(n_series, n_chunks * CHUNK, k)[:, : length - 1]
+        rows[j] = _normalised_columns(_vecmat_columns(starts, q))
+    filtered = rows.reshape(CHUNK, k, n_series, n_chunks).transpose(2, 3, 0, 1)
+    out[:, 1:] = filtered.reshape(n_series, n_chunks * CHUNK, k)[:, : length - 1]
     return out
+
+
+# The helpers above for arrays with the states first and any number of columns last.
+
+def _emission_columns(x: np.ndarray, means: np.ndarray, vars_: np.ndarray,
+                      log_vars: np.ndarray) -> np.ndarray:
+    """`scaled_emission`'s b for returns x (..., N) under parameters (K, N): (..., K, N)."""
+    diff = x[..., None, :] - means
+    log_b = -0.5 * (_LOG_2PI + log_vars + diff * diff / vars_)
+    shift = log_b[..., 0, :]
+    for k in range(1, log_b.shape[-2]):
+        shift = np.maximum(shift, log_b[..., k, :])
+    return np.exp(log_b - shift[..., None, :])
+
+
+def _sum_first(v: np.ndarray) -> np.ndarray:
+    total = v[0]
+    for k in range(1, len(v)):
+        total = total + v[k]
+    return total
+
+
+def _normalised_columns(v: np.ndarray) -> np.ndarray:
+    return v / _sum_first(v)
+
+
+def _vecmat_columns(u: np.ndarray, m: np.ndarray) -> np.ndarray:
+    acc = u[0] * m[0]
+    for i in range(1, len(u)):
+        acc = acc + u[i] * m[i]
+    return acc
+
+
+def _matmat_columns(q: np.ndarray, m: np.ndarray) -> np.ndarray:
+    acc = q[:, 0, None, :] * m[None, 0, :, :]
+    for i in range(1, q.shape[1]):
+        acc = acc + q[:, i, None, :] * m[None, i, :, :]
+    return acc
+
+
+def _rescaled_columns(q: np.ndarray) -> np.ndarray:
+    rows = q[:, 0, :]
+    for c in range(1, q.shape[1]):
+        rows = rows + q[:, c, :]
+    return q / _sum_first(rows)
