@@ -24,6 +24,9 @@ def test_prefit_runs_are_served_without_fitting(monkeypatch):
         raise AssertionError("the regime was fitted again")
 
     regime_cache.preload(entries)
+    # Leaving shared_regimes() puts `_original` back on RegimePolicy: undo that too, or
+    # every later test in this process would run no_fit.
+    monkeypatch.setattr(RegimePolicy, "run", RegimePolicy.run)
     monkeypatch.setattr(regime_cache, "_original", no_fit)
     with regime_cache.shared_regimes():
         served = RegimePolicy(200, 400, 3).run(next(iter(frames.values()))["close"].to_numpy())
