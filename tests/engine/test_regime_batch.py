@@ -215,3 +215,32 @@ def test_a_backtest_labels_the_same_bars_whatever_its_filter_groups(monkeypatch)
     grouped = rule.run(close)
     np.testing.assert_array_equal(grouped.labels, whole.labels)
     np.testing.assert_array_equal(grouped.probabilities, whole.probabilities)
+
+
+def test_long_windows_scan_in_chunks_and_still_fit_alone_as_in_a_batch() -> None:
+    """Past `batch.LONG` returns the time scan runs chunk-parallel: a live refit on a long
+    window takes seconds, not minutes. The choice depends on the length only, so a long
+    window too is the same fit alone and in a batch."""
+    n = batch.LONG + 700
+    windows = [window(kind, n, seed) for seed, kind in enumerate(["regimes", "heavy", "flat"])]
+    hmm = GaussianHMM(n_states=3, max_iter=6)
+    together = hmm.fit_batch([windows[2], windows[0], windows[1], windows[0]])
+    for i, fitted in zip([2, 0, 1, 0], together, strict=True):
+        assert_same_fit(fitted, hmm.fit(windows[i]))
+
+
+def test_chunked_scan_expectations_equal_the_chunked_forward_backward() -> None:
+    rng = np.random.default_rng(8)
+    n = batch.LONG + 123
+    r = np.stack([simulate(n, rng) for _ in range(2)], axis=1)
+    r[1000, 0] = 0.5  # an outlier dozens of standard deviations out
+    e = batch.expectations(r, *stacked([TRUTH] * 2))
+    for b in range(2):
+        reference = forward_backward(TRUTH, r[:, b])
+        np.testing.assert_allclose(e.occupancy[:, b], reference.gamma.sum(axis=0),
+                                   rtol=1e-10)
+        np.testing.assert_allclose(e.xi_sum[:, :, b], reference.xi_sum, rtol=1e-9,
+                                   atol=1e-10)
+        np.testing.assert_allclose(e.gamma0[:, b], reference.gamma[0], rtol=1e-10,
+                                   atol=1e-14)
+        assert e.loglik[b] == pytest.approx(reference.loglik, rel=1e-12)

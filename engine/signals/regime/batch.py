@@ -25,14 +25,22 @@ megabytes through memory several times per EM iteration.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-# Time steps per block. Part of the arithmetic: sums over time add block by block, so a
-# different value gives other last bits (the same for every batch size, as required).
+# Time steps per block (at least; a long window's blocks are 1/64 of it, so its per-block
+# Python overhead stays bounded). Part of the arithmetic: sums over time add block by
+# block, so a different value gives other last bits (the same for every batch size).
 BLOCK = 32
+# Windows longer than this scan time in chunks (`_chunked_scan`): about 3 sqrt(T) Python
+# steps instead of T, for K times the arithmetic. A batch of a backtest's hundreds of
+# windows of a few hundred returns is faster stepped one return at a time; a single live
+# refit on tens of thousands of returns would take a minute that way. The choice depends
+# on the length alone, so a window still gets the same bits in any batch.
+LONG = 4096
 
 
 def sum_states(x: np.ndarray) -> np.ndarray:
@@ -67,7 +75,7 @@ def sum_time(x: np.ndarray) -> np.ndarray:
 
 
 def _blocks(n: int) -> range:
-    return range(0, n, BLOCK)
+    return range(0, n, max(BLOCK, n // 64))
 
 
 def emissions(xt: np.ndarray, means: np.ndarray, vars_: np.ndarray,
@@ -83,8 +91,7 @@ def emissions(xt: np.ndarray, means: np.ndarray, vars_: np.ndarray,
     const = -0.5 * (_LOG_2PI + np.log(np.ascontiguousarray(vars_)))
     out = np.empty((n, k, 2 * m if backward else m))
     shift = np.empty((n, m))
-    for t0 in _blocks(n):
-        t1 = min(t0 + BLOCK, n)
+    for t0, t1 in itertools.pairwise((*_blocks(n), n)):
         log_b = xt[t0:t1, None, :] - means
         log_b *= log_b
         log_b *= half
@@ -105,8 +112,11 @@ def scan(start: np.ndarray, trans: np.ndarray,
 
     `start` (K, M), `trans` (K, K, M), `emission` (T, K, M). Returns the normalised v_t
     (T, K, M), the prediction before the emission, v_{t-1} @ trans (T, K, M; `start` at
-    t = 0), and each step's normaliser (T, M). One Python step per t for all M columns."""
+    t = 0), and each step's normaliser (T, M). One Python step per t for all M columns,
+    or, for windows longer than `LONG`, `_chunked_scan`."""
     n, k, m = emission.shape
+    if n > LONG:
+        return _chunked_scan(start, trans, emission)
     probs = np.empty((n, k, m))
     pred = np.empty((n, k, m))
     norms = np.empty((n, m))
@@ -127,6 +137,71 @@ def scan(start: np.ndarray, trans: np.ndarray,
             s += v[j]
         np.divide(v, s, out=out)
     return probs, pred, norms
+
+
+def _chunked_scan(start: np.ndarray, trans: np.ndarray,
+                  emission: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`scan` for long windows: the steps cut into chunks of ~sqrt(T), whose products of
+    step matrices M_t = trans * e_t are built for all chunks at once (rescaled to sum 1
+    after each step), the vector carried across chunk ends, and every row rebuilt from its
+    chunk's start and partial product (`stream.filter_batch` does the same for the live
+    filter). Predictions and normalisers then follow from the rows in a few array
+    operations. Elementwise throughout, like `scan`."""
+    n, k, m = emission.shape
+    probs = np.empty((n, k, m))
+    pred = np.empty((n, k, m))
+    norms = np.empty((n, m))
+    pred[0] = start
+    v = start * emission[0]
+    norms[0] = sum_states(v)
+    probs[0] = v / norms[0]
+    steps = n - 1
+    length = int(np.sqrt(steps))
+    chunks = -(-steps // length)
+    # Step j of chunk c in column c * m + w (window w); padding steps (emission 1) come
+    # after the last real one and never touch it.
+    padded = np.ones((chunks * length, k, m))
+    padded[:steps] = emission[1:]
+    e = padded.reshape(chunks, length, k, m).transpose(1, 2, 0, 3).reshape(length, k, -1)
+    trans_c = np.tile(trans, (1, 1, chunks))
+    products = np.empty((length, k, k, chunks * m))
+    q = None
+    for j in range(length):
+        step = trans_c * e[j][None]
+        if q is not None:
+            acc = q[:, 0, None, :] * step[None, 0]
+            for i in range(1, k):
+                acc = acc + q[:, i, None, :] * step[None, i]
+            step = acc
+        q = step / sum_states(sum_states(step))
+        products[j] = q
+    del e, padded
+    starts = np.empty((k, chunks * m))
+    u = probs[0]
+    last = products[-1]
+    for c in range(chunks):
+        starts[:, c * m:(c + 1) * m] = u
+        u = _vecmat(u, last[:, :, c * m:(c + 1) * m])
+        u = u / sum_states(u)
+    rows = np.empty((length, k, chunks * m))
+    for j in range(length):
+        w = _vecmat(starts, products[j])
+        rows[j] = w / sum_states(w)
+    del products
+    ordered = rows.reshape(length, k, chunks, m).transpose(2, 0, 1, 3)
+    probs[1:] = ordered.reshape(chunks * length, k, m)[:steps]
+    for t0, t1 in itertools.pairwise((*_blocks(steps), steps)):
+        pred[1 + t0:1 + t1] = _vecmat(probs[t0:t1], trans)
+        norms[1 + t0:1 + t1] = sum_states(pred[1 + t0:1 + t1] * emission[1 + t0:1 + t1])
+    return probs, pred, norms
+
+
+def _vecmat(u: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """u @ m for vectors (..., K, M) and matrices (K, K, M), summed over i in order."""
+    acc = u[..., 0, None, :] * m[0]
+    for i in range(1, u.shape[-2]):
+        acc = acc + u[..., i, None, :] * m[i]
+    return acc
 
 
 def loglikelihoods(xt: np.ndarray, start: np.ndarray, trans: np.ndarray, means: np.ndarray,
@@ -167,8 +242,7 @@ def expectations(xt: np.ndarray, start: np.ndarray, trans: np.ndarray, means: np
     parts: dict[str, list[np.ndarray]] = {name: [] for name in
                                           ("occupancy", "first", "second", "xi", "loglik")}
     gamma0 = None
-    for t0 in _blocks(n):
-        t1 = min(t0 + BLOCK, n)
+    for t0, t1 in itertools.pairwise((*_blocks(n), n)):
         pairs = min(t1, n - 1) - t0  # steps t of this block with a successor t + 1
         # Views, not copies: each is read once or twice, and only by exact arithmetic.
         alpha = probs[t0:t1, :, :m]  # P(s_t | x_1..x_t)

@@ -90,7 +90,10 @@ class GaussianHMM:
     def batch_size(self, length: int) -> int:
         """Windows of `length` returns fitted together within `BATCH_BYTES`."""
         k = self.n_states
-        return max(1, BATCH_BYTES // (8 * length * (6 * k + 4)))
+        per_return = 6 * k + 4
+        if length > batch.LONG:  # the chunked scan's partial products, fwd and bwd
+            per_return += 2 * k * k + 2 * k
+        return max(1, BATCH_BYTES // (8 * length * per_return))
 
     def _checked(self, returns: object) -> np.ndarray:
         r = as_returns(returns)
