@@ -171,16 +171,34 @@ def filter_batch(models: list[HMMParams], returns: np.ndarray) -> np.ndarray:
                           log_vars[:, per_chunk])  # (CHUNK, K, width)
     trans_c = trans[:, :, per_chunk]
 
-    def products():  # Q after each step of every chunk, in step order
+    # Work arrays for the products, reused step after step: fresh arrays of this size
+    # each step cost more in page faults (the allocator hands them back to the system)
+    # than the arithmetic on them. out= changes where a result goes, not its bits.
+    step, term, acc = (np.empty((k, k, width)) for _ in range(3))
+    pair = (np.empty((k, k, width)), np.empty((k, k, width)))  # Q before and after a step
+
+    def products():  # Q after each step of every chunk, in step order (a reused array)
         q = None
         for j in range(CHUNK):
-            step = trans_c * b[j][None, :, :]
-            q = _rescaled_columns(step if q is None else _matmat_columns(q, step))
+            np.multiply(trans_c, b[j][None, :, :], out=step)
+            if q is None:
+                product = step
+            else:
+                product = acc
+                np.multiply(q[:, 0, None, :], step[None, 0, :, :], out=product)
+                for i in range(1, k):
+                    np.multiply(q[:, i, None, :], step[None, i, :, :], out=term)
+                    np.add(product, term, out=product)
+            rows = product[:, 0, :]
+            for c in range(1, k):
+                rows = rows + product[:, c, :]
+            q = pair[(j + 1) % 2]
+            np.divide(product, _sum_first(rows), out=q)
             yield j, q
 
     for j, q in products():
         if j == CHUNK - 1:
-            last = q.reshape(k, k, n_series, n_chunks)
+            last = q.reshape(k, k, n_series, n_chunks).copy()
     # Carry each series' vector across its chunks: u_{c+1} = normalise(u_c Q_c).
     starts = np.empty((k, n_series, n_chunks))
     u = v0
@@ -225,17 +243,3 @@ def _vecmat_columns(u: np.ndarray, m: np.ndarray) -> np.ndarray:
     for i in range(1, len(u)):
         acc = acc + u[i] * m[i]
     return acc
-
-
-def _matmat_columns(q: np.ndarray, m: np.ndarray) -> np.ndarray:
-    acc = q[:, 0, None, :] * m[None, 0, :, :]
-    for i in range(1, q.shape[1]):
-        acc = acc + q[:, i, None, :] * m[None, i, :, :]
-    return acc
-
-
-def _rescaled_columns(q: np.ndarray) -> np.ndarray:
-    rows = q[:, 0, :]
-    for c in range(1, q.shape[1]):
-        rows = rows + q[:, c, :]
-    return q / _sum_first(rows)
