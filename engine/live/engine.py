@@ -141,6 +141,13 @@ class LiveEngine:
                 self.symbols[symbol] = SymbolState.warm_up(
                     symbol, frame, self.strategies, self.ensemble, self.cfg, self.window)
                 self.market_ts = frame.index[-1].to_pydatetime()
+            if self.filters is not None:
+                from engine.signals.filters.live import prime_from_history
+
+                # The quality score's setup history starts from the same bars, as a
+                # backtest's does (before lifecycle.start: the shadow trades this replays
+                # are history, drained with the warm-up's own).
+                prime_from_history(self.filters, history, self.spec)
             self._restore_portfolio()
             self._prime_portfolio_mode(history)
             lifecycle.start(self)  # stored weights and statuses outlive a restart

@@ -90,51 +90,40 @@ class SignalLayer:
               regime: np.ndarray, regime_probs: np.ndarray | None) -> LayerResult:
         """`stances`: strategy id -> (n,) side; `weights`: (S, n) ensemble weights in
         `stances` order; `regime`: (n,) index into LABELS (-1 unknown)."""
-        n = len(decision)
-        prev = np.concatenate(([0], decision[:-1]))
-        starts = np.flatnonzero(decision != prev)
-        ends = np.append(starts[1:], n)[: len(starts)]  # a run of one decision: [start, end)
+        runs = setups(decision, stances, regime)
         # Only a run's first bar is judged: the models predict those bars alone.
-        preds = self.predictions(symbol, bars, regime_probs, at=starts[decision[starts] != 0])
+        preds = self.predictions(symbol, bars, regime_probs,
+                                 at=np.array([r.start for r in runs], dtype=np.int64))
         rules = FilterRules.from_config(self.filters, self.allow_short) if self.filters \
             else None
         out_d, out_c, out_s = decision.copy(), confidence.copy(), size_multiplier.copy()
         history = q.SetupHistory(self.quality.min_trades) if self.quality else None
         ids = list(stances)
-        sides = np.vstack([stances[sid] for sid in ids]) if ids else np.zeros((0, n))
         records: dict[int, dict] = {}
         counts = {p.name: {"veto": 0, "pass": 0} for p in preds}
         if self.quality is not None:
             counts["quality"] = {"veto": 0, "pass": 0}
-        opens = bars.open
-        for start, end in zip(starts, ends, strict=True):
-            side = int(decision[start])
-            if side == 0:
-                continue
-            label = LABELS[int(regime[start])] if regime[start] >= 0 else q.UNKNOWN_REGIME
+        for run in runs:
+            start, end, side = run.start, run.end, run.side
             record: dict = {}
             dropped = False
             if rules is not None:
-                verdicts = judge(preds, rules, int(start), side)
+                verdicts = judge(preds, rules, start, side)
                 record["filters"] = [v.as_dict() for v in verdicts]
                 for v in verdicts:
                     counts[v.filter]["veto" if v.veto else "pass"] += 1
                 dropped = any(v.veto for v in verdicts)
             if history is not None:
-                agree = np.flatnonzero(sides[:, start] == side)
-                key = (tuple(ids[i] for i in agree), side, label)
-                history.advance(int(start))
-                success, similar = history.rate(key)
-                # This setup's own trade: entered at the next open, out at the open after
-                # the ensemble's next change (or the last bar's close).
-                entry = opens[min(start + 1, n - 1)]
-                exit_ = opens[end + 1] if end + 1 < n else bars.close[-1]
-                history.add(min(end + 1, n), key, side * (exit_ - entry) > 0)
+                history.advance(start)
+                success, similar = history.rate(run.key)
+                closes_at, won = setup_trade(bars, start, end, side)
+                history.add(closes_at, run.key, won)
                 w = weights[:, start]
+                agree = list(run.rows)
                 score = q.score(
                     agree_weight=float(w[agree].sum()), total_weight=float(w.sum()),
                     contributors=[(ids[i], float(w[i])) for i in agree], side=side,
-                    regime=label, success=success, similar=similar,
+                    regime=run.key[2], success=success, similar=similar,
                     min_score=self.quality.min_score,
                     max_multiplier=self.quality.max_multiplier, size=self.size,
                     regime_multiplier=float(size_multiplier[start]),
@@ -150,7 +139,7 @@ class SignalLayer:
                 out_d[start:end] = 0
                 out_c[start:end] = 0.0
             record["dropped"] = dropped
-            records[int(start)] = record
+            records[start] = record
         return LayerResult(out_d, out_c, out_s, records, counts, preds)
 
 
@@ -162,3 +151,57 @@ class LayerResult:
     records: dict[int, dict]  # bar of a decision change -> verdicts and quality
     counts: dict[str, dict[str, int]]  # filter -> {"veto": n, "pass": n}
     predictions: list
+
+
+def decision_runs(decision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of each run of one decision, [start, end); the first bar starts a run
+    (a decision at bar 0 is a change from HOLD)."""
+    prev = np.concatenate(([0], decision[:-1]))
+    starts = np.flatnonzero(decision != prev)
+    return starts, np.append(starts[1:], len(decision))[: len(starts)]
+
+
+def regime_label(index: int) -> str:
+    """The label of a regime index into LABELS (-1: before the model's first fit)."""
+    return LABELS[index] if index >= 0 else q.UNKNOWN_REGIME
+
+
+def setup_trade(bars: Bars, start: int, end: int, side: int) -> tuple[int, bool]:
+    """(bar it counts from, won) of a setup's own trade: entered at the open after the
+    decision at `start`, out at the open after the ensemble's next change at `end` (or the
+    last bar's close when the data ends first); it counts from the bar that exit filled."""
+    n = len(bars)
+    entry = bars.open[min(start + 1, n - 1)]
+    exit_ = bars.open[end + 1] if end + 1 < n else bars.close[-1]
+    return min(end + 1, n), bool(side * (exit_ - entry) > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """One run of a non-HOLD decision, [start, end), and its setup: `key` is (the agreeing
+    strategies in `stances` order, the side, the regime label at `start`); `rows` are the
+    agreeing strategies' indices in that order."""
+
+    start: int
+    end: int
+    side: int
+    key: tuple
+    rows: tuple[int, ...]
+
+
+def setups(decision: np.ndarray, stances: Mapping[str, np.ndarray],
+           regime: np.ndarray) -> list[Setup]:
+    """Every non-HOLD run of `decision` with its setup. `stances`: strategy id -> (n,) held
+    side; `regime`: (n,) index into LABELS (-1 unknown)."""
+    ids = list(stances)
+    sides = np.vstack([stances[sid] for sid in ids]) if ids else np.zeros((0, len(decision)))
+    out = []
+    starts, ends = decision_runs(decision)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        side = int(decision[start])
+        if side == 0:
+            continue
+        rows = tuple(np.flatnonzero(sides[:, start] == side).tolist())
+        out.append(Setup(start, end, side, (tuple(ids[i] for i in rows), side,
+                                            regime_label(int(regime[start]))), rows))
+    return out

@@ -3,14 +3,16 @@
 Each stored model judges the newest bar of the symbol's window (features need the window
 for their warm-up; only the last row is predicted). The quality score's setup history
 follows the backtest's rule: a run of the ensemble's decision is a trade from the next
-bar's open to the open after its next change, counted from the bar that open arrives. Live
-it starts empty when the desk starts (the backtest's starts with its data).
+bar's open to the open after its next change, counted from the bar that open arrives. At
+start it is primed from the warm-up bars by the backtest's own rule over them (`prime`), so
+the desk's first decisions score as a backtest over the same bars scores them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,10 +24,15 @@ from engine.signals.filters.features import (
     log_returns,
     model_columns,
 )
-from engine.signals.filters.layer import SignalLayer
+from engine.signals.filters.layer import SignalLayer, setup_trade, setups
 from engine.signals.filters.predict import FilterPredictions
 from engine.signals.filters.verdicts import FilterRules, judge
 from engine.signals.filters.volume import surge
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from engine.backtest.run import BacktestSpec
 
 
 @dataclass
@@ -38,7 +45,7 @@ class _Run:
 @dataclass
 class _SymbolBook:
     history: q.SetupHistory
-    bar: int = 0
+    bar: int = -1  # index of the newest bar in the symbol's data (warm-up bars included)
     run: _Run | None = None  # the ensemble's current decision run
     previous: _Run | None = None  # the run that ended at the last bar's change
     changed_last_bar: bool = False
@@ -60,6 +67,31 @@ class LiveFilters:
         # symbol -> (bar number, sigma2[t+1 | t]) of the GARCH recursion: carried forward
         # from judgement to judgement, so each bar costs one step.
         self._garch: dict[str, tuple[int, float]] = {}
+
+    def prime(self, symbol: str, bars: Bars, decision: np.ndarray,
+              stances: Mapping[str, np.ndarray], regime: np.ndarray) -> None:
+        """Start the symbol's setup history from its warm-up bars: the setups a backtest over
+        `bars` has closed by their last bar (`layer.setups`, `layer.setup_trade`), and the
+        run still held, or just ended, for `on_bar` to close. `decision`, `stances` and
+        `regime` are the backtest's per-bar arrays over `bars` (`prime_from_history`)."""
+        book = _SymbolBook(q.SetupHistory(self.books[symbol].history.min_trades))
+        n = len(bars)
+        book.bar = n - 1
+        for setup in setups(decision, stances, regime):
+            if setup.end + 1 < n:  # its exit open is a warm-up bar: closed
+                closes_at, won = setup_trade(bars, setup.start, setup.end, setup.side)
+                book.history.add(closes_at, setup.key, won)
+                continue
+            # Entered at the open after its start, unless that open is the next live bar's.
+            entry = float(bars.open[setup.start + 1]) if setup.start + 1 < n else None
+            run = _Run(setup.key, setup.side, entry)
+            if setup.end == n:
+                book.run = run
+            else:  # the decision changed at the last warm-up bar: it exits at the next open
+                book.previous = run
+        if n:
+            book.changed_last_bar = bool(decision[-1] != (decision[-2] if n > 1 else 0))
+        self.books[symbol] = book
 
     def on_bar(self, symbol: str, bar_open: float, side: int, changed: bool,
                agree: tuple[str, ...], regime: str) -> None:
@@ -217,6 +249,26 @@ def step(filters: LiveFilters, bar, state, view) -> dict | None:
     return filters.judge(bar.symbol, window, side=side, regime=state.regime_label,
                          regime_probs=state.probabilities or None, weights=weights,
                          agree=agree, size_multiplier=float(state.size_multiplier))
+
+
+def prime_from_history(filters: LiveFilters, history: Mapping[str, pd.DataFrame],
+                       spec: BacktestSpec) -> None:
+    """Prime every symbol's setup history from the warm-up bars the live engine loaded:
+    decisions, stances and regime labels from the backtest's own pipeline over them
+    (`plan_symbol`, called as `run_backtest` calls it), so a live desk's first decisions see
+    the closed setups a backtest over the same bars has seen. Only the quality score keeps
+    a history; without [quality] there is nothing to prime."""
+    if filters.layer.quality is None:
+        return
+    from engine.signals.pipeline import plan_symbol
+
+    for symbol, frame in history.items():
+        plan = plan_symbol(frame, spec.strategies, spec.ensemble,
+                           regime_window=spec.regime_window if spec.regime else None,
+                           regime_states=spec.regime_states,
+                           regime_refit_every=spec.regime_refit_every, symbol=symbol)
+        filters.prime(symbol, Bars.of(frame), plan.decision,
+                      {sid: s.side for sid, s in plan.strategy_stances.items()}, plan.regime)
 
 
 def build_live_filters(cfg, store, symbols) -> LiveFilters | None:
