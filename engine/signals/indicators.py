@@ -171,10 +171,53 @@ def _recursive_mean(x: np.ndarray, n: int, alpha: float) -> np.ndarray:
 
 def _exponential_mean(state: float, v: np.ndarray, alpha: float) -> np.ndarray:
     """The recursion continued from `state` over v, in pandas' compiled loop."""
+    x = np.concatenate(([state], v))
+    loop = _compiled_ewm()
+    if loop is not None:
+        return loop(x, alpha)[1:]
+    return _series_ewm(x, alpha)[1:]
+
+
+def _series_ewm(x: np.ndarray, alpha: float) -> np.ndarray:
     import pandas as pd
 
-    series = pd.Series(np.concatenate(([state], v)))
-    return series.ewm(alpha=alpha, adjust=False).mean().to_numpy()[1:]
+    return pd.Series(x).ewm(alpha=alpha, adjust=False).mean().to_numpy()
+
+
+_COMPILED_EWM: list = []  # [the direct call, or None when it does not match pandas']
+
+
+def _compiled_ewm():
+    """The loop `Series.ewm(alpha=..., adjust=False).mean()` runs, called directly.
+
+    A live desk recomputes each recursion over its window at every judged bar; building a
+    Series and its ewm object cost about ten times the loop itself over a few hundred bars.
+    The loop is pandas' internal function, so it is used only after it gave the public
+    route's answer bit for bit on a probe (a NaN, a constant run, a sign change); on any
+    other pandas it is None and the public route is taken."""
+    if not _COMPILED_EWM:
+        _COMPILED_EWM.append(_probe_compiled_ewm())
+    return _COMPILED_EWM[0]
+
+
+def _probe_compiled_ewm():
+    try:
+        from pandas._libs.window.aggregations import ewm
+    except ImportError:
+        return None
+
+    def loop(x: np.ndarray, alpha: float) -> np.ndarray:
+        bounds = np.array([0], dtype=np.int64), np.array([len(x)], dtype=np.int64)
+        # pandas' center of mass for `alpha`, and its min_periods of 1
+        return ewm(x, *bounds, 1, (1.0 - alpha) / alpha, False, False, None, True)
+
+    probe = np.array([0.25, 1.0, np.nan, 1.0, 1.0, -3.5, 2.0 / 3.0, 1e-9, 7.0])
+    try:
+        ok = all(np.array_equal(loop(probe, a), _series_ewm(probe, a), equal_nan=True)
+                 for a in (1.0 / 14.0, 2.0 / 13.0, 2.0 / 27.0, 0.2, 1.0))
+    except (TypeError, ValueError):
+        return None
+    return loop if ok else None
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, where_zero: float) -> np.ndarray:

@@ -10,6 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.signals import indicators as ind
 
@@ -87,3 +89,17 @@ def test_no_indicator_loads_scipy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=1,
+                       max_size=400),
+       alpha=st.sampled_from([1 / 14, 2 / 13, 2 / 27, 2 / 10, 1 / 3, 1.0]))
+def test_the_direct_compiled_recursion_is_pandas_ewm_bit_for_bit(values, alpha):
+    """The recursions call pandas' compiled ewm loop directly (a Series per call cost ten
+    times the loop over a live window); on this pandas it must be the public route."""
+    loop = ind._compiled_ewm()
+    assert loop is not None, "the direct loop was refused on this pandas: recursions are slow"
+    x = np.array(values)
+    expected = pd.Series(x).ewm(alpha=alpha, adjust=False).mean().to_numpy()
+    np.testing.assert_array_equal(loop(x, alpha), expected)
