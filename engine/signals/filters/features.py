@@ -90,6 +90,47 @@ def realized_vol(close: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+# The newest bar's value of a windowed feature, from its last window alone: the same numpy
+# reductions over the same values as the sliding-window versions above, so the same bits
+# (a test holds them equal), without their per-call views, masks and full-length arrays.
+
+
+def _mean_at_end(x: np.ndarray, n: int) -> float:
+    return float(x[-n:].sum() / n) if len(x) >= n else np.nan  # ind.sma's last value
+
+
+def _std_at_end(x: np.ndarray, n: int) -> float:
+    return float(x[-n:].std()) if len(x) >= n else np.nan  # ind.rolling_std's last value
+
+
+def volume_zscore_at_end(volume: np.ndarray, lookback: int) -> float:
+    """`volume_zscore(volume, lookback)[-1]`."""
+    if len(volume) <= lookback:
+        return np.nan
+    before = volume[:-1]
+    sigma = _std_at_end(before, lookback)
+    if not sigma > 0:  # constant (or NaN) window: 0, as volume_zscore's np.where gives
+        return 0.0
+    return float((volume[-1] - _mean_at_end(before, lookback)) / sigma)
+
+
+def realized_vol_at_end(close: np.ndarray, window: int) -> float:
+    """`realized_vol(close, window)[-1]`."""
+    if len(close) <= window:
+        return np.nan
+    return _std_at_end(np.diff(np.log(close[-(window + 1):])), window)
+
+
+def bollinger_width_at_end(close: np.ndarray, n: int, k: float) -> float:
+    """`ind.bollinger(close, n, k).width[-1]`: (upper - lower) / mid, NaN when mid is 0."""
+    mid = _mean_at_end(close, n)
+    spread = k * _std_at_end(close, n)
+    width = (mid + spread) - (mid - spread)
+    if not (np.isfinite(width) and np.isfinite(mid)) or mid == 0:
+        return np.nan
+    return float(width / mid)
+
+
 def direction_feature_names(lookback: int, with_regime: bool) -> tuple[str, ...]:
     lags = tuple(f"ret_{k}" for k in RETURN_LAGS if k <= lookback)
     base = (*lags, "rsi", "macd", "bb_width", "atr", "vol_z", "rv")
@@ -111,6 +152,28 @@ def direction_features(bars: Bars, lookback: int,
     if regime_probs is not None:
         matrix = np.hstack([matrix, np.asarray(regime_probs, dtype=np.float64)])
     return matrix
+
+
+def direction_features_at_end(bars: Bars, lookback: int,
+                              regime_row: np.ndarray | None = None) -> np.ndarray:
+    """The last row of `direction_features(bars, lookback, ...)`, bit for bit, at a
+    fraction of its cost (a live desk judges only its newest bar). `regime_row`: the
+    regime probabilities at the last bar, or None.
+
+    A windowed feature is its function over the last window alone (the same code on the
+    same values); a recursive one (RSI, MACD, ATR) still runs over all of `bars`, as its
+    value depends on where the recursion was seeded."""
+    close = bars.close
+    row = [lag_return(close[-(k + 1):], k)[-1] for k in RETURN_LAGS if k <= lookback]
+    row.append(ind.rsi(close, 14)[-1] / 100.0 - 0.5)
+    row.append(ind.macd(close).histogram[-1] / close[-1])
+    row.append(bollinger_width_at_end(close, 20, 2.0))
+    row.append(ind.atr(bars.high, bars.low, close, ind.ATR_PERIOD)[-1] / close[-1])
+    row.append(volume_zscore_at_end(bars.volume, lookback))
+    row.append(realized_vol_at_end(close, lookback))
+    if regime_row is not None:
+        row.extend(np.asarray(regime_row, dtype=np.float64).tolist())
+    return np.array([row], dtype=np.float64)
 
 
 def volatility_feature_names(lookback: int) -> tuple[str, ...]:

@@ -20,14 +20,14 @@ from engine.signals import quality as q
 from engine.signals.filters import classify, garch, target
 from engine.signals.filters.features import (
     Bars,
-    direction_features,
+    direction_features_at_end,
     log_returns,
     model_columns,
+    volume_zscore_at_end,
 )
 from engine.signals.filters.layer import SignalLayer, setup_trade, setups
 from engine.signals.filters.predict import FilterPredictions
 from engine.signals.filters.verdicts import FilterRules, judge
-from engine.signals.filters.volume import surge
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,16 +148,14 @@ class LiveFilters:
         stored = self.layer.stored.get(symbol, {})
         full = window
         window = window.slice(max(len(window) - FEATURE_TAIL, 0), len(window))
-        n = len(window)
         out = []
-        probs = None
+        probs = None  # the regime probabilities at the newest bar (the only row predicted)
         if regime_probs:
-            probs = np.full((n, 3), np.nan)
-            probs[-1] = [regime_probs.get(label, 0.0) for label in ("bull", "bear",
-                                                                     "sideways")]
+            probs = np.array([regime_probs.get(label, 0.0) for label in ("bull", "bear",
+                                                                        "sideways")])
         if f.direction.enabled:
             s = stored["direction"]
-            x = model_columns(direction_features(window, f.direction.lookback, probs)[-1:],
+            x = model_columns(direction_features_at_end(window, f.direction.lookback, probs),
                               s.columns)
             p = _one("direction", f.direction.type)
             if np.isfinite(x).all():
@@ -180,12 +178,14 @@ class LiveFilters:
                 p.known[0] = True
             out.append(_at_end(p, len(full)))
         if f.volume.enabled:
-            z, is_surge = surge(window.volume, f.volume.lookback, f.volume.threshold)
-            p = FilterPredictions("volume", f.volume.type, z[-1:], np.isfinite(z[-1:]) * 1.0,
-                                  is_surge[-1:], np.isfinite(z[-1:]))
+            # `surge` at the newest bar: its z-score against the `lookback` bars before it.
+            z = np.array([volume_zscore_at_end(window.volume, f.volume.lookback)])
+            known = np.isfinite(z)
+            p = FilterPredictions("volume", f.volume.type, z, known * 1.0,
+                                  z >= f.volume.threshold, known.copy())
             if f.volume.type != "zscore":
                 s = stored["volume"]
-                x = model_columns(direction_features(window, f.volume.lookback, probs)[-1:],
+                x = model_columns(direction_features_at_end(window, f.volume.lookback, probs),
                                   s.columns)
                 p.known[0] = bool(np.isfinite(x).all())
                 if p.known[0]:
