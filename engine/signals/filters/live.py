@@ -200,11 +200,15 @@ class LiveFilters:
         since the last judgement (over the whole window the first time)."""
         bar = self.books[symbol].bar
         seen, state = self._garch.get(symbol, (None, None))
-        r = np.nan_to_num(log_returns(window.close), nan=0.0)
-        if seen is None or not 0 <= bar - seen < len(r):
+        close = window.close
+        if seen is None or not 0 <= bar - seen < len(close):
+            r = np.nan_to_num(log_returns(close), nan=0.0)
             value = float(model.next_variances(r)[-1])
         else:
-            new = r[len(r) - (bar - seen):] if bar > seen else r[:0]
+            # Only the returns since the last judgement: the logs of their closes alone.
+            steps = bar - seen
+            new = np.nan_to_num(np.diff(np.log(close[len(close) - steps - 1:])), nan=0.0) \
+                if steps else np.empty(0)
             value = float(model.next_from(state, new))
         self._garch[symbol] = (bar, value)
         return value
