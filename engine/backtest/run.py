@@ -116,9 +116,10 @@ def run_backtest(
                         clock=clock, id_prefix="bt")
         # The gate's market rules (correlation, volatility, liquidity) read the same bars
         # the live desk would have seen at each order's time.
-        kernel.gate.attach_market(ArrayHistory(index, arrays))
-        tally = QualityTally(kernel.executor, frames)
         loop = EventLoop(symbols, index, arrays, plans, kernel, clock, spec)
+        kernel.gate.attach_market(ArrayHistory(index, arrays, micros=loop.micros,
+                                               days=loop.day_of))
+        tally = QualityTally(kernel.executor, frames)
         loop.run(progress)
         loop.close_open_positions()
         execution = tally.summary()

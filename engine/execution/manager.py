@@ -87,7 +87,6 @@ class ExecutionManager:
         # long run) and the newest of them stay on show in the Execution pane.
         self._recent: deque[ExecutionSession] = deque(maxlen=50)
         self._recent_by_id: dict[str, ExecutionSession] = {}  # the same, by id
-        self._children: dict[str, tuple[str, int]] = {}  # child cid -> (session id, part no)
         self._lookups: dict[tuple[str, int], tuple[datetime, int]] = {}  # next lookup, step
         # Told of every session as it ends (a backtest tallies execution quality from the
         # sessions in hand instead of reading thousands back from the store at the end).
@@ -202,7 +201,6 @@ class ExecutionManager:
                 self._audit("order.submitted", _order_payload(order, s.id, part.part_no))
         part.status, part.attempt, part.client_order_id, part.order_type = (
             "submitted", part.attempt + 1, cid, type_)
-        self._children[cid] = (s.id, part.part_no)
         try:
             self._outside_transaction()
             broker_id = self._broker.submit(order, price=price, now=now)
@@ -439,7 +437,6 @@ class ExecutionManager:
         sent: list[OrderRequest] = []
         with self._lock:
             self._sessions.clear()
-            self._children.clear()
             self._lookups.clear()
             running = self._store.sessions("running")
             for row in running:
@@ -537,8 +534,6 @@ class ExecutionManager:
             part.rejected = sum(1 for o in orders if o["client_order_id"].startswith(prefix)
                                 and o["status"] == "rejected")
             s.parts.append(part)
-            if part.client_order_id:
-                self._children[part.client_order_id] = (s.id, part.part_no)
         for f in self._store.fills_of([o["client_order_id"] for o in orders]):
             ref = parse_child_id(f["client_order_id"])
             if ref is not None and 1 <= ref[1] <= len(s.parts):
@@ -567,6 +562,13 @@ class ExecutionManager:
     def session(self, session_id: str) -> ExecutionSession | None:
         with self._lock:
             return self._known(session_id)
+
+    def fully_filled(self, session_id: str) -> bool:
+        """Whether a session in memory ended with every part filled: no fill of it can
+        still arrive (a cancelled or failed part may yet see a late one)."""
+        s = self._sessions.get(session_id) or self._recent_by_id.get(session_id)
+        return s is not None and s.status == "done" and all(
+            p.status == "filled" for p in s.parts)
 
     def running(self, symbol: str) -> bool:
         """Whether a session of `symbol` is still running."""

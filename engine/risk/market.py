@@ -48,16 +48,22 @@ def _micros(ts: datetime) -> int:
 class ArrayHistory:
     """Backtest history: `index` (a pandas DatetimeIndex) and per-symbol OHLCV arrays."""
 
-    def __init__(self, index, arrays: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+    def __init__(self, index, arrays: Mapping[str, Mapping[str, np.ndarray]], *,
+                 micros: np.ndarray | None = None, days: np.ndarray | None = None) -> None:
+        """`micros` / `days`: the bar times in microseconds and their UTC day numbers, when
+        the caller holds them already (a 10M-bar backtest need not keep two copies)."""
         self.symbols = tuple(arrays)
-        unit = {"s": 10**6, "ms": 10**3, "us": 1, "ns": 10**-3}[index.dtype.unit]
-        self._micros = (index.asi8 * unit).astype(np.int64) if unit != 1 else index.asi8
-        self._close = np.vstack([np.asarray(arrays[s]["close"], dtype=np.float64)
-                                 for s in self.symbols])
+        if micros is None:
+            unit = {"s": 10**6, "ms": 10**3, "us": 1, "ns": 10**-3}[index.dtype.unit]
+            micros = (index.asi8 * unit).astype(np.int64) if unit != 1 else index.asi8
+        self._micros = micros
+        closes = [np.asarray(arrays[s]["close"], dtype=np.float64) for s in self.symbols]
+        # One symbol: a view of its closes, not a copy.
+        self._close = closes[0][None, :] if len(closes) == 1 else np.vstack(closes)
         n = len(index)
         years = (self._micros[-1] - self._micros[0]) / 1e6 / _YEAR_SECONDS if n > 1 else 0
         self.periods_per_year = (n - 1) / years if years > 0 else 252.0
-        self._days = self._micros // _DAY_US
+        self._days = self._micros // _DAY_US if days is None else days
         self._daily: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         self._adv: dict[tuple[str, int, int], float | None] = {}
         self._arrays = arrays

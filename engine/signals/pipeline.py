@@ -75,13 +75,16 @@ def plan_symbol(
     atr_values = atr(high, low, close, ATR_PERIOD)
     n = len(close)
     regime = np.full(n, -1, dtype=np.int8)
-    size_multiplier = np.ones(n)
-    stop_atr = np.full(n, np.nan)
+    # Without a regime model both are one number for every bar: read-only views of it, not
+    # 16 bytes a bar (160 MB over 10M bars).
+    size_multiplier = np.broadcast_to(np.float64(1.0), (n,))
+    stop_atr = np.broadcast_to(np.float64(np.nan), (n,))
     model = None
     if regime_window and n > regime_window:
         policy = RegimePolicy(regime_window, regime_refit_every, regime_states)
         model = policy.run(close)
         regime = model.labels
+        size_multiplier, stop_atr = np.ones(n), np.full(n, np.nan)
         for index, label in enumerate(LABELS):
             params = adapt(label)
             mask = regime == index

@@ -633,7 +633,10 @@ class GatedBroker:
         # a fill is booked once per trade id, checked against this process and, through
         # `known_fill`, against what an earlier process stored.
         self._known_fill = known_fill
-        self._booked: set[str] = set()
+        # Client order id -> trade ids booked. A broker that never replays fills cannot
+        # deliver a closed order's trade again, so those ids are forgotten as its orders
+        # close: a million-order backtest does not keep a million ids.
+        self._booked: dict[str, set[str]] = {}
         self._open: dict[str, str] = {}  # client order id -> symbol, for open orders
 
     @property
@@ -672,11 +675,12 @@ class GatedBroker:
         """Fills since the last bar, already booked into the portfolio."""
         fresh = []
         for fill in self._broker.on_bar(bar):
-            if fill.trade_id in self._booked or (
+            booked = self._booked.setdefault(fill.client_order_id, set())
+            if fill.trade_id in booked or (
                 self._known_fill is not None and self._known_fill(fill.trade_id)
             ):
                 continue
-            self._booked.add(fill.trade_id)
+            booked.add(fill.trade_id)
             self._portfolio.apply_fill(fill)
             fresh.append(fill)
         return fresh
@@ -691,6 +695,8 @@ class GatedBroker:
             o = self._broker.fetch_order(cid)
             if o is None or not o.is_open:
                 del self._open[cid]
+                if not self._broker.replays_fills:
+                    self._booked.pop(cid, None)
                 continue
             if sym != symbol:
                 continue

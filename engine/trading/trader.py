@@ -225,6 +225,10 @@ class Trader:
         unit = ref * self.portfolio.multiplier(symbol)
         return (equity * fraction) // (unit * step) * step
 
+    def _forget(self, order_or_session_id: str) -> None:
+        self.strategy_of.pop(order_or_session_id, None)
+        self.attribution_of.pop(order_or_session_id, None)
+
     def _order(
         self, symbol: str, signed_qty: Decimal, ref: Decimal, reason: str, strategy: str,
         reduce_only: bool,
@@ -270,6 +274,7 @@ class Trader:
 
     def _denied(self, order: OrderRequest, verdict: RiskDecision, ts: datetime) -> None:
         self.stats.count_denial(verdict)
+        self._forget(order.client_order_id)
         if not self.journal.records:
             return
         checks = verdict.checks_payload()
@@ -294,9 +299,13 @@ class Trader:
         self.journal.order(order, "executing", ts)
         session = self.executor.start(order, ts, mode=mode, arrival_price=order.ref_price,
                                       volume_history=self.volume_history(order.symbol))
+        # From here the session carries the order's strategy and votes; the order's own
+        # entries go (every order would otherwise stay in these maps for the whole run).
         self.strategy_of[session.id] = order.strategy
-        if order.client_order_id in self.attribution_of:
-            self.attribution_of[session.id] = self.attribution_of[order.client_order_id]
+        self.strategy_of.pop(order.client_order_id, None)
+        attribution = self.attribution_of.pop(order.client_order_id, None)
+        if attribution is not None:
+            self.attribution_of[session.id] = attribution
         self.stats.submitted += 1
         self.executor.tick(ts)
 
@@ -346,6 +355,7 @@ class Trader:
                 return f"no proposed order {client_order_id}"
             self.journal.order(proposal.order, "rejected", ts)
             self.journal.event("order.rejected", "user", _order_payload(proposal.order))
+            self._forget(client_order_id)
             return ""
 
     def expire(self, ts: datetime) -> list[OrderRequest]:
@@ -355,6 +365,7 @@ class Trader:
             expired = [p for p in self.proposals.values() if p.expires_at <= now]
             for proposal in expired:
                 del self.proposals[proposal.order.client_order_id]
+                self._forget(proposal.order.client_order_id)
                 self.journal.order(proposal.order, "expired", ts)
                 self.journal.event("order.expired", "system", _order_payload(proposal.order))
             return [p.order for p in expired]
@@ -384,6 +395,8 @@ class Trader:
             session_id = parse_child_id(fill.client_order_id)[0]
             self.trades.on_fill(fill, self.strategy_of.get(session_id, ""),
                                 self.attribution_of.get(session_id))
+            if self.executor.fully_filled(session_id):  # no fill of it can come any more
+                self._forget(session_id)
             if self.journal.records:
                 pos = self.portfolio.position(fill.symbol)
                 self.journal.position(fill.symbol, pos.qty, pos.avg_price, pos.realized_pnl,
