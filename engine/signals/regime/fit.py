@@ -18,6 +18,7 @@ converges leaves the batch with the parameters it has then, and the rest go on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -160,27 +161,13 @@ class GaussianHMM:
         return fits
 
 
-class _Params(tuple):
-    """Per-window parameters, windows last: start (K, B), trans (K, K, B), means and vars
-    (K, B); a tuple so that `batch` functions take it with *params."""
+class _Params(NamedTuple):
+    """Per-window parameters, windows last (a tuple, so `batch` functions take *params)."""
 
-    __slots__ = ()
-
-    def __new__(cls, start: np.ndarray, trans: np.ndarray, means: np.ndarray,
-                vars_: np.ndarray) -> _Params:
-        return super().__new__(cls, (start, trans, means, vars_))
-
-    @property
-    def trans(self) -> np.ndarray:
-        return self[1]
-
-    @property
-    def means(self) -> np.ndarray:
-        return self[2]
-
-    @property
-    def vars(self) -> np.ndarray:
-        return self[3]
+    start: np.ndarray  # (K, B)
+    trans: np.ndarray  # (K, K, B)
+    means: np.ndarray  # (K, B)
+    vars: np.ndarray  # (K, B)
 
 
 def _m_step(old: _Params, e: batch.Expectations, floor: np.ndarray) -> _Params:
