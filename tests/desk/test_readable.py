@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desk.app import DeskApp
@@ -152,6 +152,8 @@ def test_every_engine_kind_has_its_own_summary_and_on_and_off_differ():
                                                                      {"on": False})
 
 
+# Generating these inputs is slow on a loaded machine, which is not what is tested here.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.text(alphabet="abcdefghij.", min_size=1, max_size=20),
        st.dictionaries(st.sampled_from(["symbol", "side", "qty", "price", "reason", "on",
                                         "session_id", "reasons", "equity", "x"]),
