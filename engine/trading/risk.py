@@ -379,9 +379,11 @@ class RiskGate:
             # order, the price, the moment, the book (its version counts every fill and
             # mark), the open orders and the gate's own state, so when none of them moved
             # the last verdict is the verdict: every rule still judged every order once.
+            # (The market's newest bar is in the key too: live windows move on their own.)
+            market = None if self._market is None else self._market.bar_at(now)
             key = (order.symbol, order.side, order.qty, order.reduce_only, order.limit_price,
                    price, now, pending_buy, pending_sell, id(portfolio), portfolio.version,
-                   self._day, self._day_start, self._last_equity, self._peak,
+                   market, self._day, self._day_start, self._last_equity, self._peak,
                    self._day_halted, self._compliance_halted, self._kill_rule)
             if key == self._memo_key:
                 return self._memo
