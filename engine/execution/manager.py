@@ -320,14 +320,22 @@ class ExecutionManager:
                 return False
             part = s.part(ref[1])
             now = self._clock()
-            with self._store.unit_of_work():
-                if self._store.insert_fill(_fill_row(fill)):
-                    part.fills.append((fill.client_order_id, fill.qty, fill.price,
-                                       _utc(fill.ts)))
-                    if self._store.keeps_audit:
-                        self._audit("order.filled", _fill_payload(fill, s.id, part.part_no))
-                self._refresh_part(s, part, fill.client_order_id, now)
-                self._maybe_finish(s, now)
+            entry = (fill.client_order_id, fill.qty, fill.price, _utc(fill.ts))
+            try:
+                with self._store.unit_of_work():
+                    if self._store.insert_fill(_fill_row(fill)):
+                        part.fills.append(entry)
+                        if self._store.keeps_audit:
+                            self._audit("order.filled",
+                                        _fill_payload(fill, s.id, part.part_no))
+                    self._refresh_part(s, part, fill.client_order_id, now)
+                    self._maybe_finish(s, now)
+            except BaseException:
+                # The store rolled the fill back, and so does the part: delivered again,
+                # it must count once.
+                if part.fills and part.fills[-1] is entry:
+                    part.fills.pop()
+                raise
             return True
 
     def _refresh_part(self, s, part: Part, cid: str, now: datetime) -> None:

@@ -93,3 +93,39 @@ def test_no_broker_call_inside_an_open_unit_of_work_in_memory():
     with pytest.raises(BrokerCallInTransaction), store.unit_of_work():
         manager.tick(T0)
     assert broker.seen == []  # the order never left
+
+
+class FailingOnce(MemoryExecutionStore):
+    """A store whose first part update after a fill fails (a disk error, a bug)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = False
+
+    def update_part(self, *args, **kwargs) -> None:
+        if self.fail and "filled_qty" in kwargs:
+            self.fail = False
+            raise OSError("disk full")
+        super().update_part(*args, **kwargs)
+
+
+def test_a_fill_rolled_back_counts_once_when_delivered_again():
+    """A part keeps its fills in memory; a unit of work that fails takes its fill back out
+    of the part as the store rolls it back, so the replayed fill counts once."""
+    store = FailingOnce()
+    gated = GatedBroker(PaperBroker(fee=D(0), slippage_bps=D(0)),
+                        RiskGate(RiskLimits(1.0, 1.0, 1.0, D("1"))), Portfolio(D("1e7")))
+    manager = ExecutionManager(gated, store, config(), clock=lambda: T0)
+    parent = OrderRequest("BTC/USDT", OrderSide.BUY, D("2"), client_order_id="o-3",
+                          ref_price=D("100"))
+    session = manager.start(parent, T0, mode="market", arrival_price=D("100"))
+    manager.tick(T0)
+    [fill] = gated.on_bar(Bar("BTC/USDT", T0 + HOUR, 100, 101, 99, 100, 50))
+    store.fail = True
+    with pytest.raises(OSError):
+        manager.on_fill(fill)
+    assert store.fills_of([fill.client_order_id]) == []  # rolled back
+    assert manager.on_fill(fill)
+    done = manager.session(session.id)
+    assert done.status == "done" and done.filled_qty == D("2")
+    assert [f["trade_id"] for f in store.fills_of([fill.client_order_id])] == [fill.trade_id]
