@@ -114,16 +114,10 @@ def scan(start: np.ndarray, trans: np.ndarray,
     (T, K, M), the prediction before the emission, v_{t-1} @ trans (T, K, M; `start` at
     t = 0), and each step's normaliser (T, M). One Python step per t for all M columns,
     or, for windows longer than `LONG`, `_chunked_scan`."""
-    n, k, m = emission.shape
-    if n > LONG:
+    if len(emission) > LONG:
         return _chunked_scan(start, trans, emission)
-    probs = np.empty((n, k, m))
-    pred = np.empty((n, k, m))
-    norms = np.empty((n, m))
-    pred[0] = start
-    v = start * emission[0]
-    norms[0] = sum_states(v)
-    np.divide(v, norms[0], out=probs[0])
+    probs, pred, norms = _first_step(start, emission)
+    k = emission.shape[1]
     for prev, p, e, s, out in zip(probs[:-1], pred[1:], emission[1:], norms[1:], probs[1:],
                                   strict=True):
         # prod[i, j] = v_{t-1}(i) trans(i, j); the prediction sums it over i, in order.
@@ -139,6 +133,20 @@ def scan(start: np.ndarray, trans: np.ndarray,
     return probs, pred, norms
 
 
+def _first_step(start: np.ndarray, emission: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The outputs of a scan, (T, K, M), (T, K, M) and (T, M), with step 0 filled in."""
+    n, k, m = emission.shape
+    probs = np.empty((n, k, m))
+    pred = np.empty((n, k, m))
+    norms = np.empty((n, m))
+    pred[0] = start
+    v = start * emission[0]
+    norms[0] = sum_states(v)
+    np.divide(v, norms[0], out=probs[0])
+    return probs, pred, norms
+
+
 def _chunked_scan(start: np.ndarray, trans: np.ndarray,
                   emission: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`scan` for long windows: the steps cut into chunks of ~sqrt(T), whose products of
@@ -148,13 +156,7 @@ def _chunked_scan(start: np.ndarray, trans: np.ndarray,
     filter). Predictions and normalisers then follow from the rows in a few array
     operations. Elementwise throughout, like `scan`."""
     n, k, m = emission.shape
-    probs = np.empty((n, k, m))
-    pred = np.empty((n, k, m))
-    norms = np.empty((n, m))
-    pred[0] = start
-    v = start * emission[0]
-    norms[0] = sum_states(v)
-    probs[0] = v / norms[0]
+    probs, pred, norms = _first_step(start, emission)
     steps = n - 1
     length = int(np.sqrt(steps))
     chunks = -(-steps // length)
