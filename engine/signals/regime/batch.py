@@ -153,7 +153,8 @@ def _float_steps(probs: np.ndarray, pred: np.ndarray, norms: np.ndarray,
     for c in range(emission.shape[2]):
         (t00, t01, t02), (t10, t11, t12), (t20, t21, t22) = trans[:, :, c].tolist()
         a0, a1, a2 = probs[0, :, c].tolist()
-        rows, predictions, sums = [], [], []
+        steps: list[float] = []
+        keep = steps.extend
         for e0, e1, e2 in emission[1:, :, c].tolist():
             q0 = a0 * t00 + a1 * t10 + a2 * t20
             q1 = a0 * t01 + a1 * t11 + a2 * t21
@@ -161,13 +162,12 @@ def _float_steps(probs: np.ndarray, pred: np.ndarray, norms: np.ndarray,
             v0, v1, v2 = q0 * e0, q1 * e1, q2 * e2
             z = v0 + v1 + v2
             a0, a1, a2 = v0 / z, v1 / z, v2 / z
-            rows.append((a0, a1, a2))
-            predictions.append((q0, q1, q2))
-            sums.append(z)
-        if rows:
-            probs[1:, :, c] = rows
-            pred[1:, :, c] = predictions
-            norms[1:, c] = sums
+            keep((a0, a1, a2, q0, q1, q2, z))
+        if steps:
+            block = np.array(steps).reshape(-1, 7)
+            probs[1:, :, c] = block[:, :3]
+            pred[1:, :, c] = block[:, 3:6]
+            norms[1:, c] = block[:, 6]
 
 
 def _first_step(start: np.ndarray, emission: np.ndarray
