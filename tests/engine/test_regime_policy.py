@@ -182,9 +182,11 @@ def test_fits_stay_in_one_process_when_the_other_cores_are_busy(monkeypatch):
     assert len(policy.fit_all(3, windows)) == 9
 
 
-def test_the_free_core_probe_reports_at_least_one_and_at_most_the_cores():
-    import os
+def test_the_free_core_probe_counts_the_other_runnable_processes():
+    from engine.signals.regime.policy import free_of
 
-    from engine.signals.regime.policy import _free_cores
-
-    assert 1 <= _free_cores() <= (os.cpu_count() or 1)
+    assert free_of(2, "0.10 0.20 0.30 1/250 999") == 2  # only the caller runs
+    assert free_of(2, "1.90 1.50 1.20 2/250 999") == 1  # one neighbour: one core left
+    assert free_of(4, "3.00 2.00 1.00 3/250 999") == 2
+    assert free_of(2, "7.00 6.00 5.00 9/250 999") == 1  # never below one
+    assert free_of(2, "garbled") == 2  # unreadable: all of them

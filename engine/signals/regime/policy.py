@@ -278,8 +278,18 @@ def _free_cores() -> int:
         return os.cpu_count() or 1
     try:
         with open("/proc/loadavg") as f:
-            running = int(f.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
+            return free_of(cores, f.read())
+    except OSError:
+        return cores
+
+
+def free_of(cores: int, loadavg: str) -> int:
+    """The cores of `cores` left free by the runnable processes in a /proc/loadavg line
+    ("0.52 0.58 0.59 3/321 1234": three runnable, the caller one of them); all of them
+    when the line cannot be read."""
+    try:
+        running = int(loadavg.split()[3].split("/")[0])
+    except (ValueError, IndexError):
         return cores
     return max(1, cores - max(0, running - 1))
 
