@@ -553,8 +553,10 @@ class ExecutionManager:
 
     def _known(self, session_id: str) -> ExecutionSession | None:
         """The session in memory (running or recently ended), else rebuilt from the store."""
-        found = self._sessions.get(session_id) or self._recent_by_id.get(session_id)
-        return found or self._load(session_id)
+        return self._in_memory(session_id) or self._load(session_id)
+
+    def _in_memory(self, session_id: str) -> ExecutionSession | None:
+        return self._sessions.get(session_id) or self._recent_by_id.get(session_id)
 
     def _retire(self, s: ExecutionSession) -> None:
         self._sessions.pop(s.id, None)
@@ -574,7 +576,7 @@ class ExecutionManager:
     def fully_filled(self, session_id: str) -> bool:
         """Whether a session in memory ended with every part filled: no fill of it can
         still arrive (a cancelled or failed part may yet see a late one)."""
-        s = self._sessions.get(session_id) or self._recent_by_id.get(session_id)
+        s = self._in_memory(session_id)
         return s is not None and s.status == "done" and all(
             p.status == "filled" for p in s.parts)
 
