@@ -144,9 +144,9 @@ class LiveEngine:
             if self.filters is not None:
                 from engine.signals.filters.live import prime_from_history
 
-                # The quality score's setup history starts from the same bars, as a
-                # backtest's does (before lifecycle.start: the shadow trades this replays
-                # are history, drained with the warm-up's own).
+                # A stored GARCH model's recursion and the quality score's setup history
+                # start from the same bars, as a backtest's do (before lifecycle.start:
+                # the shadow trades this replays are history, drained with the warm-up's).
                 prime_from_history(self.filters, history, self.spec)
             self._restore_portfolio()
             self._prime_portfolio_mode(history)

@@ -66,16 +66,21 @@ def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredMod
                     run_range = (frame.index[0].isoformat(), frame.index[-1].isoformat())
                     check_no_overlap(row["name"], (row["data_start"], row["data_end"]),
                                      run_range)
-                    first_after = int(frame.index.searchsorted(_ts(row["data_end"]),
-                                                               side="right"))
+                    first_after = first_bar_after(frame.index, row["data_end"])
                 payload = load_model_file(Path(row["file_path"]), row["file_sha256"])
                 columns = _model_columns(row, payload, name, sub, cfg)
                 out[symbol][name] = StoredModel(row["name"], payload["model"], first_after,
-                                                columns)
+                                                columns, trained_until=row["data_end"])
         return out
     finally:
         if own:
             store.close()
+
+
+def first_bar_after(index, trained_until: str) -> int:
+    """Position in `index` (a frame's times) of the first bar after a model's training
+    range, which ended at `trained_until` (ISO 8601): len(index) when none is after it."""
+    return int(index.searchsorted(_ts(trained_until), side="right"))
 
 
 def _missing(name: str, sub, model_type: str, symbol: str) -> str:

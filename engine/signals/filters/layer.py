@@ -31,6 +31,10 @@ class StoredModel:
     # Indices into the features the configuration gives (`direction_feature_names`) of the
     # ones the model was fitted on, in its order; None: all of them.
     columns: tuple[int, ...] | None = None
+    # The last bar of the training range (ISO 8601, the record's data_end): a live desk,
+    # which has no frame when the model loads, finds its first bar after from it
+    # (`backtest.first_bar_after`) once the warm-up history arrives.
+    trained_until: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ follows the backtest's rule: a run of the ensemble's decision is a trade from th
 bar's open to the open after its next change, counted from the bar that open arrives. At
 start it is primed from the warm-up bars by the backtest's own rule over them (`prime`), so
 the desk's first decisions score as a backtest over the same bars scores them.
+
+A stored GARCH model's recursion runs as the stored-model backtest runs it
+(`predict.volatility_stored`): from the first bar after the model's training range, over
+every return since. At start it is run over the warm-up bars (`prime_garch`), then stepped
+bar by bar, so a live forecast is the backtest's over the same bars, bit for bit.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from engine.signals.filters.features import (
     volume_zscore_at_end,
 )
 from engine.signals.filters.layer import SignalLayer, setup_trade, setups
-from engine.signals.filters.predict import FilterPredictions
+from engine.signals.filters.predict import FilterPredictions, _set_volatility
 from engine.signals.filters.verdicts import FilterRules, judge
 
 if TYPE_CHECKING:
@@ -64,9 +69,41 @@ class LiveFilters:
                       if layer.filters is not None else None)
         min_trades = layer.quality.min_trades if layer.quality is not None else 1
         self.books = {s: _SymbolBook(q.SetupHistory(min_trades)) for s in symbols}
-        # symbol -> (bar number, sigma2[t+1 | t]) of the GARCH recursion: carried forward
-        # from judgement to judgement, so each bar costs one step.
+        # symbol -> (bar number, sigma2[t+1 | t]) of the GARCH recursion: started over the
+        # warm-up bars (`prime_garch`), then carried forward, so each bar costs one step.
         self._garch: dict[str, tuple[int, float]] = {}
+
+    def garch_model(self, symbol: str) -> garch.GarchModel | None:
+        """The symbol's stored GARCH model when the volatility filter uses one."""
+        f = self.layer.filters
+        if f is None or not f.volatility.enabled:
+            return None
+        stored = self.layer.stored.get(symbol, {}).get("volatility")
+        model = stored.model if stored is not None else None
+        return model if isinstance(model, garch.GarchModel) else None
+
+    def prime_garch(self, symbol: str, close: np.ndarray, first_after: int) -> None:
+        """Start the symbol's GARCH recursion from its warm-up closes as the stored-model
+        backtest runs it over the same bars: from `first_after`, the first of them after
+        the model's training range (`backtest.first_bar_after`), over every return since
+        (r[0] of the bars is unknown: 0), to sigma2 of the bar after the last. A range
+        ending after the last warm-up bar (which a backtest refuses: it overlaps) leaves
+        the fit's own state, stepped from the first live bar on."""
+        model = self.garch_model(symbol)
+        if model is None:
+            return
+        returns = np.nan_to_num(log_returns(close)[first_after:], nan=0.0)
+        n = len(close)
+        self._garch[symbol] = (n - 1, float(model.next_variances(returns)[-1]))
+        self.books[symbol].bar = n - 1
+
+    def advance(self, symbol: str, close: np.ndarray) -> None:
+        """Step the symbol's GARCH recursion to its newest bar; `close`: the closes of its
+        window, newest last (call for every bar after `on_bar`, so a judgement after more
+        quiet bars than the window holds still has every return)."""
+        model = self.garch_model(symbol)
+        if model is not None:
+            self._garch_next(symbol, model, close)
 
     def prime(self, symbol: str, bars: Bars, decision: np.ndarray,
               stances: Mapping[str, np.ndarray], regime: np.ndarray) -> None:
@@ -169,13 +206,9 @@ class LiveFilters:
             p = _one("volatility", f.volatility.type)
             if isinstance(model, garch.GarchModel):
                 variance = model.horizon_mean(
-                    np.array([self._garch_next(symbol, model, full)]),
+                    np.array([self._garch_next(symbol, model, full.close)]),
                     f.volatility.forecast_horizon)
-                p.value[0] = np.sqrt(variance[0])
-                p.probability[0] = garch.high_probability(variance, f.volatility.threshold,
-                                                          f.volatility.forecast_horizon)[0]
-                p.flag[0] = p.value[0] > f.volatility.threshold
-                p.known[0] = True
+                _set_volatility(p, np.array([0]), variance, f.volatility)
             out.append(_at_end(p, len(full)))
         if f.volume.enabled:
             # `surge` at the newest bar: its z-score against the `lookback` bars before it.
@@ -195,23 +228,29 @@ class LiveFilters:
         return out
 
 
-    def _garch_next(self, symbol: str, model: garch.GarchModel, window: Bars) -> float:
-        """sigma2[t+1 | t] at the newest bar, stepping the recursion only over the bars
-        since the last judgement (over the whole window the first time)."""
+    def _garch_next(self, symbol: str, model: garch.GarchModel, close: np.ndarray) -> float:
+        """sigma2[t+1 | t] at the newest bar: the recursion stepped over the returns since
+        the bar it was last carried to (`close`: the window's closes, newest last)."""
         bar = self.books[symbol].bar
-        seen, state = self._garch.get(symbol, (None, None))
-        close = window.close
-        if seen is None or not 0 <= bar - seen < len(close):
-            r = np.nan_to_num(log_returns(close), nan=0.0)
-            value = float(model.next_variances(r)[-1])
-        else:
-            # Only the returns since the last judgement: the logs of their closes alone.
-            steps = bar - seen
-            new = np.nan_to_num(np.diff(np.log(close[len(close) - steps - 1:])), nan=0.0) \
-                if steps else np.empty(0)
-            value = float(model.next_from(state, new))
-        self._garch[symbol] = (bar, value)
-        return value
+        if symbol not in self._garch:
+            raise GarchNotPrimed(f"{symbol}: the GARCH recursion was not started from the"
+                                 " warm-up bars (prime_garch)")
+        seen, state = self._garch[symbol]
+        steps = bar - seen
+        if not 0 <= steps < len(close):
+            raise GarchNotPrimed(f"{symbol}: {steps} bars since the GARCH recursion's last"
+                                 f" step, but the window holds {len(close)} closes")
+        if steps:
+            # Only the new returns: the logs of their closes alone.
+            new = np.nan_to_num(np.diff(np.log(close[len(close) - steps - 1:])), nan=0.0)
+            state = float(model.next_from(state, new))
+            self._garch[symbol] = (bar, state)
+        return state
+
+
+class GarchNotPrimed(RuntimeError):
+    """The live GARCH recursion is asked for a bar it cannot reach from its last state: it
+    was never started from the warm-up bars, or bars went by without `advance`."""
 
 
 def _one(name: str, model: str) -> FilterPredictions:
@@ -247,6 +286,7 @@ def step(filters: LiveFilters, bar, state, view) -> dict | None:
     agree = tuple(sid for sid, (s, _) in state.stances.items() if int(s) == side)
     filters.on_bar(bar.symbol, float(bar.open), side, bool(view.changed), agree,
                    state.regime_label)
+    filters.advance(bar.symbol, state.data[:, 3])
     if not view.changed or side == 0:
         return None
     window = Bars(*(np.ascontiguousarray(state.data[:, i]) for i in range(5)))
@@ -257,16 +297,25 @@ def step(filters: LiveFilters, bar, state, view) -> dict | None:
 
 def prime_from_history(filters: LiveFilters, history: Mapping[str, pd.DataFrame],
                        spec: BacktestSpec) -> None:
-    """Prime every symbol's setup history from the warm-up bars the live engine loaded:
-    decisions, stances and regime labels from the backtest's own pipeline over them
+    """Prime every symbol from the warm-up bars the live engine loaded, as a backtest over
+    the same bars has run: a stored GARCH model's recursion (`LiveFilters.prime_garch`, from
+    the first bar after its training range), and with [quality] the setup history, from
+    decisions, stances and regime labels of the backtest's own pipeline over them
     (`plan_symbol`, called as `run_backtest` calls it), so a live desk's first decisions see
-    the closed setups a backtest over the same bars has seen. Only the quality score keeps
-    a history; without [quality] there is nothing to prime."""
-    if filters.layer.quality is None:
-        return
-    from engine.signals.pipeline import plan_symbol
+    the closed setups a backtest over the same bars has seen."""
+    from engine.signals.filters.backtest import first_bar_after
 
     for symbol, frame in history.items():
+        stored = filters.layer.stored.get(symbol, {}).get("volatility")
+        if filters.garch_model(symbol) is not None:
+            first_after = first_bar_after(frame.index, stored.trained_until) \
+                if stored.trained_until is not None else 0
+            filters.prime_garch(symbol, frame["close"].to_numpy(dtype=np.float64),
+                                first_after)
+        if filters.layer.quality is None:
+            continue
+        from engine.signals.pipeline import plan_symbol
+
         plan = plan_symbol(frame, spec.strategies, spec.ensemble,
                            regime_window=spec.regime_window if spec.regime else None,
                            regime_states=spec.regime_states,
