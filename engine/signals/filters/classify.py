@@ -27,6 +27,10 @@ KINDS = ("lightgbm", "random_forest", "logistic")
 SEED = 7
 LIGHTGBM_THREADS = 1  # module doc: OpenMP spin-waits cost 30x on a busy machine
 FOREST_THREADS = 2
+# LightGBM's early stopping (`early_stopping_split`).
+HELD_OUT_SHARE = 0.2
+MIN_HELD_OUT = 30
+PATIENCE = 10
 
 
 def default_threads(kind: str) -> int:
@@ -58,13 +62,55 @@ def make_classifier(kind: str, *, threads: int | None = None):
     raise ValueError(f"unknown classifier {kind!r}; expected one of {', '.join(KINDS)}")
 
 
-def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, threads: int | None = None):
-    """A fitted classifier; a training set with a single class gets a constant model."""
+def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, gap: int | None = None,
+                   threads: int | None = None):
+    """A fitted classifier; a training set with a single class gets a constant model.
+
+    `gap`: the rows are in time order, one bar each, and a row's label looks `gap` bars
+    ahead. Given it, LightGBM stops early (`early_stopping_split`); None fits every tree on
+    every row."""
     if len(np.unique(y)) < 2:
         return ConstantClassifier(int(y[0]))
     model = make_classifier(kind, threads=threads)
-    model.fit(x, y)
+    split = early_stopping_split(y, gap) if kind == "lightgbm" and gap is not None else None
+    if split is None:
+        model.fit(x, y)
+        return model
+    import warnings
+
+    from lightgbm import early_stopping
+
+    cut, held = split
+    with warnings.catch_warnings():
+        # `eval_set`, deprecated in LightGBM 4.7 for `eval_X`/`eval_y`; but 4.7's `eval_y`
+        # is not label-encoded by the classifier, so labels -1, 0, 1 would be scored as
+        # other classes and the stopping round chosen on wrong numbers (a test holds the
+        # stopping score to the held-out rows' own log loss).
+        warnings.filterwarnings("ignore", message=".*'eval_set' is deprecated")
+        model.fit(x[:cut], y[:cut], eval_set=[(x[held:], y[held:])],
+                  callbacks=[early_stopping(PATIENCE, verbose=False)])
     return model
+
+
+def early_stopping_split(y: np.ndarray, gap: int) -> tuple[int, int] | None:
+    """(cut, held): fit on rows [0, cut) and stop adding trees once the log loss of rows
+    [held, n) has not improved for PATIENCE rounds; None when the tail is too short or the
+    fitted part lacks a class the tail holds.
+
+    The held-out rows are the newest HELD_OUT_SHARE of the window, `gap` rows (so at least
+    `gap` bars) after the fitted ones: no fitted label reaches into them. The model keeps
+    the trees up to the best round and is not refitted on the tail. On the walk-forward
+    windows of arch:sp500, backtesting.py's EURUSD and GOOG and two simulated minute series,
+    it had a lower out-of-sample log loss than 100 trees fitted on every row in all five
+    (1.069 against 1.095 on arch:sp500, whose majority-class baseline is 1.082), at a
+    quarter to a tenth of the fitting time."""
+    n = len(y)
+    cut = int(n * (1.0 - HELD_OUT_SHARE))
+    held = cut + gap
+    if n - held < MIN_HELD_OUT or not np.isin(y[held:], y[:cut]).all() \
+            or len(np.unique(y[:cut])) < 2:
+        return None
+    return cut, held
 
 
 def class_probabilities(model, x: np.ndarray, classes: Sequence[int]) -> np.ndarray:

@@ -79,7 +79,8 @@ def direction_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
         rows = np.flatnonzero(usable[lo:hi] & y.known[lo:hi]) + lo
         if len(rows) < MIN_TRAIN_ROWS:
             continue
-        model = classify.fit_classifier(cfg.type, x[rows], y.label[rows], threads=1)
+        model = classify.fit_classifier(cfg.type, x[rows], y.label[rows], gap=cfg.horizon,
+                                          threads=1)
         _direction_segment(out, model, x, predicted, f, min(f + retrain_every, n))
         out.fits.append(f)
     return out
@@ -212,7 +213,7 @@ def volume_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
         rows = np.flatnonzero(usable[lo:hi] & labelled[lo:hi]) + lo
         if len(rows) < MIN_TRAIN_ROWS:
             continue
-        model = classify.fit_classifier(cfg.type, x[rows], label[rows], threads=1)
+        model = classify.fit_classifier(cfg.type, x[rows], label[rows], gap=1, threads=1)
         _surge_segment(out, model, x, predicted, f, min(f + retrain_every, n))
         out.fits.append(f)
     return out
