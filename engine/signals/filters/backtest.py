@@ -9,9 +9,13 @@ training range is refused, naming both ranges: a model must not judge the bars i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.signals.filters.layer import SignalLayer, StoredModel
 from engine.signals.filters.modelfile import ModelFileError, check_no_overlap, load_model_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRAIN_NAME = {"direction": None, "volatility": "garch", "volume": "volume"}
 
@@ -69,15 +73,26 @@ def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredMod
                     first_after = first_bar_after(frame.index, row["data_end"])
                 payload = load_model_file(Path(row["file_path"]), row["file_sha256"])
                 columns = _model_columns(row, payload, name, sub, cfg)
-                out[symbol][name] = StoredModel(row["name"], payload["model"], first_after,
-                                                columns, trained_until=row["data_end"])
+                out[symbol][name] = StoredModel(row["name"], for_prediction(payload["model"]),
+                                                first_after, columns,
+                                                trained_until=row["data_end"])
         return out
     finally:
         if own:
             store.close()
 
 
-def first_bar_after(index, trained_until: str) -> int:
+def for_prediction(model: object) -> object:
+    """The model, predicting on one thread. A random forest fitted on two (`desk train`'s
+    default) adds its trees' predictions in the order its threads finish, so the same row's
+    prediction changed in its last bit from call to call, and the live desk's differed from
+    the backtest's; one thread adds them in tree order, at the cost of a few judged rows."""
+    if hasattr(model, "estimators_") and getattr(model, "n_jobs", None) not in (None, 1):
+        model.set_params(n_jobs=1)
+    return model
+
+
+def first_bar_after(index: pd.DatetimeIndex, trained_until: str) -> int:
     """Position in `index` (a frame's times) of the first bar after a model's training
     range, which ended at `trained_until` (ISO 8601): len(index) when none is after it."""
     return int(index.searchsorted(_ts(trained_until), side="right"))

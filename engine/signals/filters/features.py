@@ -213,3 +213,19 @@ def model_columns(matrix: np.ndarray, columns: tuple[int, ...] | None) -> np.nda
 def finite_rows(matrix: np.ndarray) -> np.ndarray:
     """Bool mask of rows whose every feature is known."""
     return np.isfinite(matrix).all(axis=1)
+
+
+def volatility_features_at_end(bars: Bars, lookback: int) -> np.ndarray:
+    """The last row of `volatility_features(bars, lookback)`, bit for bit (a live desk
+    predicts only its newest bar). The windowed features come from their last window alone;
+    ATR's recursion still runs over all of `bars`, as its value depends on its seed."""
+    close = bars.close
+    row = []
+    for w in sorted({1, 5, 20, lookback}):
+        var = _mean_at_end(np.diff(np.log(close[-(w + 1):])) ** 2, w) \
+            if len(close) > w else np.nan
+        row.append(np.log(np.maximum(var, 1e-12)))
+    row.append(ind.atr(bars.high, bars.low, close, ind.ATR_PERIOD)[-1] / close[-1])
+    row.append(bollinger_width_at_end(close, 20, 2.0))
+    row.append(log_returns(close[-2:])[-1])
+    return np.array([row], dtype=np.float64)

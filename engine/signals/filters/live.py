@@ -10,7 +10,8 @@ the desk's first decisions score as a backtest over the same bars scores them.
 A stored GARCH model's recursion runs as the stored-model backtest runs it
 (`predict.volatility_stored`): from the first bar after the model's training range, over
 every return since. At start it is run over the warm-up bars (`prime_garch`), then stepped
-bar by bar, so a live forecast is the backtest's over the same bars, bit for bit.
+bar by bar, so a live forecast is the backtest's over the same bars, bit for bit. A stored
+regressor of realized volatility predicts from the newest row of the volatility features.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.signals import quality as q
-from engine.signals.filters import classify, garch, target
+from engine.signals.filters import classify, garch, realized, target
 from engine.signals.filters.features import (
     Bars,
     direction_features_at_end,
     log_returns,
     model_columns,
+    volatility_features_at_end,
     volume_zscore_at_end,
 )
 from engine.signals.filters.layer import SignalLayer, setup_trade, setups
@@ -209,6 +211,16 @@ class LiveFilters:
                     np.array([self._garch_next(symbol, model, full.close)]),
                     f.volatility.forecast_horizon)
                 _set_volatility(p, np.array([0]), variance, f.volatility)
+            else:
+                # The regressor's features over the whole window, not a tail: ATR's Wilder
+                # recursion is seeded at the window's first bar, and over a live window (at
+                # least 600 bars) that seed weighs (13/14)**600 ~ 1e-19 of the newest value,
+                # under a double's resolution, so the row is the backtest's bit for bit (a
+                # test holds it); a 300-bar tail left the seed at 2e-10.
+                x = volatility_features_at_end(full, f.volatility.lookback)
+                if np.isfinite(x).all():
+                    _set_volatility(p, np.array([0]), realized.predict_variance(model, x),
+                                    f.volatility)
             out.append(_at_end(p, len(full)))
         if f.volume.enabled:
             # `surge` at the newest bar: its z-score against the `lookback` bars before it.
