@@ -299,9 +299,13 @@ def _train_parser(commands) -> None:
     _common(train)
     train.add_argument("--data", metavar="SOURCE", help="CSV/Parquet file or arch:sp500")
     train.add_argument("--symbol", metavar="S", help="symbol of the data (default: the first)")
-    train.add_argument("--model", choices=["lightgbm", "random_forest", "logistic", "garch",
-                                           "volume"],
-                       help="direction classifier, GARCH volatility, or volume surge")
+    # No argparse `choices`: an unknown name is one line from `desk train` (exit 2), not a
+    # usage block.
+    train.add_argument("--model", metavar="NAME",
+                       help="lightgbm, random_forest or logistic: direction classifier;"
+                       " garch: GARCH(1,1) volatility; vol_lightgbm or vol_random_forest:"
+                       " regressor of realized volatility ([filters.volatility] type"
+                       ' "lightgbm" / "random_forest"); volume: volume surge classifier')
     train.add_argument("--horizon", type=int, metavar="N",
                        help="bars ahead (default: [filters.direction] horizon or "
                        "[filters.volatility] forecast_horizon)")

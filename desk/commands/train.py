@@ -1,8 +1,11 @@
 """`desk train`: cross-validate and store a predictive filter's model; `--list` the stored.
 
-    desk train --data SOURCE [--symbol S] --model lightgbm|random_forest|logistic|garch|volume
-               [--horizon N] [--start DATE] [--end DATE] [--select-features K] [--json PATH]
+    desk train --data SOURCE [--symbol S] --model NAME [--horizon N] [--start DATE]
+               [--end DATE] [--select-features K] [--json PATH]
     desk train --list
+
+NAME: lightgbm | random_forest | logistic (direction), garch | vol_lightgbm |
+vol_random_forest (volatility), volume (`engine.signals.filters.training`).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def print_report(console: Console, outcome) -> None:
     for entry in rows:
         train = entry.get("train_rows")
         test = entry.get("test_rows")
-        for who in ("model", "baseline", "regressor"):
+        for who in ("model", "baseline", "regressor", "garch"):
             if who not in entry:
                 continue
             scores = entry[who]
@@ -97,7 +100,9 @@ def print_report(console: Console, outcome) -> None:
                           f" {', '.join(fold['features'])}", style="dim")
         console.print(f"stored model's features (ranked on all rows):"
                       f" {', '.join(report['features'])}")
-    console.print(f"baseline: {report['baseline_kind']}", style="dim")
+    for who in ("model", "baseline", "regressor", "garch"):
+        if f"{who}_kind" in report:
+            console.print(f"{who}: {report[f'{who}_kind']}", style="dim")
     console.print(f"stored model {outcome.name} (id {outcome.model_id}), trained on"
                   f" {outcome.data_range[0][:10]} .. {outcome.data_range[1][:10]},"
                   f" {report['rows']:,} rows; file SHA-256 {outcome.file_sha256[:16]}…")

@@ -4,6 +4,9 @@ Walk-forward (`--walk-forward-models` or `[filters] walk_forward = true`): every
 refitted on the trailing window as the run goes (`predict`). Otherwise each filter uses
 the model `desk train` stored for the symbol, and a run whose range overlaps the model's
 training range is refused, naming both ranges: a model must not judge the bars it learned.
+A stored model is refused too when its features would mean something else than the
+configuration's: another lookback (the same names over other windows) or, for a regressor
+of realized volatility, another forecast horizon (it predicts that horizon's variance).
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from engine.signals.filters.modelfile import ModelFileError, check_no_overlap, l
 
 if TYPE_CHECKING:
     import pandas as pd
-
-TRAIN_NAME = {"direction": None, "volatility": "garch", "volume": "volume"}
 
 
 def build_layer(cfg, frames, walk_forward: bool | None = None) -> SignalLayer | None:
@@ -99,31 +100,37 @@ def first_bar_after(index: pd.DatetimeIndex, trained_until: str) -> int:
 
 
 def _missing(name: str, sub, model_type: str, symbol: str) -> str:
+    from engine.signals.filters.training import train_name
+
     which = f"model {sub.model!r}" if sub.model else \
         f"{name} model of type {model_type} for {symbol}"
-    if name == "volatility" and model_type != "garch":
-        # `desk train` stores GARCH; the regressor is fitted as the backtest walks forward.
-        return (f"[filters.volatility]: no stored {which}: desk train stores GARCH models"
-                ' (type = "garch"); a regressor runs with --walk-forward-models')
     return (f"[filters.{name}]: no stored {which}; train one with desk train --data SOURCE"
-            f" --symbol {symbol} --model {TRAIN_NAME[name] or sub.type}, or run with"
+            f" --symbol {symbol} --model {train_name(name, model_type)}, or run with"
             " --walk-forward-models")
 
 
 def _model_columns(row, payload, name, sub, cfg) -> tuple[int, ...] | None:
     """Where the model's own features (its file's list, in its order) sit among those the
     configuration computes; refused when the configuration cannot compute one of them, or
-    computes them over another lookback (same names, other values)."""
-    if name == "volatility":
-        return None
-    from engine.signals.filters.features import direction_feature_names
-
-    trained = list(payload["features"])
-    lookback = payload.get("params", {}).get("lookback", sub.lookback)
+    computes them over another lookback (same names, other values), or (a regressor of
+    realized volatility) was trained for another forecast horizon."""
+    params = payload.get("params", {})
+    lookback = params.get("lookback", sub.lookback)  # GARCH has none: it reads returns
     if lookback != sub.lookback:
         raise ModelFileError(
             f"model {row['name']}: trained with lookback {lookback} but [filters.{name}]"
             f" lookback is {sub.lookback}; its features would mean other windows")
+    if name == "volatility":
+        # GARCH's forecast covers any horizon (`horizon_mean`); a regressor's only its own.
+        horizon = params.get("forecast_horizon", sub.forecast_horizon)
+        if payload.get("type") != "garch" and horizon != sub.forecast_horizon:
+            raise ModelFileError(
+                f"model {row['name']}: trained to forecast {horizon} bars ahead but"
+                f" [filters.volatility] forecast_horizon is {sub.forecast_horizon}")
+        return None
+    from engine.signals.filters.features import direction_feature_names
+
+    trained = list(payload["features"])
     with_regime = cfg.engine.regime
     expected = list(direction_feature_names(sub.lookback, with_regime))
     missing = [f for f in trained if f not in expected]

@@ -2,8 +2,13 @@
 
 Kinds and their `--model` names:
     direction   "lightgbm", "random_forest", "logistic": up / down / neutral classifier
-    volatility  "garch": GARCH(1,1) (with the ML regressor of realized volatility scored
-                beside it in the report)
+    volatility  "garch": GARCH(1,1) (with the LightGBM regressor of realized volatility
+                scored beside it in the report)
+                "vol_lightgbm", "vol_random_forest": a regressor of the log realized
+                variance of the next `forecast_horizon` bars (`realized`), from
+                `features.volatility_features` (with GARCH scored beside it); stored as
+                [filters.volatility] type "lightgbm" / "random_forest", with the lookback
+                and forecast horizon it was trained for
     volume      "volume": LightGBM classifier of the next bar's surge
 
 The report has one row per fold and one overall (the out-of-fold predictions of every fold
@@ -40,14 +45,20 @@ from engine.signals.filters.features import (
     direction_features,
     finite_rows,
     log_returns,
+    volatility_feature_names,
     volatility_features,
 )
 from engine.signals.filters.select import FeatureSelectionError, check_k, select_features
 from engine.signals.filters.volume import surge_target
 
-MODEL_CHOICES = ("lightgbm", "random_forest", "logistic", "garch", "volume")
+MODEL_CHOICES = ("lightgbm", "random_forest", "logistic", "garch", "vol_lightgbm",
+                 "vol_random_forest", "volume")
 KIND_OF = {"lightgbm": "direction", "random_forest": "direction", "logistic": "direction",
-           "garch": "volatility", "volume": "volume"}
+           "garch": "volatility", "vol_lightgbm": "volatility",
+           "vol_random_forest": "volatility", "volume": "volume"}
+# The type a `--model` is stored as, where it is not its own name: the configuration's
+# [filters.volatility] type, which the backtest and the live desk look the model up by.
+STORED_TYPE = {"vol_lightgbm": "lightgbm", "vol_random_forest": "random_forest"}
 DEFAULT_FOLDS = 5
 
 
@@ -77,6 +88,20 @@ class TrainOutcome:
     file_sha256: str
     model_id: int
     features: tuple[str, ...]
+
+
+def stored_type(model: str) -> str:
+    """The model type a `--model` name is stored as."""
+    return STORED_TYPE.get(model, model)
+
+
+def train_name(kind: str, model_type: str) -> str:
+    """The `--model` name that stores a `kind` model of `model_type` (the inverse of
+    `stored_type`)."""
+    for name, of in KIND_OF.items():
+        if of == kind and stored_type(name) == model_type:
+            return name
+    return model_type
 
 
 def forward_returns(close: np.ndarray, horizon: int) -> np.ndarray:
@@ -141,13 +166,14 @@ def train(cfg, options: TrainOptions, *,
         vol = cfg.filters.volatility
         if options.horizon:
             vol = replace(vol, forecast_horizon=options.horizon)
-        report, fitted, names, params = _train_volatility(bars, vol, options.folds, tick)
+        report, fitted, names, params = _train_volatility(bars, vol, options.folds, tick,
+                                                          stored_type(options.model))
     else:
         report, fitted, names, params = _train_volume(
             bars, cfg.filters.volume, regime_probabilities(bars.close, cfg.engine),
             options.folds, tick)
-    return _store(cfg, market.source, symbol, frame, kind, options.model, fitted, names,
-                  params, report)
+    return _store(cfg, market.source, symbol, frame, kind, stored_type(options.model), fitted,
+                  names, params, report)
 
 
 def _ticker(progress, total):
@@ -240,7 +266,10 @@ def _classifier_cv(x, y, classes, names, model_type, folds, gap, tick, *,
 # -- volatility --------------------------------------------------------------------------
 
 
-def _train_volatility(bars, cfg, folds, tick):
+def _train_volatility(bars, cfg, folds, tick, model_type="garch"):
+    """CV of `model_type` ("garch" or a `realized.REGRESSORS` kind) beside the persistence
+    baseline and the other kind of forecast (GARCH beside a regressor, the LightGBM
+    regressor beside GARCH), then the model fitted on every usable row."""
     h = cfg.forecast_horizon
     r = log_returns(bars.close)
     realized_var = realized.realized_variance(bars.close, h)
@@ -249,43 +278,67 @@ def _train_volatility(bars, cfg, folds, tick):
     rows = np.flatnonzero(finite_rows(x) & np.isfinite(realized_var) & np.isfinite(persistence)
                           & (persistence > 0))
     _enough(rows, folds, h)
+    beside = ("regressor", "lightgbm") if model_type == "garch" else ("garch", "garch")
+    forecasters = {"model": model_type, beside[0]: beside[1]}
     fold_rows = []
-    pooled = {"model": [], "baseline": [], "regressor": [], "realized": []}
+    pooled = {key: [] for key in (*forecasters, "baseline", "realized")}
     for number, (train_idx, test_idx) in enumerate(time_series_folds(len(rows), folds, h),
                                                    start=1):
         train_rows, test_rows = rows[train_idx], rows[test_idx]
+        actual = realized_var[test_rows]
+        forecasts = {key: _fold_forecast(kind, r, x, realized_var, rows, train_rows,
+                                         test_rows, cfg)
+                     for key, kind in forecasters.items()}
+        forecasts["baseline"] = persistence[test_rows]
+        fold_rows.append({
+            "fold": number, "train_rows": [int(train_idx[0]), int(train_idx[-1])],
+            "test_rows": [int(test_idx[0]), int(test_idx[-1])],
+            **{key: metrics.volatility_scores(actual, forecasts[key])
+               for key in ("model", "baseline", beside[0])},
+        })
+        for key, forecast in forecasts.items():
+            pooled[key].append(forecast)
+        pooled["realized"].append(actual)
+        tick()
+    actual = np.concatenate(pooled["realized"])
+    overall = {k: metrics.volatility_scores(actual, np.concatenate(pooled[k]))
+               for k in ("model", "baseline", beside[0])}
+    report = {"folds": fold_rows, "overall": overall, "rows": int(len(rows)),
+              "baseline_kind": f"realized variance of the last {h} bars (persistence)",
+              f"{beside[0]}_kind": _FORECASTER_KIND[beside[1]],
+              "model_kind": _FORECASTER_KIND[model_type]}
+    if model_type == "garch":
+        fitted = garch.fit_garch(r[int(rows[0]):int(rows[-1]) + 1], cfg.distribution)
+        params = {"forecast_horizon": h, "distribution": cfg.distribution,
+                  "threshold": cfg.threshold, **fitted.params()}
+        names = ("returns",)
+    else:
+        fitted = realized.fit_regressor(model_type, x[rows], realized_var[rows])
+        # The backtest and the live desk refuse it under another lookback or horizon.
+        params = {"lookback": cfg.lookback, "forecast_horizon": h, "threshold": cfg.threshold}
+        names = volatility_feature_names(cfg.lookback)
+    tick()
+    return report, fitted, names, params
+
+
+_FORECASTER_KIND = {"garch": "GARCH(1,1) recursion from the training fold's fit",
+                    "lightgbm": "lightgbm regressor of log realized variance",
+                    "random_forest": "random_forest regressor of log realized variance"}
+
+
+def _fold_forecast(kind, r, x, realized_var, rows, train_rows, test_rows, cfg) -> np.ndarray:
+    """The per-bar variance forecast of a fold's test rows by a `kind` model fitted on its
+    training rows."""
+    h = cfg.forecast_horizon
+    if kind == "garch":
         # GARCH sees the returns of the training rows' bars; its forecast at a test bar uses
         # returns up to that bar only (the recursion continues through the gap).
         fit_end = int(train_rows[-1])
         model = garch.fit_garch(r[int(rows[0]):fit_end + 1], cfg.distribution)
         path = model.forecast_after(r[fit_end + 1:int(test_rows[-1]) + 1], h)
-        forecast = path[test_rows - fit_end - 1]
-        regressor = realized.fit_regressor("lightgbm", x[train_rows], realized_var[train_rows])
-        ml = realized.predict_variance(regressor, x[test_rows])
-        actual = realized_var[test_rows]
-        fold_rows.append({
-            "fold": number, "train_rows": [int(train_idx[0]), int(train_idx[-1])],
-            "test_rows": [int(test_idx[0]), int(test_idx[-1])],
-            "model": metrics.volatility_scores(actual, forecast),
-            "baseline": metrics.volatility_scores(actual, persistence[test_rows]),
-            "regressor": metrics.volatility_scores(actual, ml),
-        })
-        pooled["model"].append(forecast)
-        pooled["baseline"].append(persistence[test_rows])
-        pooled["regressor"].append(ml)
-        pooled["realized"].append(actual)
-        tick()
-    actual = np.concatenate(pooled["realized"])
-    overall = {k: metrics.volatility_scores(actual, np.concatenate(pooled[k]))
-               for k in ("model", "baseline", "regressor")}
-    fitted = garch.fit_garch(r[int(rows[0]):int(rows[-1]) + 1], cfg.distribution)
-    tick()
-    report = {"folds": fold_rows, "overall": overall, "rows": int(len(rows)),
-              "baseline_kind": f"realized variance of the last {h} bars (persistence)",
-              "regressor_kind": "lightgbm regressor of log realized variance"}
-    params = {"forecast_horizon": h, "distribution": cfg.distribution,
-              "threshold": cfg.threshold, **fitted.params()}
-    return report, fitted, ("returns",), params
+        return path[test_rows - fit_end - 1]
+    regressor = realized.fit_regressor(kind, x[train_rows], realized_var[train_rows])
+    return realized.predict_variance(regressor, x[test_rows])
 
 
 # -- volume ------------------------------------------------------------------------------
