@@ -69,9 +69,13 @@ def _columns(report: dict) -> tuple:
 
 
 def print_report(console: Console, outcome) -> None:
+    from engine.signals.filters.training import train_name
+
     report = outcome.report
     columns = _columns(report)
-    table = Table(title=f"{outcome.model_type} on {outcome.source} {outcome.symbol}:"
+    # Named as --model names it: a volatility regressor's type alone reads as a classifier's.
+    model = train_name(outcome.kind, outcome.model_type)
+    table = Table(title=f"{model} on {outcome.source} {outcome.symbol}:"
                   f" {len(report['folds'])}-fold time-series CV, model vs baseline",
                   header_style="bold")
     for title in ("Fold", "Train rows", "Test rows", "Row"):

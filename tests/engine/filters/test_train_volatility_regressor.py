@@ -93,6 +93,7 @@ def test_a_stored_forest_judges_a_backtest_after_its_range_and_a_mismatch_is_ref
                  *("--start", SLICE["start"], "--end", SLICE["end"])]) == 0
     printed = capsys.readouterr().out
     assert "garch" in printed and "baseline" in printed and "QLIKE" in printed
+    assert "vol_random_forest on arch:sp500" in printed  # as --model names it
     run = ["--backtest", "--data", "arch:sp500", "--start", "2010-01-01", "--db", db]
     assert main([*run, "--config", str(_config(tmp_path, type="random_forest"))]) == 0
     capsys.readouterr()
