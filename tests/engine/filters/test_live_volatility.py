@@ -78,3 +78,38 @@ def test_live_regressor_is_the_stored_backtest_bit_for_bit(kind):
         assert p.flag[last] == expected.flag[t], t
         flags.add(bool(p.flag[last]))
     assert flags == {True, False}  # the threshold splits the judged bars: both verdicts seen
+
+
+@pytest.mark.parametrize(("model", "kind"), [("garch", "garch"), ("vol_lightgbm", "lightgbm")])
+def test_a_live_desk_without_quality_judges_with_the_stored_model(tmp_path, model, kind):
+    """Through the engine: the stored model loads, GARCH's recursion is primed from the
+    warm-up bars though [quality] is off (unprimed, the first judgement would be refused),
+    and every judged decision carries the volatility verdict of the model's type."""
+    import json
+    import sqlite3
+
+    from engine.signals.filters.training import TrainOptions, train
+    from tests.live_engine import live_engine
+
+    db = str(tmp_path / "desk.db")
+    sections = {"feed": {"symbols": ["BTC/USDT"], "history_bars": 300},
+                "engine": {"approval": "auto"},
+                "filters": {"enabled": True, "direction": {"enabled": False},
+                            "volume": {"enabled": False},
+                            "volatility": {"type": kind, "threshold": 0.0005}}}
+    train(config_from_dict({"store": {"path": db}} | sections),
+          TrainOptions(data="sim:BTC/USDT", model=model, end="2026-02-01"))
+    engine, _, _ = live_engine(tmp_path, **sections)
+    try:
+        for _ in range(300):
+            engine.step()
+    finally:
+        engine.stop()
+    rows = sqlite3.connect(db).execute(
+        "SELECT payload FROM audit_entries WHERE kind = 'decision.judged'").fetchall()
+    judged = [json.loads(p) for (p,) in rows]
+    assert judged, "no decision was judged"
+    for record in judged:
+        (verdict,) = record["filters"]
+        assert verdict["filter"] == "volatility" and verdict["model"] == kind
+        assert verdict["prediction"].startswith(("high ", "low ")), record  # known
