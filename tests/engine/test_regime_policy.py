@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine import cores
 from engine.signals.regime import GaussianHMM
 from engine.signals.regime.inference import forward
 from engine.signals.regime.labels import LABELS
@@ -150,7 +151,7 @@ def test_fits_spread_over_processes_equal_the_fits_made_one_by_one(monkeypatch):
     from engine.signals.regime.fit import GaussianHMM
 
     monkeypatch.setattr(policy, "PARALLEL_FITS", 4)  # two processes from 8 windows on
-    monkeypatch.setattr(policy, "_free_cores", lambda: 2)  # even with the tests' workers
+    monkeypatch.setattr(cores, "free_cores", lambda: 2)  # even with the tests' workers
     returns = np.diff(np.log(sp500()))
     windows = [returns[i * 200:i * 200 + 300] for i in range(11)]
     together = policy.fit_all(3, windows)
@@ -175,7 +176,7 @@ def test_fits_stay_in_one_process_when_the_other_cores_are_busy(monkeypatch):
         raise AssertionError("a process pool was started")
 
     monkeypatch.setattr(policy, "PARALLEL_FITS", 4)
-    monkeypatch.setattr(policy, "_free_cores", lambda: 1)
+    monkeypatch.setattr(cores, "free_cores", lambda: 1)
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
     returns = np.diff(np.log(sp500()))
     windows = [returns[i * 200:i * 200 + 300] for i in range(9)]
@@ -183,7 +184,7 @@ def test_fits_stay_in_one_process_when_the_other_cores_are_busy(monkeypatch):
 
 
 def test_the_free_core_probe_counts_the_other_runnable_processes():
-    from engine.signals.regime.policy import free_of
+    from engine.cores import free_of
 
     assert free_of(2, "0.10 0.20 0.30 1/250 999") == 2  # only the caller runs
     assert free_of(2, "1.90 1.50 1.20 2/250 999") == 1  # one neighbour: one core left

@@ -76,20 +76,25 @@ def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, gap: int | None =
     if split is None:
         model.fit(x, y)
         return model
-    import warnings
-
     from lightgbm import early_stopping
 
+    _quiet_eval_set_deprecation()
     cut, held = split
-    with warnings.catch_warnings():
-        # `eval_set`, deprecated in LightGBM 4.7 for `eval_X`/`eval_y`; but 4.7's `eval_y`
-        # is not label-encoded by the classifier, so labels -1, 0, 1 would be scored as
-        # other classes and the stopping round chosen on wrong numbers (a test holds the
-        # stopping score to the held-out rows' own log loss).
-        warnings.filterwarnings("ignore", message=".*'eval_set' is deprecated")
-        model.fit(x[:cut], y[:cut], eval_set=[(x[held:], y[held:])],
-                  callbacks=[early_stopping(PATIENCE, verbose=False)])
+    model.fit(x[:cut], y[:cut], eval_set=[(x[held:], y[held:])],
+              callbacks=[early_stopping(PATIENCE, verbose=False)])
     return model
+
+
+def _quiet_eval_set_deprecation() -> None:
+    """LightGBM 4.7 deprecates `eval_set` for `eval_X`/`eval_y`, but its `eval_y` is not
+    label-encoded by the classifier: labels -1, 0, 1 would be scored as other classes and
+    the stopping round chosen on wrong numbers (a test holds the stopping score to the
+    held-out rows' own log loss). So `eval_set` stays, and its warning is silenced for the
+    process (re-adding the filter only moves it to the front): `warnings.catch_warnings`
+    around each fit is not thread-safe, and fits run side by side (`fitpool`)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*'eval_set' is deprecated")
 
 
 def early_stopping_split(y: np.ndarray, gap: int) -> tuple[int, int] | None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from engine.signals import quality as q
-from engine.signals.filters import predict
+from engine.signals.filters import fitpool, predict
 from engine.signals.filters.features import Bars
 from engine.signals.filters.verdicts import FilterRules, judge
 from engine.signals.regime.labels import LABELS
@@ -59,34 +60,40 @@ class SignalLayer:
         f = self.filters
         if f is None:
             return []
-        out = []
+        # Each filter's predictions as a task; walk-forward ones run side by side, so the
+        # GARCH refits (under the GIL) overlap the LightGBM ones (released) (`fitpool`).
+        tasks = []
         wf = {"train_window": f.train_window, "retrain_every": f.retrain_every, "at": at}
         stored = self.stored.get(symbol, {})
         if f.direction.enabled:
             if self.walk_forward:
-                out.append(predict.direction_walk_forward(bars, f.direction, regime_probs,
-                                                          **wf))
+                tasks.append(partial(predict.direction_walk_forward, bars, f.direction,
+                                     regime_probs, **wf))
             else:
                 s = stored["direction"]
-                out.append(predict.direction_stored(bars, f.direction, regime_probs,
-                                                    s.model, at, s.columns))
+                tasks.append(partial(predict.direction_stored, bars, f.direction,
+                                     regime_probs, s.model, at, s.columns))
         if f.volatility.enabled:
             if self.walk_forward:
-                out.append(predict.volatility_walk_forward(bars, f.volatility, **wf))
+                tasks.append(partial(predict.volatility_walk_forward, bars, f.volatility,
+                                     **wf))
             else:
                 s = stored["volatility"]
-                out.append(predict.volatility_stored(bars, f.volatility, s.model,
-                                                     s.first_bar_after, at))
+                tasks.append(partial(predict.volatility_stored, bars, f.volatility, s.model,
+                                     s.first_bar_after, at))
         if f.volume.enabled:
             if f.volume.type == "zscore":
-                out.append(predict.volume_zscore_predictions(bars, f.volume))
+                tasks.append(partial(predict.volume_zscore_predictions, bars, f.volume))
             elif self.walk_forward:
-                out.append(predict.volume_walk_forward(bars, f.volume, regime_probs, **wf))
+                tasks.append(partial(predict.volume_walk_forward, bars, f.volume,
+                                     regime_probs, **wf))
             else:
                 s = stored["volume"]
-                out.append(predict.volume_stored(bars, f.volume, regime_probs, s.model, at,
-                                                 s.columns))
-        return out
+                tasks.append(partial(predict.volume_stored, bars, f.volume, regime_probs,
+                                     s.model, at, s.columns))
+        if not self.walk_forward:
+            return [task() for task in tasks]
+        return fitpool.side_by_side(tasks)
 
     def apply(self, symbol: str, bars: Bars, *, decision: np.ndarray,
               confidence: np.ndarray, size_multiplier: np.ndarray,

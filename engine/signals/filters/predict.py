@@ -18,10 +18,11 @@ A prediction at a wanted bar is the same whatever else is wanted; other bars sta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from engine.signals.filters import classify, garch, realized, target
+from engine.signals.filters import classify, fitpool, garch, realized, target
 from engine.signals.filters.features import (
     Bars,
     direction_features,
@@ -72,18 +73,33 @@ def direction_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
     n = len(bars)
     predicted = usable & wanted_mask(n, at)
     out = _empty("direction", cfg.type, n)
-    for f in fit_bars(n, train_window, retrain_every):
-        if not predicted[f:f + retrain_every].any():
-            continue
-        lo, hi = f - train_window, target.labelled_until(f, cfg.horizon)
-        rows = np.flatnonzero(usable[lo:hi] & y.known[lo:hi]) + lo
-        if len(rows) < MIN_TRAIN_ROWS:
-            continue
-        model = classify.fit_classifier(cfg.type, x[rows], y.label[rows], gap=cfg.horizon,
-                                          threads=1)
+    fit = partial(_fit_classifier, cfg.type, x, y.label, cfg.horizon)
+    for f, model in _refits(fit, predicted, usable & y.known, cfg.horizon, train_window,
+                            retrain_every):
         _direction_segment(out, model, x, predicted, f, min(f + retrain_every, n))
         out.fits.append(f)
     return out
+
+
+def _refits(fit, predicted: np.ndarray, labelled: np.ndarray, horizon: int,
+            train_window: int, retrain_every: int) -> list[tuple[int, object]]:
+    """(bar, model) of every walk-forward fit with a wanted bar to predict: `fit` of the
+    labelled rows of its trailing window (module doc), the fits side by side (`fitpool`)."""
+    jobs = []
+    for f in fit_bars(len(predicted), train_window, retrain_every):
+        if not predicted[f:f + retrain_every].any():
+            continue
+        lo, hi = f - train_window, target.labelled_until(f, horizon)
+        rows = np.flatnonzero(labelled[lo:hi]) + lo
+        if len(rows) >= MIN_TRAIN_ROWS:
+            jobs.append((f, rows))
+    models = fitpool.fit_each(fit, [rows for _, rows in jobs])
+    return [(f, model) for (f, _), model in zip(jobs, models, strict=True)]
+
+
+def _fit_classifier(kind: str, x: np.ndarray, label: np.ndarray, gap: int,
+                    rows: np.ndarray):
+    return classify.fit_classifier(kind, x[rows], label[rows], gap=gap, threads=1)
 
 
 def direction_stored(bars: Bars, cfg, regime_probs, model, at: np.ndarray | None = None,
@@ -135,17 +151,16 @@ def volatility_walk_forward(bars: Bars, cfg, *, train_window: int, retrain_every
     y = realized.realized_variance(bars.close, cfg.forecast_horizon)
     usable = finite_rows(x)
     predicted = usable & wanted
-    for f in fit_bars(n, train_window, retrain_every):
-        if not predicted[f:f + retrain_every].any():
-            continue
-        lo, hi = f - train_window, target.labelled_until(f, cfg.forecast_horizon)
-        rows = np.flatnonzero(usable[lo:hi] & np.isfinite(y[lo:hi])) + lo
-        if len(rows) < MIN_TRAIN_ROWS:
-            continue
-        model = realized.fit_regressor(cfg.type, x[rows], y[rows], threads=1)
+    fit = partial(_fit_regressor, cfg.type, x, y)
+    for f, model in _refits(fit, predicted, usable & np.isfinite(y), cfg.forecast_horizon,
+                            train_window, retrain_every):
         _regressor_segment(out, model, x, predicted, f, min(f + retrain_every, n), cfg)
         out.fits.append(f)
     return out
+
+
+def _fit_regressor(kind: str, x: np.ndarray, variance: np.ndarray, rows: np.ndarray):
+    return realized.fit_regressor(kind, x[rows], variance[rows], threads=1)
 
 
 def volatility_stored(bars: Bars, cfg, model, start: int = 0,
@@ -206,14 +221,9 @@ def volume_walk_forward(bars: Bars, cfg, regime_probs, *, train_window: int,
     out = volume_zscore_predictions(bars, cfg)
     out.model = cfg.type
     out.known[:] = False
-    for f in fit_bars(n, train_window, retrain_every):
-        if not predicted[f:f + retrain_every].any():
-            continue
-        lo, hi = f - train_window, target.labelled_until(f, 1)
-        rows = np.flatnonzero(usable[lo:hi] & labelled[lo:hi]) + lo
-        if len(rows) < MIN_TRAIN_ROWS:
-            continue
-        model = classify.fit_classifier(cfg.type, x[rows], label[rows], gap=1, threads=1)
+    fit = partial(_fit_classifier, cfg.type, x, label, 1)
+    for f, model in _refits(fit, predicted, usable & labelled, 1, train_window,
+                            retrain_every):
         _surge_segment(out, model, x, predicted, f, min(f + retrain_every, n))
         out.fits.append(f)
     return out

@@ -247,7 +247,9 @@ def fit_all(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
     loaded modules)."""
     import multiprocessing
 
-    workers = min(_free_cores(), len(windows) // PARALLEL_FITS)
+    from engine import cores
+
+    workers = min(cores.free_cores(), len(windows) // PARALLEL_FITS)
     fork = "fork" in multiprocessing.get_all_start_methods()
     # A daemonic process (a Dask worker, a multiprocessing.Pool worker) may not have
     # children: it fits in one process.
@@ -263,35 +265,6 @@ def fit_all(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         fitted = pool.map(partial(_fit_batch, states), parts)
         return [model for part in fitted for model in part]
-
-
-def _free_cores() -> int:
-    """Cores this process may use that no other process is running on right now (Linux:
-    the runnable count of /proc/loadavg, the calling thread included); elsewhere all of
-    them. A snapshot, but a busy neighbour runs for the whole fit, and the choice only
-    changes the speed, never the fits."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-    try:
-        with open("/proc/loadavg") as f:
-            return free_of(cores, f.read())
-    except OSError:
-        return cores
-
-
-def free_of(cores: int, loadavg: str) -> int:
-    """The cores of `cores` left free by the runnable processes in a /proc/loadavg line
-    ("0.52 0.58 0.59 3/321 1234": three runnable, the caller one of them); all of them
-    when the line cannot be read."""
-    try:
-        running = int(loadavg.split()[3].split("/")[0])
-    except (ValueError, IndexError):
-        return cores
-    return max(1, cores - max(0, running - 1))
 
 
 def _fit_batch(states: int, windows: list[np.ndarray]) -> list[FittedHMM]:
