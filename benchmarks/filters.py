@@ -71,7 +71,7 @@ def bench_cv(bars: int) -> None:
     started = _clock()
     _classifier_cv(x[rows], y.label[rows], target.CLASSES, target.CLASS_NAMES, "lightgbm", 5,
                    d.horizon, lambda: None)
-    classify.fit_classifier("lightgbm", x[rows], y.label[rows])
+    classify.fit_classifier("lightgbm", x[rows], y.label[rows], gap=d.horizon)
     ours, ours_cpu = _since(started)
     peer_model = classify.make_classifier("lightgbm")
     assert isinstance(peer_model, LGBMClassifier)

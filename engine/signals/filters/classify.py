@@ -62,7 +62,7 @@ def make_classifier(kind: str, *, threads: int | None = None):
     raise ValueError(f"unknown classifier {kind!r}; expected one of {', '.join(KINDS)}")
 
 
-def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, gap: int | None = None,
+def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, gap: int | None,
                    threads: int | None = None):
     """A fitted classifier; a training set with a single class gets a constant model.
 

@@ -202,7 +202,8 @@ def _train_direction(bars, cfg, model_type, regime_probs, folds, tick, select=No
                             model_type, folds, cfg.horizon, tick, selection=selection)
     # The stored model ranks every row: its CV above ranked each fold's training rows only.
     columns = selection.columns(x[rows], np.arange(len(rows))) if selection else None
-    fitted = classify.fit_classifier(model_type, _take(x[rows], columns), y.label[rows])
+    fitted = classify.fit_classifier(model_type, _take(x[rows], columns), y.label[rows],
+                                     gap=cfg.horizon)
     tick()
     params = {"horizon": cfg.horizon, "dead_band": cfg.dead_band, "lookback": cfg.lookback}
     chosen = names if columns is None else tuple(names[i] for i in columns)
@@ -239,7 +240,7 @@ def _classifier_cv(x, y, classes, names, model_type, folds, gap, tick, *,
                                                     start=1):
         columns = selection.columns(x, train_rows) if selection else None
         model = classify.fit_classifier(model_type, _take(x[train_rows], columns),
-                                        y[train_rows])
+                                        y[train_rows], gap=gap)
         proba = classify.class_probabilities(model, _take(x[test_rows], columns), classes)
         base = metrics.baseline_proba(y[train_rows], len(test_rows), classes)
         fold_rows.append({
@@ -351,7 +352,7 @@ def _train_volume(bars, cfg, regime_probs, folds, tick):
     _enough(rows, folds, 1)
     names = {0: "calm", 1: "surge"}
     report = _classifier_cv(x[rows], label[rows], (0, 1), names, "lightgbm", folds, 1, tick)
-    fitted = classify.fit_classifier("lightgbm", x[rows], label[rows])
+    fitted = classify.fit_classifier("lightgbm", x[rows], label[rows], gap=1)
     tick()
     params = {"lookback": cfg.lookback, "threshold": cfg.threshold}
     return report, fitted, direction_feature_names(cfg.lookback, regime_probs is not None), \

@@ -73,7 +73,7 @@ def test_the_early_stopped_model_predicts_with_its_best_round():
 
 def test_without_a_gap_every_tree_is_fitted_on_every_row():
     x, y = _noise(4)
-    assert fit_classifier("lightgbm", x, y).booster_.num_trees() == 300
+    assert fit_classifier("lightgbm", x, y, gap=None).booster_.num_trees() == 300
 
 
 def test_early_stopping_scores_the_held_out_rows_by_their_own_classes():
