@@ -239,7 +239,6 @@ class LiveFilters:
             out.append(_at_end(p, len(full)))
         return out
 
-
     def _garch_next(self, symbol: str, model: garch.GarchModel, close: np.ndarray) -> float:
         """sigma2[t+1 | t] at the newest bar: the recursion stepped over the returns since
         the bar it was last carried to (`close`: the window's closes, newest last)."""
