@@ -314,11 +314,15 @@ def small_file(repeats: int = 5) -> None:
             "--json", str(home / f"b{i}.json")],
     }
     (home / "peer.py").write_text(PEER_SCRIPT)
-    results = {}
-    for name, argv in runs.items():
+    for argv in runs.values():
         process_time(argv(-1), env, home)  # warm: bytecode cache and page cache
-        times = [process_time(argv(i), env, home) for i in range(repeats)]
-        results[name] = min(times)
+    # Interleaved, one run of each per round: a virtual machine's speed drifts by 10% over
+    # a minute, which would otherwise favour whichever ran in the faster stretch.
+    times: dict[str, list] = {name: [] for name in runs}
+    for i in range(repeats):
+        for name, argv in runs.items():
+            times[name].append(process_time(argv(i), env, home))
+    results = {name: min(found) for name, found in times.items()}
     peer_cpu, _, peer_out = results["backtesting.py SmaCross"]
     for name, (cpu, wall, out) in results.items():
         if name.startswith("desk"):
