@@ -14,11 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.signals.filters.layer import SignalLayer, StoredModel
 from engine.signals.filters.modelfile import ModelFileError, check_no_overlap, load_model_file
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from engine.signals.filters.layer import SignalLayer, StoredModel
 
 
 def build_layer(cfg, frames, walk_forward: bool | None = None) -> SignalLayer | None:
@@ -27,6 +28,9 @@ def build_layer(cfg, frames, walk_forward: bool | None = None) -> SignalLayer | 
     quality = cfg.quality if cfg.quality.enabled else None
     if filters is None and quality is None:
         return None
+    # Here, not at the top: a backtest with the layer off (the default) skips its modules.
+    from engine.signals.filters.layer import SignalLayer
+
     wf = cfg.filters.walk_forward if walk_forward is None else walk_forward
     stored = {}
     if filters is not None and not wf:
@@ -53,6 +57,7 @@ def load_stored_models(cfg, frames, store=None) -> dict[str, dict[str, StoredMod
     `store`: an open store to read (default: open the configured one)."""
     from engine.adapters.sqlite.models import stored_model
     from engine.adapters.sqlite.open import open_store
+    from engine.signals.filters.layer import StoredModel
 
     own = store is None
     store = open_store(cfg) if own else store
