@@ -14,7 +14,6 @@ simply no change of signal.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -95,11 +94,47 @@ def _judged_rows(engine, symbol: str) -> list[tuple[str, str]]:
     latest = _latest(engine, ("decision.judged",)).get(("decision.judged", symbol))
     if latest is None:
         return rows + [("verdict", "none recorded yet for this symbol")]
-    for key, value in latest.items():
-        if key not in ("symbol", "ts"):
-            rows.append((f"  {key}", json.dumps(value) if isinstance(value, dict | list)
-                         else str(value)))
+    multiplier = _number(latest.get("multiplier"))
+    outcome = (f"dropped: {_judged_text(latest)}" if latest.get("dropped")
+               else f"kept · size ×{multiplier:.2f}" if multiplier is not None else "kept")
+    rows.append(("outcome", outcome))
+    for verdict in latest.get("filters") or []:
+        rows.append((f"  {verdict.get('filter', '?')}", _verdict_text(verdict)))
+    if isinstance(latest.get("quality"), dict):
+        rows.append(("  quality", _quality_text(latest["quality"])))
     return rows
+
+
+def _number(value) -> float | None:
+    """A number of a judged record (its audit payload may hold numbers as text)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _verdict_text(verdict: dict) -> str:
+    """"pass · lightgbm: down, p 0.40 (a veto needs 0.60)"."""
+    p, threshold = _number(verdict.get("probability")), _number(verdict.get("threshold"))
+    text = f"{verdict.get('verdict', '?')} · {verdict.get('model', '?')}: " \
+           f"{verdict.get('prediction', '?')}"
+    if p is not None:
+        text += f", p {p:.2f}"
+    if threshold is not None:
+        text += f" (a veto needs {threshold:.2f})"
+    return text
+
+
+def _quality_text(quality: dict) -> str:
+    """"0.50 · confluence 0.59, alignment 0.40, setups won 0.50 of 3 · size ×0.99"."""
+    def two(key: str) -> str:
+        value = _number(quality.get(key))
+        return "?" if value is None else f"{value:.2f}"
+
+    text = (f"{two('score')} · confluence {two('confluence')}, alignment {two('alignment')},"
+            f" setups won {two('success')} of {quality.get('similar_trades', '?')}")
+    return text + (" · below min_score" if quality.get("dropped")
+                   else f" · size ×{two('multiplier')}")
 
 
 def _gate_rows(engine, order) -> list[tuple[str, str]]:
@@ -175,8 +210,14 @@ def idle_reasons(engine) -> dict[str, str]:
 
 
 def _judged_text(judged: dict) -> str:
-    vetoes = judged.get("vetoes") or judged.get("vetoed_by") or judged.get("reasons")
-    if vetoes:
-        return vetoes if isinstance(vetoes, str) else ", ".join(map(str, vetoes))
-    score = judged.get("score")
-    return f"quality {score}" if score is not None else "no reason recorded"
+    """Why a judged decision was dropped: the filters that vetoed it, or its quality score
+    below [quality] min_score."""
+    vetoes = [v.get("filter", "?") for v in judged.get("filters") or []
+              if v.get("verdict") == "veto"]
+    reasons = [f"{', '.join(vetoes)} vetoed"] if vetoes else []
+    quality = judged.get("quality")
+    if isinstance(quality, dict) and quality.get("dropped"):
+        score = _number(quality.get("score"))
+        reasons.append(f"quality {score:.2f} below min_score" if score is not None
+                       else "quality below min_score")
+    return "; ".join(reasons) or "no reason recorded"

@@ -56,3 +56,37 @@ def test_idle_reasons_follow_the_kill_switch_the_pause_and_the_position(tmp_path
     reason = engine.latest_snapshot().idle["SOL/USDT"]
     engine.stop()
     assert reason.startswith("last order denied: SOL/USDT position would be")
+
+
+# A judged decision as the audit keeps it: numbers of the verdicts as text.
+JUDGED = {
+    "dropped": True, "multiplier": "1.0",
+    "filters": [
+        {"filter": "direction", "model": "lightgbm", "prediction": "down",
+         "probability": "0.71", "threshold": "0.6", "verdict": "veto"},
+        {"filter": "volatility", "model": "garch", "prediction": "low 0.1617%",
+         "probability": "0.0", "threshold": "0.6", "verdict": "pass"},
+    ],
+    "quality": {"score": "0.25", "confluence": "0.5", "alignment": "0.0", "success": "0.25",
+                "similar_trades": 4, "multiplier": "0.5", "dropped": True},
+}
+
+
+def test_a_dropped_decision_names_the_vetoes_and_the_low_quality():
+    from engine.live.why import _judged_text
+
+    assert _judged_text(JUDGED) == "direction vetoed; quality 0.25 below min_score"
+    passed = {**JUDGED, "filters": JUDGED["filters"][1:],
+              "quality": {**JUDGED["quality"], "dropped": False}}
+    assert _judged_text(passed) == "no reason recorded"
+
+
+def test_verdicts_read_as_sentences_not_records():
+    from engine.live.why import _quality_text, _verdict_text
+
+    assert _verdict_text(JUDGED["filters"][0]) == \
+        "veto · lightgbm: down, p 0.71 (a veto needs 0.60)"
+    assert _quality_text(JUDGED["quality"]) == \
+        "0.25 · confluence 0.50, alignment 0.00, setups won 0.25 of 4 · below min_score"
+    kept = {**JUDGED["quality"], "score": 0.5, "multiplier": 0.992157, "dropped": False}
+    assert _quality_text(kept).endswith("· size ×0.99")
