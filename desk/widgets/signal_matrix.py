@@ -29,14 +29,23 @@ class SignalMatrix(KeyedTable):
         self.show_cursor = False
 
     def show(
-        self, symbols: tuple[str, ...], signals: tuple[SignalView, ...], styles: dict[str, Style]
+        self, symbols: tuple[str, ...], signals: tuple[SignalView, ...], styles: dict[str, Style],
+        judged: dict[str, str] | None = None,
     ) -> None:
+        """`judged`: symbol -> its last judged decision (with [filters] or [quality]): a
+        column right after the symbol, before the strategies a narrow terminal scrolls to."""
         latest = latest_signals(signals)
         strategies = list(dict.fromkeys(strategy for _, strategy in latest))
-        self.set_columns([("symbol", "Symbol"), *((s, s) for s in strategies)])
+        verdict = [("judged", "Filters")] if judged else []
+        self.set_columns([("symbol", "Symbol"), *verdict, *((s, s) for s in strategies)])
         rows = {}
         for symbol in symbols or sorted({symbol for symbol, _ in latest}):
             cells: list[str | Text] = [symbol]
+            if judged:
+                # Calm unless the layer stopped a decision: that one stands out.
+                text = judged.get(symbol, "—")
+                cells.append(Text(text, style="" if text.startswith("dropped")
+                                  else styles["HOLD"]))
             for strategy in strategies:
                 signal = latest.get((symbol, strategy))
                 if signal is None:

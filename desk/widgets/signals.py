@@ -48,7 +48,8 @@ class SignalsPane(Pane):
             "SELL": self.style_of("ask"),
             "HOLD": self.style_of("muted"),
         }
-        self.query_one(SignalMatrix).show(snapshot.symbols, snapshot.signals, side_styles)
+        self.query_one(SignalMatrix).show(snapshot.symbols, snapshot.signals, side_styles,
+                                          snapshot.judged)
         self._show_caption(snapshot)
         # The engine lets nothing expire while paused and moves every expiry on by the
         # pause when the feed resumes; the countdown stands still meanwhile.

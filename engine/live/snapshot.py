@@ -299,6 +299,9 @@ class Snapshot:
     history: HistoryView = field(default_factory=HistoryView)  # from the stored fills
     # Symbol -> why nothing is proposed for it now (engine.live.why); "" while one waits.
     idle: dict[str, str] = field(default_factory=dict)
+    # Symbol -> its last judged decision in a few words (engine.live.why); empty without
+    # [filters] or [quality].
+    judged: dict[str, str] = field(default_factory=dict)
     order_flow: tuple[FlowView, ...] = ()  # symbols with a book stream (engine.microstructure)
     flow_alerts: tuple[FlowAlert, ...] = ()  # newest last: notifications, never audit entries
     strategies: tuple[StrategyView, ...] = ()  # lifecycle rows (engine.lifecycle.live)

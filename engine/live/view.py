@@ -17,7 +17,7 @@ from engine.live.snapshot import (
     SignalView,
     Snapshot,
 )
-from engine.live.why import idle_reasons
+from engine.live.why import idle_reasons, judged_summaries, recent_verdicts
 from engine.risk.live_view import live_risk
 
 AUDIT_TAIL = 50
@@ -40,6 +40,7 @@ def build_snapshot(engine) -> Snapshot:
     flows = engine.flow.views()
     history = engine.history_book.view(engine.market_ts) if hasattr(engine, "history_book") \
         else HistoryView()
+    verdicts = recent_verdicts(engine)
     return Snapshot(
         market_ts=engine.market_ts,
         equity=equity,
@@ -83,7 +84,8 @@ def build_snapshot(engine) -> Snapshot:
         strategies=_strategy_views(engine),
         portfolio=_portfolio_view(engine),
         market=market_views(engine),
-        idle=idle_reasons(engine),
+        idle=idle_reasons(engine, verdicts),
+        judged=judged_summaries(engine, verdicts),
         history=history,
         chain_verified_seq=engine.verified_seq,
         chain_ok=engine.chain_ok,

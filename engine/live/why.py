@@ -173,11 +173,36 @@ def _latest(engine, kinds: tuple[str, ...]) -> dict[tuple[str, str], dict]:
     return latest_audit(engine.store, kinds, max(head - RECENT_DENIAL_ENTRIES, 0))
 
 
-def idle_reasons(engine) -> dict[str, str]:
-    """Symbol -> why nothing is proposed for it now ("" while an order waits)."""
+def recent_verdicts(engine) -> dict[tuple[str, str], dict]:
+    """(kind, symbol) -> the newest recent risk denial and judged decision: what
+    `idle_reasons` and `judged_summaries` read, in one read of the audit."""
+    return _latest(engine, ("risk.denied", "decision.judged"))
+
+
+def judged_summaries(engine, latest: dict[tuple[str, str], dict]) -> dict[str, str]:
+    """Symbol -> its last judged decision in a few words ("kept ×0.99", "dropped: direction
+    vetoed"); empty without [filters] or [quality]."""
+    if getattr(engine, "filters", None) is None:
+        return {}
+    out = {}
+    for symbol in engine.symbols:
+        judged = latest.get(("decision.judged", symbol))
+        if judged is None:
+            out[symbol] = "—"
+        elif judged.get("dropped"):
+            out[symbol] = f"dropped: {_judged_text(judged)}"
+        else:
+            multiplier = _number(judged.get("multiplier"))
+            out[symbol] = "kept" + (f" ×{multiplier:.2f}" if multiplier is not None else "")
+    return out
+
+
+def idle_reasons(engine, latest: dict[tuple[str, str], dict] | None = None) -> dict[str, str]:
+    """Symbol -> why nothing is proposed for it now ("" while an order waits); `latest`:
+    `recent_verdicts` (read here when not given)."""
     risk = engine.gate.state()
     waiting = {p.order.symbol for p in engine.trader.proposals.values()}
-    latest = _latest(engine, ("risk.denied", "decision.judged"))
+    latest = recent_verdicts(engine) if latest is None else latest
     reasons = {}
     for symbol, state in engine.symbols.items():
         held = engine.portfolio.position(symbol).qty

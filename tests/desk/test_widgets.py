@@ -81,3 +81,31 @@ async def test_keyed_table_updates_rows_in_place_and_keeps_the_cursor():
         assert [row.key.value for row in table.ordered_rows] == ["a", "b", "c", "d"]
         table.sync({"b": ("b", "20"), "d": ("d", "4")})
         assert table.row_count == 2 and table.get_row("d") == ["d", "4"]
+
+
+class MatrixApp(App):
+    def compose(self) -> ComposeResult:
+        from desk.widgets.signal_matrix import SignalMatrix
+
+        yield SignalMatrix()
+
+
+async def test_the_signal_matrix_shows_each_symbols_last_judgement_after_the_symbol():
+    from rich.style import Style
+
+    from desk.widgets.signal_matrix import SignalMatrix
+
+    styles = {side: Style() for side in ("BUY", "SELL", "HOLD")}
+    symbols = tuple(dict.fromkeys(s.symbol for s in signals()))
+    app = MatrixApp()
+    async with app.run_test() as pilot:
+        matrix = app.query_one(SignalMatrix)
+        matrix.show(symbols, signals(), styles)
+        await pilot.pause()
+        assert "judged" not in [c.key.value for c in matrix.ordered_columns]  # layer off
+        judged = {symbols[0]: "kept ×0.99", symbols[1]: "dropped: direction vetoed"}
+        matrix.show(symbols, signals(), styles, judged)
+        await pilot.pause()
+        assert [c.key.value for c in matrix.ordered_columns][:2] == ["symbol", "judged"]
+        assert [str(matrix.get_row(s)[1]) for s in symbols] == \
+            ["kept ×0.99", "dropped: direction vetoed", "—"]

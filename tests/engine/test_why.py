@@ -90,3 +90,17 @@ def test_verdicts_read_as_sentences_not_records():
         "0.25 · confluence 0.50, alignment 0.00, setups won 0.25 of 4 · below min_score"
     kept = {**JUDGED["quality"], "score": 0.5, "multiplier": 0.992157, "dropped": False}
     assert _quality_text(kept).endswith("· size ×0.99")
+
+
+def test_each_symbols_last_judgement_in_a_few_words():
+    from types import SimpleNamespace
+
+    from engine.live.why import judged_summaries
+
+    engine = SimpleNamespace(filters=object(), symbols={"A": None, "B": None, "C": None})
+    latest = {("decision.judged", "A"): JUDGED,
+              ("decision.judged", "B"): {**JUDGED, "dropped": False, "multiplier": "0.5"}}
+    assert judged_summaries(engine, latest) == {
+        "A": "dropped: direction vetoed; quality 0.25 below min_score", "B": "kept ×0.50",
+        "C": "—"}
+    assert judged_summaries(SimpleNamespace(filters=None, symbols={"A": None}), latest) == {}
