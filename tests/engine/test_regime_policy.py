@@ -191,3 +191,31 @@ def test_the_free_core_probe_counts_the_other_runnable_processes():
     assert free_of(4, "3.00 2.00 1.00 3/250 999") == 2
     assert free_of(2, "7.00 6.00 5.00 9/250 999") == 1  # never below one
     assert free_of(2, "garbled") == 2  # unreadable: all of them
+    # This process's own runnable threads (a GARCH thread beside the LightGBM fits) are
+    # not a neighbour: with two of them running and nothing else, both cores are free.
+    assert free_of(2, "1.90 1.50 1.20 2/250 999", own=2) == 2
+    assert free_of(2, "1.90 1.50 1.20 3/250 999", own=2) == 1
+
+
+def test_this_process_counts_its_own_running_threads():
+    import hashlib
+    import threading
+
+    from engine.cores import own_running
+
+    assert own_running() >= 1  # the caller runs
+    stop = threading.Event()
+    data = bytes(1 << 22)
+
+    def spin():  # hashing releases the GIL: the thread stays runnable beside the caller
+        while not stop.is_set():
+            hashlib.sha256(data).digest()
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        seen = max(own_running() for _ in range(50))
+    finally:
+        stop.set()
+        spinner.join()
+    assert seen >= 2
