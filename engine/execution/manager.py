@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.brokers.base import (
     BrokerError,
@@ -48,9 +48,11 @@ from engine.execution.session import (
     session_id_for,
 )
 from engine.execution.store_port import ExecutionStore
-from engine.live.snapshot import ExecutionView
 from engine.trading.risk import GatedBroker, OrderDenied, RiskDecision
 from engine.types import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType
+
+if TYPE_CHECKING:
+    from engine.live.snapshot import ExecutionView
 
 # Seconds between lookups of an order whose submission outcome is unknown.
 LOOKUP_BACKOFF = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 60.0)
@@ -604,6 +606,9 @@ class ExecutionManager:
 
     def views(self) -> list[ExecutionView]:
         """Running sessions, then the newest ended ones, for the Execution pane."""
+        # Here, not at the top: a backtest never builds a view, nor imports the snapshot.
+        from engine.live.snapshot import ExecutionView
+
         with self._lock:
             running = sorted(self._sessions.values(), key=lambda s: (s.created_at, s.id))
             ended = [s for s in reversed(self._recent) if s.id not in self._sessions]
