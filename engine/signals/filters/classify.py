@@ -19,6 +19,7 @@ work to share. A random forest keeps 2: joblib's threads block instead of spinni
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +32,8 @@ FOREST_THREADS = 2
 HELD_OUT_SHARE = 0.2
 MIN_HELD_OUT = 30
 PATIENCE = 10
+_EVAL_SET = ".*'eval_set' is deprecated"
+_FILTER_LOCK = threading.Lock()
 
 
 def default_threads(kind: str) -> int:
@@ -90,11 +93,15 @@ def _quiet_eval_set_deprecation() -> None:
     label-encoded by the classifier: labels -1, 0, 1 would be scored as other classes and
     the stopping round chosen on wrong numbers (a test holds the stopping score to the
     held-out rows' own log loss). So `eval_set` stays, and its warning is silenced for the
-    process (re-adding the filter only moves it to the front): `warnings.catch_warnings`
-    around each fit is not thread-safe, and fits run side by side (`fitpool`)."""
+    process. Added only when missing, under a lock: `warnings.filterwarnings` removes and
+    re-inserts a filter it already holds, and a fit on another thread (`fitpool`) warning
+    in between would print it; `warnings.catch_warnings` per fit is not thread-safe."""
     import warnings
 
-    warnings.filterwarnings("ignore", message=".*'eval_set' is deprecated")
+    with _FILTER_LOCK:
+        if not any(f[0] == "ignore" and f[1] is not None and f[1].pattern == _EVAL_SET
+                   for f in warnings.filters):
+            warnings.filterwarnings("ignore", message=_EVAL_SET)
 
 
 def early_stopping_split(y: np.ndarray, gap: int) -> tuple[int, int] | None:
