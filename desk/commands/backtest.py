@@ -11,6 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from engine.signals.filters.summary import filters_line
+
 METRIC_ROWS = (
     ("total_return", "Total return", "pct"),
     ("annualized_return", "Annualized return", "pct"),
@@ -232,6 +234,9 @@ def print_summary(console: Console, outcome, args: argparse.Namespace) -> None:
         # Not markup: an example message may hold brackets; one line even when piped, so
         # that it can be grepped.
         console.print(denials, markup=False, highlight=False, soft_wrap=True)
+    layer = filters_line(result.stats.get("signal_layer") or {})
+    if layer:
+        console.print(layer, markup=False, highlight=False, soft_wrap=True)
     if outcome.dropped:
         console.print(f"--clean dropped {outcome.dropped:,} bad rows")
     if outcome.comparisons:

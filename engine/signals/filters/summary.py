@@ -27,3 +27,17 @@ def total_counts(summary: dict) -> dict[str, dict[str, int]]:
             slot["veto"] += counts["veto"]
             slot["pass"] += counts["pass"]
     return total
+
+
+def filters_line(summary: dict) -> str:
+    """One line of what the layer did over a run ("" when it was off): each filter's vetoes
+    of the decisions it judged, and the decisions the quality score dropped."""
+    totals = total_counts(summary)
+    if not totals:
+        return ""
+    parts = [f"{name} vetoed {c['veto']:,} of {c['veto'] + c['pass']:,}"
+             for name, c in totals.items() if name != "quality"]
+    if "quality" in totals:
+        c = totals["quality"]
+        parts.append(f"quality dropped {c['veto']:,} of {c['veto'] + c['pass']:,}")
+    return "filters: " + "; ".join(parts)
