@@ -67,9 +67,14 @@ class ArrayHistory:
         self._daily: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         self._adv: dict[tuple[str, int, int], float | None] = {}
         self._arrays = arrays
+        self._last_at: tuple[datetime | None, int] = (None, -1)  # bar_at's last answer
 
     def bar_at(self, now: datetime) -> int:
-        return int(np.searchsorted(self._micros, _micros(now), side="right")) - 1
+        # An order is judged at one instant up to three times, each asking for its bar.
+        if now != self._last_at[0]:
+            self._last_at = (now, int(np.searchsorted(self._micros, _micros(now),
+                                                      side="right")) - 1)
+        return self._last_at[1]
 
     def closes(self, now: datetime, window: int) -> np.ndarray:
         t = self.bar_at(now)

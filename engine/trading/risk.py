@@ -181,6 +181,7 @@ class RiskGate:
         self._day: date | None = None
         self._day_start = _ZERO
         self._last_equity: Decimal | None = None
+        self._seen: tuple[datetime, Decimal] | None = None  # on_equity's last observation
         self._peak = _ZERO
         self._day_halted = ""  # reason, "" when not halted
         self._compliance_halted = ""  # the compliance daily-loss halt, "" when not halted
@@ -219,8 +220,13 @@ class RiskGate:
 
     def on_equity(self, ts: datetime, equity: Decimal) -> None:
         """Observe the account's equity at `ts` (called every step, and by `check`)."""
-        day = _utc(ts).date()
         with self._lock:
+            # The same observation again (an order is checked up to three times at one
+            # instant) changes nothing: every step below is idempotent on a repeat.
+            if self._seen == (ts, equity):
+                return
+            self._seen = (ts, equity)
+            day = _utc(ts).date()
             if self._day is None or day > self._day:
                 # The day's first observation is its opening equity. (Not the last one of
                 # the day before: callers may sample equity sparsely, e.g. a backtest that

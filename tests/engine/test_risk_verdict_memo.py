@@ -72,3 +72,39 @@ def test_a_remembered_verdict_equals_the_rules_now(steps, compliance) -> None:
         fresh = gate._judge(order, price, book, now, book.equity, pending, D(0))
         assert again is verdict  # nothing moved: remembered
         assert verdict == fresh
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def event(self, kind, actor, payload) -> None:
+        self.events.append((kind, actor, tuple(sorted(payload.items()))))
+
+
+observations = st.lists(st.tuples(st.sampled_from([0, 1, 2, 60 * 24, 60 * 25]),
+                                  st.decimals(D("700"), D("1300"), places=0),
+                                  st.integers(0, 2)), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(observations, st.booleans())
+def test_an_equity_observation_seen_again_changes_nothing(seen, compliance) -> None:
+    """`on_equity` returns at once on the observation it saw last (a check at the same
+    instant repeats it): the gate's state and journal equal those of the run without the
+    repeats, through halts, new days and kill-switch trips."""
+    def run(repeat: bool):
+        limits = RiskLimits(max_position_pct=0.5, max_daily_loss_pct=0.05,
+                            max_drawdown_pct=0.2, min_order_notional=D(10),
+                            compliance=ComplianceRules() if compliance else None)
+        journal = _Events()
+        gate = RiskGate(limits)
+        gate.attach_journal(journal)
+        for minutes, equity, repeats in seen:
+            ts = T0 + timedelta(minutes=minutes)
+            if not repeat:
+                gate._seen = None  # the reference: every observation runs every step
+            for _ in range(1 + (repeats if repeat else 0)):
+                gate.on_equity(ts, equity)
+        return journal.events, gate.state(), gate.peak, gate.day_pnl
+    assert run(True) == run(False)
