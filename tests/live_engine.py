@@ -43,3 +43,20 @@ def step_until_proposal(engine, limit: int = 400):
         if engine.latest_snapshot().proposals:
             return engine.latest_snapshot().proposals[0]
     raise AssertionError("no order was proposed")
+
+
+def judged_decisions(tmp_path, bars: int, **sections) -> list[dict]:
+    """Run a live engine (`live_engine`) for `bars` bars and return the payloads of its
+    `decision.judged` audit entries, oldest first."""
+    import json
+    import sqlite3
+
+    engine, _, cfg = live_engine(tmp_path, **sections)
+    try:
+        for _ in range(bars):
+            engine.step()
+    finally:
+        engine.stop()
+    rows = sqlite3.connect(cfg.store.path).execute(
+        "SELECT payload FROM audit_entries WHERE kind = 'decision.judged'").fetchall()
+    return [json.loads(p) for (p,) in rows]

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
 from engine.config.schema import config_from_dict
 from engine.signals.filters.training import TrainOptions, train
-from tests.live_engine import live_engine
-
-
-def _judged(db) -> list[dict]:
-    rows = sqlite3.connect(db).execute(
-        "SELECT payload FROM audit_entries WHERE kind = 'decision.judged'").fetchall()
-    return [json.loads(p) for (p,) in rows]
+from tests.live_engine import judged_decisions
 
 
 def test_live_decisions_carry_verdicts_and_quality(tmp_path):
@@ -27,13 +18,7 @@ def test_live_decisions_carry_verdicts_and_quality(tmp_path):
                 "quality": {"enabled": True, "min_score": 0.0}}
     cfg = config_from_dict({"store": {"path": db}} | sections)
     train(cfg, TrainOptions(data="sim:BTC/USDT", model="garch"))
-    engine, _, _ = live_engine(tmp_path, **sections)
-    try:
-        for _ in range(400):
-            engine.step()
-    finally:
-        engine.stop()
-    judged = _judged(db)
+    judged = judged_decisions(tmp_path, 400, **sections)
     assert judged, "no decision was judged"
     for record in judged:
         assert [v["filter"] for v in record["filters"]] == ["volatility", "volume"]

@@ -85,11 +85,8 @@ def test_a_live_desk_without_quality_judges_with_the_stored_model(tmp_path, mode
     """Through the engine: the stored model loads, GARCH's recursion is primed from the
     warm-up bars though [quality] is off (unprimed, the first judgement would be refused),
     and every judged decision carries the volatility verdict of the model's type."""
-    import json
-    import sqlite3
-
     from engine.signals.filters.training import TrainOptions, train
-    from tests.live_engine import live_engine
+    from tests.live_engine import judged_decisions
 
     db = str(tmp_path / "desk.db")
     sections = {"feed": {"symbols": ["BTC/USDT"], "history_bars": 300},
@@ -99,15 +96,7 @@ def test_a_live_desk_without_quality_judges_with_the_stored_model(tmp_path, mode
                             "volatility": {"type": kind, "threshold": 0.0005}}}
     train(config_from_dict({"store": {"path": db}} | sections),
           TrainOptions(data="sim:BTC/USDT", model=model, end="2026-02-01"))
-    engine, _, _ = live_engine(tmp_path, **sections)
-    try:
-        for _ in range(300):
-            engine.step()
-    finally:
-        engine.stop()
-    rows = sqlite3.connect(db).execute(
-        "SELECT payload FROM audit_entries WHERE kind = 'decision.judged'").fetchall()
-    judged = [json.loads(p) for (p,) in rows]
+    judged = judged_decisions(tmp_path, 300, **sections)
     assert judged, "no decision was judged"
     for record in judged:
         (verdict,) = record["filters"]

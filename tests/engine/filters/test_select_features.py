@@ -173,7 +173,7 @@ def test_a_selected_model_judges_a_backtest_with_its_own_features(tmp_path):
 def test_a_selected_model_judges_live_with_its_own_features(tmp_path):
     from engine.adapters.sqlite.open import open_store
     from engine.signals.filters.live import FEATURE_TAIL, build_live_filters
-    from tests.live_engine import live_engine
+    from tests.live_engine import judged_decisions
 
     sections = {"feed": {"symbols": ["BTC/USDT"], "history_bars": 300},
                 "engine": {"approval": "auto"}} | FILTERS
@@ -200,14 +200,7 @@ def test_a_selected_model_judges_live_with_its_own_features(tmp_path):
     assert direction.probability[last] == pytest.approx(probability, abs=1e-12)
 
     # And the live desk judges its decisions with it.
-    engine, _, _ = live_engine(tmp_path, **sections)
-    try:
-        for _ in range(300):
-            engine.step()
-    finally:
-        engine.stop()
-    records = [json.loads(p) for (p,) in sqlite3.connect(cfg.store.path).execute(
-        "SELECT payload FROM audit_entries WHERE kind = 'decision.judged'")]
+    records = judged_decisions(tmp_path, 300, **sections)
     seen = [v for r in records for v in r["filters"] if v["filter"] == "direction"]
     assert seen and all(v["prediction"] in ("down", "neutral", "up") for v in seen)
 
