@@ -1,7 +1,11 @@
 """GARCH(1,1) volatility with `arch`, and the forecast recursion of a fitted model.
 
 arch fits the model (constant mean, GARCH(1,1), normal or Student-t errors) on returns
-scaled by SCALE, as arch recommends for its optimizer. With residuals e_t = r_t - mu,
+scaled by SCALE (percent), and further by a power of ten when their variance is outside
+arch's range (`rescale=True`): minute returns in percent are too small for its optimizer,
+which then stopped near its starting values, 30-100 log-likelihood units below the optimum
+on 10k simulated minute returns. The model keeps its total `scale`. In scaled units, with
+residuals e_t = r_t - mu,
 
     sigma2[t+1] = omega + alpha * e_t**2 + beta * sigma2[t]
     sigma2[t+k] = omega + (alpha + beta) * sigma2[t+k-1]          (k >= 2, forecasts)
@@ -25,7 +29,7 @@ from itertools import accumulate
 
 import numpy as np
 
-SCALE = 100.0  # arch works on percent returns
+SCALE = 100.0  # arch works on percent returns (then rescales by powers of ten if needed)
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,14 @@ class GarchModel:
     last_sigma2: float  # conditional variance of the fit's last bar (scaled units)
     last_resid: float  # residual of the fit's last bar (scaled units)
     distribution: str
-    loglikelihood: float
+    loglikelihood: float  # arch's, of the scaled returns
+    # Returns x scale are the model's units: SCALE times arch's own rescaling (a model
+    # stored before rescaling was kept has the class default, SCALE).
+    scale: float = SCALE
 
     def params(self) -> dict:
-        out = {"mu": self.mu, "omega": self.omega, "alpha": self.alpha, "beta": self.beta}
+        out = {"mu": self.mu, "omega": self.omega, "alpha": self.alpha, "beta": self.beta,
+               "scale": self.scale}
         if self.nu is not None:
             out["nu"] = self.nu
         return out
@@ -49,7 +57,7 @@ class GarchModel:
     def next_variances(self, new_returns: np.ndarray) -> np.ndarray:
         """sigma2[t+1 | t] for each bar t of `new_returns` (the returns after the fit's last
         bar), scaled units; element -1 is the forecast from before them (the fit's own)."""
-        resid2 = (np.asarray(new_returns, dtype=np.float64) * SCALE - self.mu) ** 2
+        resid2 = (np.asarray(new_returns, dtype=np.float64) * self.scale - self.mu) ** 2
         first = self.omega + self.alpha * self.last_resid ** 2 + self.beta * self.last_sigma2
         beta, terms = self.beta, self.omega + self.alpha * resid2
         # s[t+1] = omega + alpha e_t^2 + beta s[t]: one multiply-add per bar, exact.
@@ -61,7 +69,7 @@ class GarchModel:
         it (`sigma2_next`, scaled units): the recursion of `next_variances`, resumed."""
         s = sigma2_next
         for r in np.asarray(new_returns, dtype=np.float64):
-            s = self.omega + self.alpha * (r * SCALE - self.mu) ** 2 + self.beta * s
+            s = self.omega + self.alpha * (r * self.scale - self.mu) ** 2 + self.beta * s
         return s
 
     def horizon_mean(self, one_step: np.ndarray, horizon: int) -> np.ndarray:
@@ -72,7 +80,7 @@ class GarchModel:
         for _ in range(horizon):
             total += step
             step = self.omega + persistence * step
-        return total / horizon / SCALE ** 2
+        return total / horizon / self.scale ** 2
 
     def forecast_after(self, new_returns: np.ndarray, horizon: int) -> np.ndarray:
         """Per-bar variance forecast (return units) of the next `horizon` bars, made at the
@@ -98,15 +106,16 @@ def fit_garch(returns: np.ndarray, distribution: str = "normal") -> GarchModel:
         raise ValueError(f"GARCH needs at least 50 finite returns, got {len(r)}")
     dist = "t" if distribution == "t" else "normal"
     model = arch_model(r * SCALE, mean="Constant", vol="GARCH", p=1, q=1, dist=dist,
-                       rescale=False)
+                       rescale=True)
     res = model.fit(disp="off", show_warning=False)
     p = res.params
-    resid = r[-1] * SCALE - float(p["mu"])
+    scale = SCALE * float(res.scale)
+    resid = r[-1] * scale - float(p["mu"])
     return GarchModel(
         mu=float(p["mu"]), omega=float(p["omega"]), alpha=float(p["alpha[1]"]),
         beta=float(p["beta[1]"]), nu=float(p["nu"]) if dist == "t" else None,
         last_sigma2=float(res.conditional_volatility[-1] ** 2), last_resid=resid,
-        distribution=dist, loglikelihood=float(res.loglikelihood),
+        distribution=dist, loglikelihood=float(res.loglikelihood), scale=scale,
     )
 
 

@@ -59,3 +59,30 @@ def test_resuming_the_recursion_equals_running_it_whole(returns):
     whole = model.next_variances(later)
     state = whole[100]  # sigma2 after the first 100 later returns
     np.testing.assert_allclose(model.next_from(state, later[100:250]), whole[250], rtol=1e-13)
+
+
+def test_minute_returns_are_fitted_at_the_optimum_of_rescaled_data():
+    """Minute returns in percent are too small for arch's optimizer: without its rescaling
+    the fit stopped near the starting values. The model keeps arch's rescaling, so its
+    likelihood is the optimum's and its forecast is arch's on the rescaled returns."""
+    from engine.data.sources import load_source
+
+    close = load_source("sim:BTC/USDT", bars=10_001, seed=7,
+                        freq="1min").frames["BTC/USDT"]["close"].to_numpy()
+    r = np.diff(np.log(close))
+    model = fit_garch(r)
+    assert model.scale > SCALE  # arch rescaled the percent returns
+    res = arch_model(r * SCALE, mean="Constant", vol="GARCH", p=1, q=1,
+                     rescale=True).fit(disp="off")
+    assert res.scale * SCALE == model.scale
+    theirs = res.forecast(horizon=5, reindex=False).variance.to_numpy()[0]
+    np.testing.assert_allclose(model.forecast_at_fit_end(5), theirs, rtol=1e-10)
+    unscaled = arch_model(r * SCALE, mean="Constant", vol="GARCH", p=1, q=1,
+                          rescale=False).fit(disp="off", show_warning=False)
+    # Log-likelihoods of the returns themselves (the Jacobian of each scaling added).
+    ours = model.loglikelihood + len(r) * np.log(model.scale)
+    stopped_early = unscaled.loglikelihood + len(r) * np.log(SCALE)
+    assert ours > stopped_early + 10
+    # In return units the forecast does not depend on the scale the fit ran at.
+    per_bar = model.forecast_after(r[-3:], 5)
+    assert np.all((per_bar > 1e-9) & (per_bar < 1e-5))
