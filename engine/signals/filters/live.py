@@ -33,7 +33,7 @@ from engine.signals.filters.features import (
     volume_zscore_at_end,
 )
 from engine.signals.filters.layer import SignalLayer, setup_trade, setups
-from engine.signals.filters.predict import FilterPredictions, _set_volatility
+from engine.signals.filters.predict import FilterPredictions, set_volatility
 from engine.signals.filters.verdicts import FilterRules, judge
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ class LiveFilters:
                 variance = model.horizon_mean(
                     np.array([self._garch_next(symbol, model, full.close)]),
                     f.volatility.forecast_horizon)
-                _set_volatility(p, np.array([0]), variance, f.volatility)
+                set_volatility(p, np.array([0]), variance, f.volatility)
             else:
                 # The regressor's features over the whole window, not a tail: ATR's Wilder
                 # recursion is seeded at the window's first bar, and over a live window (at
@@ -219,7 +219,7 @@ class LiveFilters:
                 # test holds it); a 300-bar tail left the seed at 2e-10.
                 x = volatility_features_at_end(full, f.volatility.lookback)
                 if np.isfinite(x).all():
-                    _set_volatility(p, np.array([0]), realized.predict_variance(model, x),
+                    set_volatility(p, np.array([0]), realized.predict_variance(model, x),
                                     f.volatility)
             out.append(_at_end(p, len(full)))
         if f.volume.enabled:

@@ -184,15 +184,19 @@ def volatility_stored(bars: Bars, cfg, model, start: int = 0,
 def _regressor_segment(out, model, x, predicted, lo, hi, cfg) -> None:
     rows = np.flatnonzero(predicted[lo:hi]) + lo
     variance = realized.predict_variance(model, x[rows])
-    _set_volatility(out, rows, variance, cfg)
+    set_volatility(out, rows, variance, cfg)
 
 
 def _volatility_segment(out, variance, lo, hi, cfg, wanted) -> None:
     keep = np.flatnonzero(wanted[lo:hi])
-    _set_volatility(out, keep + lo, variance[: hi - lo][keep], cfg)
+    set_volatility(out, keep + lo, variance[: hi - lo][keep], cfg)
 
 
-def _set_volatility(out, rows, variance, cfg) -> None:
+def set_volatility(out: FilterPredictions, rows: np.ndarray, variance: np.ndarray,
+                   cfg) -> None:
+    """A volatility verdict at `rows` from per-bar variance forecasts (return units): the
+    forecast sigma, P(high) and the high flag against `threshold`. One rule for the
+    backtest's segments and the live desk's newest bar."""
     out.value[rows] = np.sqrt(variance)
     out.probability[rows] = garch.high_probability(variance, cfg.threshold,
                                                    cfg.forecast_horizon)
