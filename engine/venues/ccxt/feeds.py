@@ -236,13 +236,11 @@ class WebsocketKlineFeed(_RestCandles):
     # -- the websocket thread --------------------------------------------------------------
 
     async def _stream(self, symbol: str) -> None:
-        import asyncio
-
         async def connected() -> None:
             self.connections += 1
             # Subscribed first, then back-filled: a kline closing in between is in the
             # socket's buffer and deduplicated on arrival.
-            await asyncio.to_thread(self.backfill, symbol)
+            await self.streams.blocking(self.backfill, symbol)
 
         async def message(text) -> None:
             row = _closed_kline(text)
@@ -257,13 +255,11 @@ class WebsocketKlineFeed(_RestCandles):
                            on_connect=connected, on_error=failed)
 
     async def _deliver(self, symbol: str, row: list) -> None:
-        import asyncio
-
         with self.lock:
             last = self.last_ms[symbol]
         if last is not None and row[0] > last + self.tf_ms and self.tf_ms < 28 * 86_400_000:
             # The stream skipped a kline without dropping the connection: heal from REST.
-            await asyncio.to_thread(self.backfill, symbol)
+            await self.streams.blocking(self.backfill, symbol)
         self.enqueue(symbol, [row])
 
 

@@ -79,12 +79,10 @@ class MarketStream:
     # -- the streams -----------------------------------------------------------------------
 
     async def _trades(self, symbol: str) -> None:
-        import asyncio
-
         async def connected() -> None:
             self.connections += 1
             if self.trades[symbol]:  # a reconnect: fetch what went by meanwhile
-                await asyncio.to_thread(self._backfill, symbol)
+                await self._streams.blocking(self._backfill, symbol)
 
         async def message(text) -> None:
             event = _event(text)

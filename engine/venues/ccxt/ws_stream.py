@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def reconnecting(
@@ -43,7 +47,12 @@ async def reconnecting(
 
 
 class StreamThread:
-    """Runs coroutines (one per stream) on an asyncio loop of its own thread."""
+    """Runs coroutines (one per stream) on an asyncio loop of its own thread.
+
+    Blocking calls of the streams (REST back-fills) run through `blocking`, on an executor
+    of the stream's own that `stop` does not wait for. Through `asyncio.to_thread` they ran
+    on the loop's default executor, which `asyncio.run` waits for as it ends: a back-fill
+    held up on the network kept the thread alive past `stop`'s join."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -51,6 +60,13 @@ class StreamThread:
         self.thread: threading.Thread | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: list[asyncio.Task] = []
+        self._io: ThreadPoolExecutor | None = None
+
+    async def blocking(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` on the stream's I/O thread, awaited."""
+        if self._io is None:
+            self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{self.name}-io")
+        return await asyncio.get_running_loop().run_in_executor(self._io, fn, *args)
 
     def start(self, coroutines: Callable[[], list[Awaitable[None]]]) -> None:
         if self.thread is not None:
@@ -77,3 +93,5 @@ class StreamThread:
             loop.call_soon_threadsafe(lambda: [t.cancel() for t in tasks])
         if self.thread is not None:
             self.thread.join(timeout=5)
+        if self._io is not None:  # a back-fill still running ends on its own
+            self._io.shutdown(wait=False, cancel_futures=True)
