@@ -19,7 +19,6 @@ work to share. A random forest keeps 2: joblib's threads block instead of spinni
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,8 +31,6 @@ FOREST_THREADS = 2
 HELD_OUT_SHARE = 0.2
 MIN_HELD_OUT = 30
 PATIENCE = 10
-_EVAL_SET = ".*'eval_set' is deprecated"
-_FILTER_LOCK = threading.Lock()
 
 
 def default_threads(kind: str) -> int:
@@ -81,27 +78,17 @@ def fit_classifier(kind: str, x: np.ndarray, y: np.ndarray, *, gap: int | None,
         return model
     from lightgbm import early_stopping
 
-    _quiet_eval_set_deprecation()
     cut, held = split
-    model.fit(x[:cut], y[:cut], eval_set=[(x[held:], y[held:])],
+    # LightGBM fits labels 0..K-1 here, answered in the problem's labels by the wrapper:
+    # LightGBM 4.7's classifier does not label-encode `eval_y`, so labels -1, 0, 1 would be
+    # scored as other classes and the stopping round chosen on wrong numbers (a test holds
+    # the stopping score to the held-out rows' own log loss). Labels 0..K-1 are their own
+    # encoding, whether or not a later LightGBM encodes `eval_y`.
+    labels = np.unique(y[:cut])  # sorted; the held-out rows' classes are among them
+    model.fit(x[:cut], np.searchsorted(labels, y[:cut]), eval_X=(x[held:],),
+              eval_y=(np.searchsorted(labels, y[held:]),),
               callbacks=[early_stopping(PATIENCE, verbose=False)])
-    return model
-
-
-def _quiet_eval_set_deprecation() -> None:
-    """LightGBM 4.7 deprecates `eval_set` for `eval_X`/`eval_y`, but its `eval_y` is not
-    label-encoded by the classifier: labels -1, 0, 1 would be scored as other classes and
-    the stopping round chosen on wrong numbers (a test holds the stopping score to the
-    held-out rows' own log loss). So `eval_set` stays, and its warning is silenced for the
-    process. Added only when missing, under a lock: `warnings.filterwarnings` removes and
-    re-inserts a filter it already holds, and a fit on another thread (`fitpool`) warning
-    in between would print it; `warnings.catch_warnings` per fit is not thread-safe."""
-    import warnings
-
-    with _FILTER_LOCK:
-        if not any(f[0] == "ignore" and f[1] is not None and f[1].pattern == _EVAL_SET
-                   for f in warnings.filters):
-            warnings.filterwarnings("ignore", message=_EVAL_SET)
+    return EncodedLabels(model, labels)
 
 
 def early_stopping_split(y: np.ndarray, gap: int) -> tuple[int, int] | None:
@@ -141,6 +128,24 @@ def class_probabilities(model, x: np.ndarray, classes: Sequence[int]) -> np.ndar
     for j, c in enumerate(model.classes_):
         out[:, list(classes).index(int(c))] = proba[:, j]
     return out
+
+
+class EncodedLabels:
+    """A LightGBM classifier fitted on labels 0..K-1 (`fit_classifier`), answering in the
+    problem's labels `classes_`."""
+
+    def __init__(self, model, classes: np.ndarray) -> None:
+        self.model = model
+        self.classes_ = np.asarray(classes)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(x)  # columns in `classes_` order: labels 0..K-1
+
+    def __getattr__(self, name: str):
+        # Everything else is the fitted model's: booster_, n_features_in_, evals_result_.
+        if name == "model":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
 
 class ConstantClassifier:
