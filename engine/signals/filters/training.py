@@ -60,6 +60,7 @@ KIND_OF = {"lightgbm": "direction", "random_forest": "direction", "logistic": "d
 # [filters.volatility] type, which the backtest and the live desk look the model up by.
 STORED_TYPE = {"vol_lightgbm": "lightgbm", "vol_random_forest": "random_forest"}
 DEFAULT_FOLDS = 5
+MAX_HORIZON = 10_000  # as desk.toml's horizon keys
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,11 @@ def train(cfg, options: TrainOptions, *,
     if options.model not in MODEL_CHOICES:
         raise DataError(f"--model {options.model}: expected one of {', '.join(MODEL_CHOICES)}")
     kind = KIND_OF[options.model]
+    if options.horizon is not None and not 1 <= options.horizon <= MAX_HORIZON:
+        # The bound [filters.direction] horizon and [filters.volatility] forecast_horizon
+        # have in desk.toml; 0 used to mean "the configured one", a negative a traceback.
+        raise DataError(f"--horizon {options.horizon}: expected a whole number of bars"
+                        f" from 1 to {MAX_HORIZON:,}")
     if options.select_features is not None:
         # Refused before any data is loaded: a bad K costs the user nothing.
         if kind != "direction":
@@ -157,14 +163,14 @@ def train(cfg, options: TrainOptions, *,
     tick = _ticker(progress, options.folds + 1)
     if kind == "direction":
         direction = cfg.filters.direction
-        if options.horizon:
+        if options.horizon is not None:
             direction = replace(direction, horizon=options.horizon)
         report, fitted, names, params = _train_direction(
             bars, direction, options.model, regime_probabilities(bars.close, cfg.engine),
             options.folds, tick, options.select_features)
     elif kind == "volatility":
         vol = cfg.filters.volatility
-        if options.horizon:
+        if options.horizon is not None:
             vol = replace(vol, forecast_horizon=options.horizon)
         report, fitted, names, params = _train_volatility(bars, vol, options.folds, tick,
                                                           stored_type(options.model))

@@ -137,3 +137,14 @@ def test_an_unknown_model_is_one_line_and_exit_2_before_any_data_loads(tmp_path,
     assert code == 2 and len(err.splitlines()) == 1
     assert "--model vol_garch: expected one of" in err and "vol_lightgbm" in err
     assert not (tmp_path / "d.db").exists()
+
+
+@pytest.mark.parametrize("horizon", ["0", "-3", "10001"])
+def test_a_horizon_out_of_bounds_is_one_line_and_exit_2_before_any_data_loads(
+        tmp_path, capsys, horizon):
+    code = main(["train", "--data", "arch:sp500", "--model", "garch", "--horizon", horizon,
+                 "--db", str(tmp_path / "d.db")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert f"--horizon {horizon}: expected a whole number of bars from 1 to 10,000" in err
+    assert not (tmp_path / "d.db").exists()
