@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,26 +27,37 @@ class BarStats:
 
     symbols: dict[str, int]  # symbol -> row
     cov: np.ndarray  # covariance of per-bar returns (ddof=1)
-    corr: np.ndarray  # Pearson correlation (NaN where a series is flat)
     observations: int
     periods_per_year: float
     returns: np.ndarray  # (symbols, observations) per-bar returns behind cov and corr
 
+    @cached_property
+    def corr(self) -> np.ndarray:
+        """Pearson correlation (NaN where a series is flat). Computed when first asked
+        for: only a book holding two symbols or more needs it, and most bars' orders are
+        judged against a book of one or none."""
+        sd = np.sqrt(np.diag(self.cov))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = self.cov / np.outer(sd, sd)
+        corr[~np.isfinite(corr)] = np.nan
+        return corr
+
 
 def bar_stats(symbols: dict[str, int], returns: np.ndarray, ppy: float) -> BarStats | None:
     """None with fewer than 2 returns (no covariance)."""
-    if returns.shape[1] < 2:
+    n = returns.shape[1]
+    if n < 2:
         return None
     # np.cov's own steps (mean, demean, X X' / (n - 1)) without its argument handling,
     # which costs more than the product itself at a few symbols: this runs once per bar
     # an order is judged at.
-    demeaned = returns - returns.sum(axis=1, keepdims=True) / returns.shape[1]
-    cov = np.dot(demeaned, demeaned.T) * (1.0 / (returns.shape[1] - 1))
-    sd = np.sqrt(np.diag(cov))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = cov / np.outer(sd, sd)
-    corr[~np.isfinite(corr)] = np.nan
-    return BarStats(symbols, cov, corr, returns.shape[1], ppy, returns)
+    demeaned = returns - _ROW_SUM(returns, axis=1, keepdims=True) / n
+    cov = np.dot(demeaned, demeaned.T) * (1.0 / (n - 1))
+    return BarStats(symbols, cov, n, ppy, returns)
+
+
+# ndarray.sum's Python wrapper costs as much as the sum of a 60-bar window.
+_ROW_SUM = np.add.reduce
 
 
 def worst_correlation(stats: BarStats, symbol: str, direction: int,

@@ -44,7 +44,12 @@ daily-loss halts) and so are their resets (`risk.reset`: a new UTC day, the kill
 reset), through the journal the kernel attaches.
 
 The halts stop entries only: an order that reduces a position still passes, so a trader can
-always get flat. The only way the engine reaches a broker is `GatedBroker`, whose `submit`
+always get flat. A halted gate (the kill switch, a daily-loss halt of the risk or compliance
+table) does not read the market for an entry it denies anyway: the liquidity rule and the
+book rules (concentration, assets, correlation, volatility) are not judged, and the entry's
+checks and deny reasons name the halt. Nothing they could say changes the verdict, and after
+a kill switch trips every entry signal of a long backtest would otherwise pay for them: most
+of such a run's time. The only way the engine reaches a broker is `GatedBroker`, whose `submit`
 asks the gate first and raises `OrderDenied` (with the decision) instead of submitting.
 
 At the limit: the position rule compares ``|position| x price <= max_position_pct x equity``
@@ -449,9 +454,13 @@ class RiskGate:
             checks.append(Check("max_daily_loss", not self._day_halted,
                                 _fraction(self.day_pnl, self._day_start),
                                 -self.limits.max_daily_loss_pct, self._day_halted))
+            halted = bool(self._kill_rule or self._day_halted or self._compliance_halted)
             if self.limits.compliance is not None:
-                self._compliance_checks(order, worst_notional, equity, now, checks)
-            resize = self._book_checks(order, worst, unit, equity, now, checks)
+                self._compliance_checks(order, worst_notional, equity, now, checks,
+                                        read_market=not halted)
+            # Module doc: a halted gate does not judge the book rules.
+            resize = None if halted else self._book_checks(order, worst, unit, equity, now,
+                                                           checks)
         decision = _decision(checks)
         if resize is not None and not decision.allowed and decision.rules == (
                 "max_correlation",):
@@ -461,7 +470,10 @@ class RiskGate:
         return decision
 
     def _compliance_checks(self, order: OrderRequest, worst_notional: Decimal,
-                           equity: Decimal, now: datetime, checks: list[Check]) -> None:
+                           equity: Decimal, now: datetime, checks: list[Check], *,
+                           read_market: bool = True) -> None:
+        """`read_market` False (a halted gate, module doc): the liquidity rule is not
+        judged."""
         comp = self.limits.compliance
         symbol = order.symbol
         restricted = symbol in comp.restricted
@@ -480,6 +492,8 @@ class RiskGate:
         checks.append(Check("trading_hours", open_now, _utc(now).isoformat(), hours,
                             "" if open_now else f"{symbol} is outside its trading hours "
                             f"({hours})"))
+        if not read_market:
+            return
         adv = None if self._market is None or symbol not in self._market.symbols else (
             self._market.adv(symbol, now, comp.liquidity_window))
         if adv is None:

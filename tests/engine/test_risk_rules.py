@@ -187,6 +187,31 @@ def test_reducing_orders_pass_even_when_every_entry_rule_would_fail():
                  now=now)
 
 
+def test_a_halted_gate_names_the_halt_and_judges_the_book_rules_again_once_reset():
+    limits = RiskLimits(**LOOSE, max_correlation=0.7, max_portfolio_volatility=3.0,
+                        max_concentration=0.9, compliance=ComplianceRules(min_adv=1.0))
+    broker, portfolio, gate, gated, now, _ = desk(limits)
+    hold(gated, portfolio, "AAA/USD", "buy", "100", now)
+    book_rules = {"max_concentration", "max_correlation", "max_portfolio_volatility",
+                  "liquidity"}
+    entry = order("BBB/USD", "buy", "50")
+    judged = {c.rule for c in gated.check(entry, price=portfolio.last_price("BBB/USD"),
+                                          now=now).checks}
+    assert book_rules <= judged
+    gate.set_kill_switch(True, "by hand")
+    decision = denied(gated, broker, entry, now, "kill_switch")
+    # The correlated entry fails max_correlation too, but a halted gate answers with the
+    # halt alone: it does not read the market for an entry it denies anyway.
+    assert decision.rules == ("kill_switch",)
+    assert not book_rules & {c.rule for c in decision.checks}
+    # An exit still passes, and once reset the book rules are judged again.
+    gated.submit(order("AAA/USD", "sell", "10"), price=portfolio.last_price("AAA/USD"),
+                 now=now)
+    gate.reset_kill_switch()
+    decision = denied(gated, broker, entry, now, "max_correlation")
+    assert book_rules <= {c.rule for c in decision.checks}
+
+
 def test_trips_and_resets_are_journaled_the_moment_they_happen():
     journal = MemoryJournal()
     gate = RiskGate(RiskLimits(max_position_pct=1.0, max_daily_loss_pct=0.05,
