@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from engine.adapters.memory import MemoryExecutionStore
+from engine.execution.quality import shortfall_bps
 from engine.types import Bar
 
 
@@ -40,8 +41,12 @@ class QualityTally:
     def _judge(self, session) -> None:
         self._sessions += 1
         self._kinds.add(session.kind)
-        window = None if session.kind == "market" else _window(
-            session.symbol, self._frames[session.symbol])
+        if session.kind == "market":  # the shortfall alone (class doc): no window to read
+            shortfall = shortfall_bps(session.side, session.arrival_price, session.avg_price)
+            if shortfall is not None:
+                _count(self._shortfall, shortfall)
+            return
+        window = _window(session.symbol, self._frames[session.symbol])
         self._add(self._executor.quality_of(session, bars_between=window))
 
     def _add(self, quality) -> None:

@@ -33,6 +33,14 @@ def cost_bps(side: str, price: Decimal, benchmark: Decimal) -> Decimal:
     return sign * (price - benchmark) / benchmark * _BPS
 
 
+def shortfall_bps(side: str, arrival_price: Decimal | None,
+                  avg_price: Decimal | None) -> Decimal | None:
+    """Implementation shortfall in bps; None until something filled (or with no arrival
+    price)."""
+    return cost_bps(side, avg_price, arrival_price) if avg_price is not None and \
+        arrival_price else None
+
+
 def market_vwap(bars: Iterable[Bar], start: datetime, end: datetime) -> Decimal | None:
     """Σ typical price × volume / Σ volume over bars whose open time is in [start, end];
     typical price = (high + low + close) / 3."""
@@ -53,10 +61,7 @@ def session_quality(
     filled_qty: Decimal, start: datetime, end: datetime, bars: Iterable[Bar] = (),
     with_vwap: bool = True,
 ) -> ExecutionQuality:
-    shortfall = (
-        cost_bps(side, avg_price, arrival_price)
-        if avg_price is not None and arrival_price else None
-    )
+    shortfall = shortfall_bps(side, arrival_price, avg_price)
     vwap = market_vwap(bars, start, end) if with_vwap else None
     diff = cost_bps(side, avg_price, vwap) if avg_price is not None and vwap else None
     return ExecutionQuality(arrival_price, avg_price, filled_qty, shortfall, vwap, diff)

@@ -64,7 +64,11 @@ def _even(total: Decimal, now: datetime, n: int, step: timedelta) -> list[Planne
 
 
 def market_schedule(qty: Decimal, now: datetime) -> list[PlannedPart]:
-    return _even(qty, now, 1, timedelta(0))
+    """One part of the whole quantity, due now (what `_even` gives for one part, without
+    its arithmetic: every order of a backtest runs through here)."""
+    if qty <= 0:
+        raise ValueError(f"quantity must be > 0, got {qty}")
+    return [PlannedPart(now, qty)]
 
 
 def smart_schedule(

@@ -198,6 +198,7 @@ class RiskGate:
         self._journal = None  # engine.trading.journal.Journal, attached by the kernel
         self._exposure: Callable[[], dict[str, Decimal]] | None = None
         self._market = None  # engine.risk.market.MarketHistory, attached by the driver
+        self._rows: dict[str, int] = {}  # the market's symbol -> row of its statistics
         self._stats_key: int | None = None
         self._stats = None  # engine.risk.book_rules.BarStats of bar `_stats_key`
         # The last verdict and everything it was judged from (see `check`).
@@ -211,8 +212,11 @@ class RiskGate:
     def attach_market(self, market) -> None:
         """The trailing market history the correlation, volatility and liquidity rules
         read (engine.risk.market.ArrayHistory / LiveHistory)."""
+        from engine.risk.market import symbols_index
+
         with self._lock:
             self._market = market
+            self._rows = symbols_index(market.symbols)  # a history's symbols are fixed
             self._stats_key = None
             self._stats = None
             self._memo_key = None
@@ -596,11 +600,11 @@ class RiskGate:
         key = market.bar_at(now)
         if key != self._stats_key:
             from engine.risk import book_rules
-            from engine.risk.market import returns_of, symbols_index
+            from engine.risk.market import returns_of
 
             closes = market.closes(now, self.limits.correlation_window)
-            self._stats = book_rules.bar_stats(symbols_index(market.symbols),
-                                               returns_of(closes), market.periods_per_year)
+            self._stats = book_rules.bar_stats(self._rows, returns_of(closes),
+                                               market.periods_per_year)
             self._stats_key = key
         return self._stats
 

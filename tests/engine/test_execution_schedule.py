@@ -28,6 +28,24 @@ def test_market_is_one_part_now():
     assert [(p.due, p.qty) for p in market_schedule(D("1.5"), T0)] == [(T0, D("1.5"))]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=D("-1"), max_value=D("1e9"), places=8, allow_nan=False))
+def test_market_is_the_even_schedule_of_one_part(qty):
+    """The market schedule skips the even split's arithmetic: the same plan, the same
+    refusal of a quantity that is not positive."""
+    from engine.execution.schedule import _even
+
+    try:
+        expected = [(p.due, p.qty) for p in _even(qty, T0, 1, timedelta(0))]
+    except ValueError:
+        expected = None
+    try:
+        got = [(p.due, p.qty) for p in market_schedule(qty, T0)]
+    except ValueError:
+        got = None
+    assert got == expected
+
+
 def test_smart_splits_above_threshold_only():
     below = smart_schedule(D("0.5"), D("10000"), T0, split_threshold=D("10000"), max_parts=5,
                            delay_seconds=2.0)
