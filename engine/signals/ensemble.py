@@ -167,6 +167,7 @@ class EnsembleManager:
         if performance_window < 1 or min_trades < 1:
             raise ValueError("performance_window and min_trades must be at least 1")
         self.ids: tuple[str, ...] = tuple(ids)
+        self._known_ids = frozenset(self.ids)
         self.base_weights: dict[str, float] = {sid: float(w) for sid, w in strategies}
         self.confidence_threshold = float(confidence_threshold)
         self.vote_ratio = float(vote_ratio)
@@ -413,6 +414,8 @@ class EnsembleManager:
         return w
 
     def _check_known(self, ids: Sequence[str] | Mapping[str, object]) -> None:
+        if self._known_ids.issuperset(ids):  # the common case, once per decided bar
+            return
         unknown = sorted(set(ids) - set(self.ids))
         if unknown:
             raise ValueError(

@@ -199,6 +199,7 @@ class RiskGate:
         self._exposure: Callable[[], dict[str, Decimal]] | None = None
         self._market = None  # engine.risk.market.MarketHistory, attached by the driver
         self._rows: dict[str, int] = {}  # the market's symbol -> row of its statistics
+        self._iso_of: tuple[datetime | None, str] = (None, "")  # see `_iso`
         self._stats_key: int | None = None
         self._stats = None  # engine.risk.book_rules.BarStats of bar `_stats_key`
         # The last verdict and everything it was judged from (see `check`).
@@ -493,7 +494,7 @@ class RiskGate:
                             _fraction(self.day_pnl, self._day_start), -comp.max_daily_loss_pct,
                             self._compliance_halted))
         open_now, hours = comp.in_hours(symbol, now)
-        checks.append(Check("trading_hours", open_now, _utc(now).isoformat(), hours,
+        checks.append(Check("trading_hours", open_now, self._iso(now), hours,
                             "" if open_now else f"{symbol} is outside its trading hours "
                             f"({hours})"))
         if not read_market:
@@ -509,6 +510,13 @@ class RiskGate:
                                 "" if ok else f"{symbol} average daily quote volume "
                                 f"{adv:,.0f} over {comp.liquidity_window} days is below "
                                 f"{comp.min_adv:,}"))
+
+    def _iso(self, now: datetime) -> str:
+        """`now` in UTC as ISO text, kept for the instant: an order is judged up to three
+        times at one."""
+        if now is not self._iso_of[0]:
+            self._iso_of = (now, _utc(now).isoformat())
+        return self._iso_of[1]
 
     def _book_checks(self, order: OrderRequest, worst: Decimal, unit: Decimal,
                      equity: Decimal, now: datetime, checks: list[Check]) -> Decimal | None:
