@@ -33,8 +33,13 @@ async def reconnecting(
                 if on_connect is not None:
                     await on_connect()
                 delay = backoff[0]
-                while True:
-                    await on_message(await asyncio.wait_for(ws.recv(), idle_timeout))
+                while not stopping.is_set():
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                    # cancellation that arrives as a message does, and the stream then
+                    # waited on for the next message past `StreamThread.stop`'s join.
+                    async with asyncio.timeout(idle_timeout):
+                        message = await ws.recv()
+                    await on_message(message)
         except asyncio.CancelledError:
             return
         except Exception as error:  # noqa: BLE001 - any failure means: reconnect
