@@ -53,3 +53,30 @@ def test_sp500_first_close_is_the_known_value():
 def test_unknown_dataset():
     with pytest.raises(DataError, match="arch:dax: unknown dataset"):
         load_dataset("dax")
+
+
+@pytest.mark.parametrize("name", ["sp500", "nasdaq"])
+def test_dataset_equals_what_arch_own_loader_gives(name):
+    import importlib
+
+    import pandas as pd
+
+    from engine.data.frame import validate_frame
+
+    raw = importlib.import_module(f"arch.data.{name}").load()
+    raw = raw.rename(columns=lambda c: str(c).strip().lower())
+    expected = pd.DataFrame({c: raw[c] for c in COLUMNS}, index=pd.DatetimeIndex(raw.index))
+    expected, _ = validate_frame(expected, name=f"arch:{name}")
+    pd.testing.assert_frame_equal(load_dataset(name)[1], expected, check_exact=True)
+
+
+def test_loading_a_dataset_does_not_import_arch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from engine.data.datasets import load_dataset; "
+            "load_dataset('sp500'); print(sorted(m for m in sys.modules "
+            "if m == 'arch' or m.startswith(('arch.', 'statsmodels'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
