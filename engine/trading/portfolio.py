@@ -148,8 +148,9 @@ class Portfolio:
             book = self._books[symbol] = _Book(self.multiplier(symbol))
         return book
 
-    def apply_fill(self, fill: Fill) -> Position:
-        """Book a fill; returns the symbol's position after it."""
+    def apply_fill(self, fill: Fill) -> None:
+        """Book a fill (`position` tells the result: a backtest books a million fills and
+        reads none of their positions)."""
         if fill.qty <= 0:
             raise InvalidFillError(fill, f"qty must be > 0, got {fill.qty}")
         if fill.price <= 0:
@@ -165,7 +166,6 @@ class Portfolio:
         book.last = fill.price
         paid = signed * fill.price
         self._cash -= (paid if book.mult == 1 else paid * book.mult) + fill.fee
-        return book.view(fill.symbol)
 
     def mark(self, symbol: str, price: Decimal) -> None:
         """Set the last price of a symbol (held or not) for unrealized P&L and equity."""

@@ -65,7 +65,8 @@ class HistoryBook:
         before_start: dict[str, Decimal] = defaultdict(Decimal)
         for n, fill in enumerate(fills):
             before = book.position(fill.symbol).realized_pnl
-            after = book.apply_fill(fill).realized_pnl
+            book.apply_fill(fill)
+            after = book.position(fill.symbol).realized_pnl
             strategy = strategy_of.get(fill.client_order_id, "")
             tracker.on_fill(fill, strategy)
             if n < self._stored_at_start:
