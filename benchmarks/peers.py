@@ -180,24 +180,32 @@ def desk_signal_time(frame: pd.DataFrame, spec) -> float:
 
 
 def compare_trades(frame: pd.DataFrame, desk_trades, peer_trades: pd.DataFrame) -> dict:
-    """Trades matched on their entry bar: how many also share exit bar, prices and side."""
+    """Trades matched on their entry bar: how many also share exit bar, prices and side.
+
+    A position still open at the end is closed by each at its own convention: Desk at the
+    last bar's close, backtesting.py (finalize_trades) at the last bar's open. That trade
+    is compared on its entry and side alone, and counted as `closed_at_end`."""
     index = frame.index
+    last = len(index) - 1
     desk = {}
     for t in desk_trades:
         entry = int(index.get_loc(pd.Timestamp(t.entry_time)))
         desk[entry] = (int(index.get_loc(pd.Timestamp(t.exit_time))), float(t.entry_price),
                        float(t.exit_price), t.side)
-    same = 0
+    same = at_end = 0
     for row in peer_trades.itertuples():
         mine = desk.get(int(row.EntryBar))
         if mine is None:
             continue
         side = "long" if row.Size > 0 else "short"
-        if (mine[0] == int(row.ExitBar) and mine[3] == side
-                and np.isclose(mine[1], row.EntryPrice, rtol=1e-12)
-                and np.isclose(mine[2], row.ExitPrice, rtol=1e-12)):
+        if mine[3] != side or not np.isclose(mine[1], row.EntryPrice, rtol=1e-12):
+            continue
+        if mine[0] == int(row.ExitBar) == last:
+            at_end += 1
             same += 1
-    return {"matched": same, "of": max(len(desk), len(peer_trades))}
+        elif mine[0] == int(row.ExitBar) and np.isclose(mine[2], row.ExitPrice, rtol=1e-12):
+            same += 1
+    return {"matched": same, "of": max(len(desk), len(peer_trades)), "closed_at_end": at_end}
 
 
 def high_turnover(bars: int) -> None:
@@ -228,7 +236,9 @@ def high_turnover(bars: int) -> None:
     print(f"  Desk / backtesting.py speed: {peer_s / desk_s:.2f}x "
           f"({'faster' if desk_s < peer_s else 'slower'}); target >= 10x")
     print(f"  trades equal in entry/exit bar, side and prices: {same['matched']:,} of "
-          f"{same['of']:,} ({same['matched'] / max(same['of'], 1):.1%})")
+          f"{same['of']:,} ({same['matched'] / max(same['of'], 1):.1%}); of them "
+          f"{same['closed_at_end']} still open at the end, closed at each one's convention"
+          " (Desk: the last close; backtesting.py: the last open)")
     print(f"  Desk signals {signal_s:.3f} s; per order (run - signals) / orders: "
           f"{1e6 * (desk_s - signal_s) / max(orders, 1):.1f} us")
     vbt = vectorbt_time(frame)
