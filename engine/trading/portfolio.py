@@ -136,8 +136,9 @@ class Portfolio:
         self._books: dict[str, _Book] = {}
         self._multiplier = multiplier
         # Counts every change of cash, quantities and marks: whoever derives something from
-        # the book (the risk gate's verdict) can tell that nothing moved since.
+        # the book (the risk gate's verdict, `equity` below) can tell that nothing moved since.
         self.version = 0
+        self._equity: tuple[int, Decimal] = (-1, _ZERO)  # (version, equity at it)
 
     def multiplier(self, symbol: str) -> Decimal:
         return _ONE if self._multiplier is None else Decimal(self._multiplier(symbol))
@@ -159,13 +160,13 @@ class Portfolio:
             raise InvalidFillError(fill, f"fee must be >= 0, got {fill.fee}")
         signed = fill.qty if fill.side == OrderSide.BUY else -fill.qty
         book = self._book(fill.symbol)
-        self.version += 1
         book.apply(signed, fill.price)
         book.fees += fill.fee
         # A fill is a trade at a market price: the freshest mark we have for the symbol.
         book.last = fill.price
         paid = signed * fill.price
         self._cash -= (paid if book.mult == 1 else paid * book.mult) + fill.fee
+        self.version += 1  # last: a reader on another thread never caches a half-booked fill
 
     def mark(self, symbol: str, price: Decimal) -> None:
         """Set the last price of a symbol (held or not) for unrealized P&L and equity."""
@@ -208,7 +209,16 @@ class Portfolio:
 
     @property
     def equity(self) -> Decimal:
-        return self._cash + sum((b.value() for b in self._books.values()), _ZERO)
+        # Read several times an order (sizing, each check of the gate) between two changes
+        # of the book: a sum over every position is worth keeping for its version.
+        # The version is read before the sum: a change booked meanwhile is then seen as
+        # newer than what is kept (the desk reads from its own thread).
+        current = self.version
+        version, equity = self._equity
+        if version != current:
+            equity = self._cash + sum((b.value() for b in self._books.values()), _ZERO)
+            self._equity = (current, equity)
+        return equity
 
     @property
     def realized_pnl(self) -> Decimal:

@@ -105,6 +105,7 @@ class Trader:
         self.portfolio = broker.portfolio
         self.journal = journal
         self.rules = rules
+        self._size = to_decimal(rules.size)  # the sizing fraction, as the gate's Decimals
         self.wall_clock = wall_clock
         self.proposals: dict[str, Proposal] = {}
         self.trades = TradeTracker(multiplier=self.portfolio.multiplier)
@@ -215,7 +216,7 @@ class Trader:
         ref = to_decimal(price)
         if equity <= 0 or ref <= 0:
             return Decimal(0)
-        fraction = to_decimal(self.rules.size)
+        fraction = self._size
         if size_multiplier != 1.0:
             fraction *= to_decimal(size_multiplier)
         if fraction <= 0:
