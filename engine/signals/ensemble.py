@@ -338,7 +338,7 @@ class EnsembleManager:
         total = _total([weights[sid] for sid in self.ids])
         counts = {"buy": 0, "sell": 0, "hold": 0}
         for _, side, _ in stances:
-            counts[side.name.lower()] += 1
+            counts[_COUNT_KEY[side]] += 1
         decision, conf, reason = self._vote(stances, weights, total, counts)
         contributors = tuple(sid for sid, side, _ in stances if side is decision)
         return EnsembleDecision(
@@ -443,6 +443,11 @@ def performance_multiplier(returns: Sequence[float]) -> float:
         pf_term = min(1.0, max(-1.0, math.log(profit / loss) / math.log(3.0)))
     quality = (sharpe_term + win_term + pf_term) / 3.0
     return max(0.1, 1.0 + quality)
+
+
+# A side's key in `vote_counts`: a dict lookup, where `side.name.lower()` goes through the
+# enum's property on every vote of every decided bar.
+_COUNT_KEY = {side: side.name.lower() for side in Side}
 
 
 def _total(weights: Sequence[float] | np.ndarray) -> float:

@@ -185,6 +185,10 @@ class RiskGate:
         self._lock = threading.RLock()
         self._day: date | None = None
         self._day_start = _ZERO
+        # The day's P&L below which its halts trip (-pct x the opening equity), set as the
+        # day opens: every observation compares with it.
+        self._day_floor = _ZERO
+        self._comp_floor = _ZERO
         self._last_equity: Decimal | None = None
         self._seen: tuple[datetime, Decimal] | None = None  # on_equity's last observation
         self._peak = _ZERO
@@ -236,7 +240,7 @@ class RiskGate:
             if self._seen == (ts, equity):
                 return
             self._seen = (ts, equity)
-            day = _utc(ts).date()
+            day = (ts if ts.tzinfo is UTC else _utc(ts)).date()
             if self._day is None or day > self._day:
                 # The day's first observation is its opening equity. (Not the last one of
                 # the day before: callers may sample equity sparsely, e.g. a backtest that
@@ -248,14 +252,19 @@ class RiskGate:
                             "rule": rule, "reason": f"a new UTC day, {day.isoformat()}",
                             "ts": _utc(ts).isoformat(), "equity": equity})
                 self._day_start = equity
+                self._day_floor = -self._daily_loss_pct * equity
+                if self._comp_loss is not None:
+                    self._comp_floor = -self._comp_loss * equity
                 self._day = day
                 self._day_halted = ""
                 self._compliance_halted = ""
             self._last_equity = equity
             if equity > self._peak:
                 self._peak = equity
-            dd = self._drawdown()
-            if not self._kill_rule and self._peak > 0 and dd >= self._drawdown_pct:
+            # At the peak the drawdown is exactly 0, below any limit (all are > 0): the
+            # division is done only below it.
+            if (not self._kill_rule and equity < self._peak and self._peak > 0
+                    and (dd := self._drawdown()) >= self._drawdown_pct):
                 self._kill_rule = "max_drawdown"
                 self._kill_reason = (
                     f"drawdown {dd:.2%} from peak {self._peak} reached the "
@@ -267,8 +276,8 @@ class RiskGate:
                 self._check_day_loss(ts, equity)
 
     def _check_day_loss(self, ts: datetime, equity: Decimal) -> None:
-        pnl = self.day_pnl
-        if not self._day_halted and pnl < -self._daily_loss_pct * self._day_start:
+        pnl = equity - self._day_start
+        if not self._day_halted and pnl < self._day_floor:
             self._day_halted = (
                 f"day P&L {pnl:.2f} below -{self.limits.max_daily_loss_pct:.2%} "
                 f"of the day's opening equity {self._day_start:.2f}: entries halted "
@@ -278,8 +287,7 @@ class RiskGate:
                        value=float(pnl / self._day_start),
                        limit=-self.limits.max_daily_loss_pct)
         comp = self.limits.compliance
-        if (comp is not None and not self._compliance_halted
-                and pnl < -self._comp_loss * self._day_start):
+        if comp is not None and not self._compliance_halted and pnl < self._comp_floor:
             self._compliance_halted = (
                 f"day P&L {pnl:.2f} below the compliance limit -{comp.max_daily_loss_pct:.2%}"
                 f" of the day's opening equity {self._day_start:.2f}: entries halted until "
