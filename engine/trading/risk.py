@@ -679,7 +679,14 @@ class GatedBroker:
         # deliver a closed order's trade again, so those ids are forgotten as its orders
         # close: a million-order backtest does not keep a million ids.
         self._booked: dict[str, set[str]] = {}
-        self._open: dict[str, str] = {}  # client order id -> symbol, for open orders
+        # The orders this gate let through that may still fill: symbol -> client order id
+        # -> [side, quantity not yet booked]. The gate counts them as pending (they could
+        # all fill) from what it saw itself, accepted orders less the fills it booked,
+        # never by asking the broker: a venue's lookup is a network call per open order,
+        # and a check (three an order) must neither wait on nor fail with the network.
+        # Whoever asks the broker for an order through the gate (`fetch_order`: unknown
+        # outcomes, recovery) brings the venue's word in; a cancel it confirms ends it.
+        self._open: dict[str, dict[str, list]] = {}
 
     @property
     def gate(self) -> RiskGate:
@@ -701,21 +708,33 @@ class GatedBroker:
         if not decision.allowed:
             raise OrderDenied(order, decision)
         broker_id = self._broker.submit(order)
-        self._open[order.client_order_id] = order.symbol
+        self._open.setdefault(order.symbol, {})[order.client_order_id] = [order.side, order.qty]
         return broker_id
 
     def cancel(self, client_order_id: str) -> bool:
-        return self._broker.cancel(client_order_id)
+        cancelled = self._broker.cancel(client_order_id)
+        if cancelled:
+            self._ended(client_order_id)
+        return cancelled
 
     def quantity_step(self, symbol: str) -> Decimal | None:
         return self._broker.quantity_step(symbol)
 
     def fetch_order(self, client_order_id: str) -> BrokerOrder | None:
-        return self._broker.fetch_order(client_order_id)
+        found = self._broker.fetch_order(client_order_id)
+        if found is not None and found.is_open:
+            # Open at the venue (an unknown outcome that was accepted, an order recovered):
+            # pending for what it has left.
+            orders = self._open.setdefault(found.symbol, {})
+            orders[client_order_id] = [found.side, found.remaining]
+        else:
+            self._ended(client_order_id)
+        return found
 
     def on_bar(self, bar: Bar) -> list[Fill]:
         """Fills since the last bar, already booked into the portfolio."""
         fresh = []
+        done = []
         for fill in self._broker.on_bar(bar):
             booked = self._booked.setdefault(fill.client_order_id, set())
             if fill.trade_id in booked or (
@@ -725,6 +744,14 @@ class GatedBroker:
             booked.add(fill.trade_id)
             self._portfolio.apply_fill(fill)
             fresh.append(fill)
+            pending = self._open.get(fill.symbol, {}).get(fill.client_order_id)
+            if pending is not None:
+                pending[1] -= fill.qty
+                if pending[1] <= 0:
+                    done.append(fill.client_order_id)
+        # After the whole batch: a trade delivered twice within it is still caught above.
+        for client_order_id in done:
+            self._ended(client_order_id)
         return fresh
 
     @property
@@ -733,17 +760,18 @@ class GatedBroker:
 
     def _pending(self, symbol: str) -> tuple[Decimal, Decimal]:
         buy = sell = _ZERO
-        for cid, sym in list(self._open.items()):
-            o = self._broker.fetch_order(cid)
-            if o is None or not o.is_open:
-                del self._open[cid]
-                if not self._broker.replays_fills:
-                    self._booked.pop(cid, None)
-                continue
-            if sym != symbol:
-                continue
-            if o.side == OrderSide.BUY:
-                buy += o.remaining
+        for side, remaining in self._open.get(symbol, {}).values():
+            if side == OrderSide.BUY:
+                buy += remaining
             else:
-                sell += o.remaining
+                sell += remaining
         return buy, sell
+
+    def _ended(self, client_order_id: str) -> None:
+        """The order can fill no more: it stops counting as pending. A broker that never
+        replays fills cannot deliver its trades again, so their ids are forgotten too."""
+        for orders in self._open.values():
+            if orders.pop(client_order_id, None) is not None:
+                break
+        if not self._broker.replays_fills:
+            self._booked.pop(client_order_id, None)
