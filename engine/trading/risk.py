@@ -7,7 +7,9 @@ them, and scripts read those):
 - ``invalid_order``: a non-positive quantity or price.
 - ``min_notional``: qty * price below `min_order_notional`.
 - ``max_position``: the position the order could leave, assuming every open order in the
-  same direction fills too, worth more than `max_position_pct` of equity. An order that
+  same direction fills too (as `GatedBroker` counts them, without asking the broker: what
+  it let through less the fills it booked), worth more than `max_position_pct` of equity.
+  An order that
   only reduces a position (never crosses zero) always passes this rule. A position worth
   exactly the limit passes (see "At the limit" below).
 - ``max_daily_loss``: equity fell more than `max_daily_loss_pct` below the day's opening
