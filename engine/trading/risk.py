@@ -9,9 +9,8 @@ them, and scripts read those):
 - ``max_position``: the position the order could leave, assuming every open order in the
   same direction fills too (as `GatedBroker` counts them, without asking the broker: what
   it let through less the fills it booked), worth more than `max_position_pct` of equity.
-  An order that
-  only reduces a position (never crosses zero) always passes this rule. A position worth
-  exactly the limit passes (see "At the limit" below).
+  An order that only reduces a position (never crosses zero) always passes this rule. A
+  position worth exactly the limit passes (see "At the limit" below).
 - ``max_daily_loss``: equity fell more than `max_daily_loss_pct` below the day's opening
   equity (the first one observed in that UTC day): no new entries for the rest of it.
 - ``max_drawdown``: equity fell `max_drawdown_pct` or more below its peak: the kill switch
