@@ -338,7 +338,7 @@ class EnsembleManager:
         total = _total([weights[sid] for sid in self.ids])
         counts = {"buy": 0, "sell": 0, "hold": 0}
         for _, side, _ in stances:
-            counts[_COUNT_KEY[side]] += 1
+            counts[_WORD[side]] += 1
         decision, conf, reason = self._vote(stances, weights, total, counts)
         contributors = tuple(sid for sid, side, _ in stances if side is decision)
         return EnsembleDecision(
@@ -370,7 +370,7 @@ class EnsembleManager:
             side = Side.BUY if score > 0 else Side.SELL if score < 0 else Side.HOLD
             if side is Side.HOLD or abs(score) < threshold:
                 return Side.HOLD, 0.0, f"hold: score {score:+.3f} within ±{threshold:.2f}"
-            return side, abs(score), f"{side.name.lower()}: score {score:+.3f}"
+            return side, abs(score), f"{_WORD[side]}: score {score:+.3f}"
 
         weighted = self.mode is EnsembleMode.WEIGHTED_VOTE
         tally = {Side.BUY: 0.0, Side.SELL: 0.0}
@@ -395,7 +395,7 @@ class EnsembleManager:
                 f"hold: no side reached {need:g} {unit} (buy {buy:g}, sell {sell:g})"
             )
         conf = conf_sum[side] / tally[side]
-        name = side.name.lower()
+        name = _WORD[side]
         if conf < threshold:
             return Side.HOLD, 0.0, f"hold: {name} confidence {conf:.3f} < {threshold:.2f}"
         return side, conf, f"{name}: {tally[side]:g} of {pool:g} {unit}, confidence {conf:.3f}"
@@ -445,9 +445,9 @@ def performance_multiplier(returns: Sequence[float]) -> float:
     return max(0.1, 1.0 + quality)
 
 
-# A side's key in `vote_counts`: a dict lookup, where `side.name.lower()` goes through the
-# enum's property on every vote of every decided bar.
-_COUNT_KEY = {side: side.name.lower() for side in Side}
+# A side as a word ("buy"), its key in `vote_counts`: a dict lookup, where
+# `side.name.lower()` goes through the enum's property on every vote of every decided bar.
+_WORD = {side: side.name.lower() for side in Side}
 
 
 def _total(weights: Sequence[float] | np.ndarray) -> float:

@@ -210,9 +210,8 @@ class Portfolio:
     @property
     def equity(self) -> Decimal:
         # Read several times an order (sizing, each check of the gate) between two changes
-        # of the book: a sum over every position is worth keeping for its version.
-        # The version is read before the sum: a change booked meanwhile is then seen as
-        # newer than what is kept (the desk reads from its own thread).
+        # of the book, so kept per version. The version is read before the sum: a change
+        # booked meanwhile (the desk reads from its own thread) is then newer than the kept.
         current = self.version
         version, equity = self._equity
         if version != current:
